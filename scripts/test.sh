@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds and runs every test: fetches MNIST (needed by the data tests), then `mvn test`.
+# Extra arguments go to Maven, e.g. bash scripts/test.sh -pl tf-prune-examples -am
+# The exit code is Maven's.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${REPO_ROOT}"
+
+bash scripts/fetch-mnist.sh
+
+command -v mvn >/dev/null 2>&1 \
+  || { echo "test.sh: error: mvn not found; install Maven 3.8+ (Debian: apt-get install -y maven)." >&2; exit 1; }
+
+export TF_CPP_MIN_LOG_LEVEL=2
+exec mvn -B -ntp test "$@"

@@ -1,0 +1,79 @@
+package org.tfprune.build;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
+import org.tfprune.slice.ParameterSet;
+import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.DenseLayer;
+import org.tfprune.spec.GateGroup;
+import org.tfprune.spec.LayerSpec;
+
+/**
+ * The one graph builder. It creates a network's input placeholder and variables from an
+ * {@link ArchitectureSpec}; the returned {@link NetworkGraph} builds forward passes. The gated
+ * training graph ({@code gates = true}) and the compact export graph ({@code gates = false}, on
+ * the compact spec) come from the same code, so no layer is written twice.
+ */
+public final class NetworkBuilder {
+  /** Name of the input placeholder and of the serving signature's input. */
+  public static final String INPUT = "input";
+
+  private NetworkBuilder() {}
+
+  /**
+   * Creates the network's placeholder and variables in {@code tf}'s graph.
+   *
+   * @param gates whether to create theta and mask variables for the spec's gate groups
+   * @param seed seed of the gate sampling ops
+   */
+  public static NetworkGraph build(Ops tf, ArchitectureSpec spec, boolean gates, long seed) {
+    long[] inShape = new long[spec.input().shape().size() + 1];
+    inShape[0] = -1;
+    for (int i = 0; i < spec.input().shape().size(); i++) {
+      inShape[i + 1] = spec.input().shape().get(i);
+    }
+    Placeholder<TFloat32> input = tf.withName(INPUT).placeholder(TFloat32.class,
+        Placeholder.shape(Shape.of(inShape)));
+    Map<String, Variable<TFloat32>> vars = new LinkedHashMap<>();
+    Map<String, Placeholder<TFloat32>> feeds = new LinkedHashMap<>();
+    Map<String, Op> assigns = new LinkedHashMap<>();
+    // One sub-scope per owner: TF-Java renames a repeated withSubScope(name) to name_1.
+    Map<String, Ops> scopes = new LinkedHashMap<>();
+    for (int i = 0; i < spec.layers().size(); i++) {
+      LayerSpec l = spec.layers().get(i);
+      if (l instanceof DenseLayer d) {
+        add(scopes, tf, l.name(), ParameterSet.KERNEL, Shape.of(spec.inputWidthOf(i), d.units()), vars,
+            feeds, assigns);
+        add(scopes, tf, l.name(), ParameterSet.BIAS, Shape.of(d.units()), vars, feeds, assigns);
+      } else {
+        throw new IllegalArgumentException("no variables rule for layer type " + l.getClass());
+      }
+    }
+    if (gates) {
+      for (GateGroup g : spec.gateGroups()) {
+        add(scopes, tf, g.name(), ParameterSet.THETA, Shape.of(g.size()), vars, feeds, assigns);
+        add(scopes, tf, g.name(), NetworkGraph.MASK, Shape.of(g.size()), vars, feeds, assigns);
+      }
+    }
+    return new NetworkGraph(tf, spec, gates, input, vars, feeds, assigns, seed);
+  }
+
+  private static void add(Map<String, Ops> scopes, Ops tf, String owner, String kind, Shape shape,
+      Map<String, Variable<TFloat32>> vars, Map<String, Placeholder<TFloat32>> feeds,
+      Map<String, Op> assigns) {
+    Ops s = scopes.computeIfAbsent(owner, tf::withSubScope);
+    Variable<TFloat32> v = s.withName(kind).variable(shape, TFloat32.class);
+    Placeholder<TFloat32> p = s.withName(kind + "_value").placeholder(TFloat32.class,
+        Placeholder.shape(shape));
+    String key = ParameterSet.key(owner, kind);
+    vars.put(key, v);
+    feeds.put(key, p);
+    assigns.put(key, s.withName(kind + "_assign").assign(v, p));
+  }
+}

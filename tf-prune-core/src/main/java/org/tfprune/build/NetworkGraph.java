@@ -1,0 +1,263 @@
+package org.tfprune.build;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tfprune.op.GateMode;
+import org.tfprune.op.PruneOps;
+import org.tfprune.slice.HostTensor;
+import org.tfprune.slice.ParameterSet;
+import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.DenseLayer;
+import org.tfprune.spec.GateGroup;
+import org.tfprune.spec.InputSpec;
+import org.tfprune.spec.LayerSpec;
+
+/**
+ * A network built into a graph by {@link NetworkBuilder}: its input placeholder, its variables
+ * (kernels, biases, gate probabilities {@code theta} and frozen-gate masks) and forward passes in
+ * any {@link GateMode}. Variables are set from host values through placeholders, so the graph
+ * never embeds weights as constants.
+ */
+public final class NetworkGraph {
+  /** Name of the mask variable of a gate group: 1 = may live, 0 = pruned for good. */
+  public static final String MASK = "mask";
+
+  private final Ops tf;
+  private final PruneOps prune;
+  private final ArchitectureSpec spec;
+  private final boolean gated;
+  private final Placeholder<TFloat32> input;
+  private final Operand<TInt32> batchSize;
+  private final ImmutableMap<String, Variable<TFloat32>> variables;
+  private final ImmutableMap<String, Placeholder<TFloat32>> feeds;
+  private final ImmutableMap<String, Op> assigns;
+  private final long seed;
+
+  NetworkGraph(Ops tf, ArchitectureSpec spec, boolean gated, Placeholder<TFloat32> input,
+      Map<String, Variable<TFloat32>> variables, Map<String, Placeholder<TFloat32>> feeds,
+      Map<String, Op> assigns, long seed) {
+    this.tf = tf;
+    this.prune = PruneOps.create(tf);
+    this.spec = spec;
+    this.gated = gated;
+    this.input = input;
+    this.variables = ImmutableMap.copyOf(variables);
+    this.feeds = ImmutableMap.copyOf(feeds);
+    this.assigns = ImmutableMap.copyOf(assigns);
+    this.seed = seed;
+    this.batchSize = tf.withSubScope("batch_size").slice(tf.shape(input), tf.constant(new int[] {0}),
+        tf.constant(new int[] {1}));
+  }
+
+  public ArchitectureSpec spec() {
+    return spec;
+  }
+
+  /** Whether this graph holds gate variables (theta and masks). */
+  public boolean gated() {
+    return gated;
+  }
+
+  /** The input placeholder, {@code [batch, shape...]}. */
+  public Placeholder<TFloat32> input() {
+    return input;
+  }
+
+  /** A variable by name, e.g. {@code dense0/kernel}, {@code dense0/theta}, {@code dense0/mask}. */
+  public Variable<TFloat32> variable(String name) {
+    Variable<TFloat32> v = variables.get(name);
+    checkArgument(v != null, "graph has no variable '%s'; known: %s", name, variables.keySet());
+    return v;
+  }
+
+  /** Kernels and biases: what the weight optimizer trains. */
+  public List<Variable<TFloat32>> weights() {
+    List<Variable<TFloat32>> w = new ArrayList<>();
+    variables.forEach((k, v) -> {
+      if (k.endsWith("/" + ParameterSet.KERNEL) || k.endsWith("/" + ParameterSet.BIAS)) {
+        w.add(v);
+      }
+    });
+    return w;
+  }
+
+  /** Names of the parameter variables (weights and theta, not masks), in creation order. */
+  public ImmutableList<String> parameterNames() {
+    return variables.keySet().stream().filter(k -> !k.endsWith("/" + MASK))
+        .collect(ImmutableList.toImmutableList());
+  }
+
+  /** Gate probabilities of a group. */
+  public Variable<TFloat32> theta(String group) {
+    return variable(ParameterSet.key(group, ParameterSet.THETA));
+  }
+
+  /** Frozen-gate mask of a group. */
+  public Variable<TFloat32> mask(String group) {
+    return variable(ParameterSet.key(group, MASK));
+  }
+
+  /** The effective keep probability {@code theta * mask} of a group. */
+  public Operand<TFloat32> effectiveTheta(String group) {
+    return tf.math.mul(theta(group), mask(group));
+  }
+
+  /**
+   * Builds a forward pass. In {@link GateMode#SAMPLED} mode unit gates are drawn per example and
+   * input-feature gates once per batch (they scale the first kernel's rows, which costs nothing
+   * extra in the backward pass); {@link GateMode#DETERMINISTIC} uses {@code theta >= 0.5};
+   * {@link GateMode#NONE} ignores gates.
+   *
+   * @param scope a sub-scope name for this pass's ops, so several passes can share one graph
+   */
+  public ForwardPass forward(GateMode mode, String scope) {
+    checkArgument(mode == GateMode.NONE || gated,
+        "gate mode %s needs a graph built with gates; spec %s was built without", mode,
+        spec.name());
+    Ops s = tf.withSubScope(scope);
+    PruneOps p = PruneOps.create(s);
+    ImmutableMap.Builder<String, Operand<TFloat32>> gateValues = ImmutableMap.builder();
+    Operand<TFloat32> x = input;
+    InputSpec in = spec.input();
+    if (in.shape().size() > 1 && spec.layers().get(0) instanceof DenseLayer) {
+      x = s.reshape(x, s.constant(new int[] {-1, in.size()}));
+    }
+    if (in.selects()) {
+      x = s.gather(x, s.constant(in.readFeatures()), s.constant(1));
+    }
+    Operand<TFloat32> inputGate = null;
+    if (in.gated() && mode != GateMode.NONE) {
+      inputGate = p.gates.perBatch(effectiveTheta(InputSpec.GATE_GROUP), mode,
+          seed * 31 + 1);
+      gateValues.put(InputSpec.GATE_GROUP, inputGate);
+    }
+    int index = 0;
+    for (LayerSpec l : spec.layers()) {
+      Ops ls = s.withSubScope(l.name());
+      if (l instanceof DenseLayer d) {
+        Operand<TFloat32> kernel = variable(ParameterSet.key(l.name(), ParameterSet.KERNEL));
+        if (index == 0 && inputGate != null) {
+          kernel = ls.math.mul(kernel, ls.expandDims(inputGate, ls.constant(-1)));
+        }
+        Operand<TFloat32> h = ls.nn.biasAdd(ls.linalg.matMul(x, kernel),
+            variable(ParameterSet.key(l.name(), ParameterSet.BIAS)));
+        h = switch (d.activation()) {
+          case RELU -> ls.nn.relu(h);
+          case IDENTITY -> h;
+        };
+        if (l.gated() && mode != GateMode.NONE) {
+          Operand<TFloat32> z = p.gates.perExample(effectiveTheta(l.name()), batchSize, mode,
+              seed * 31 + 7 * (index + 2));
+          gateValues.put(l.name(), z);
+          h = ls.math.mul(h, z);
+        }
+        x = h;
+      } else {
+        throw new IllegalArgumentException("no graph rule for layer type " + l.getClass());
+      }
+      index++;
+    }
+    return new ForwardPass(x, gateValues.build());
+  }
+
+  /** Sets variables from host values (any subset, by name). */
+  public void assign(Session session, Map<String, HostTensor> values) {
+    if (values.isEmpty()) {
+      return;
+    }
+    List<Tensor> tensors = new ArrayList<>();
+    try {
+      Session.Runner r = session.runner();
+      values.forEach((name, value) -> {
+        Placeholder<TFloat32> ph = feeds.get(name);
+        checkArgument(ph != null, "graph has no variable '%s'; known: %s", name, feeds.keySet());
+        TFloat32 t = value.toTensor();
+        tensors.add(t);
+        r.feed(ph, t).addTarget(assigns.get(name));
+      });
+      r.run().close();
+    } finally {
+      tensors.forEach(Tensor::close);
+    }
+  }
+
+  /**
+   * Sets every parameter from {@code params} and every mask to 1 (or to the entries of
+   * {@code params} named {@code group/mask}, when present).
+   */
+  public void initialize(Session session, ParameterSet params) {
+    Map<String, HostTensor> all = new LinkedHashMap<>();
+    for (String name : variables.keySet()) {
+      if (params.has(name)) {
+        all.put(name, params.get(name));
+      } else if (name.endsWith("/" + MASK)) {
+        int n = (int) variables.get(name).shape().size(0);
+        float[] ones = new float[n];
+        java.util.Arrays.fill(ones, 1f);
+        all.put(name, new HostTensor(new long[] {n}, ones));
+      } else {
+        throw new IllegalArgumentException("no initial value for variable '" + name
+            + "'; the parameter set holds " + params.names());
+      }
+    }
+    assign(session, all);
+  }
+
+  /** Reads variables back to the host. */
+  public ParameterSet read(Session session, List<String> names) {
+    Session.Runner r = session.runner();
+    for (String n : names) {
+      r.fetch(variable(n));
+    }
+    Map<String, HostTensor> m = new LinkedHashMap<>();
+    try (Result res = r.run()) {
+      for (int i = 0; i < names.size(); i++) {
+        m.put(names.get(i), HostTensor.of((TFloat32) res.get(i)));
+      }
+    }
+    return new ParameterSet(m);
+  }
+
+  /** Reads every parameter (weights and theta, not masks). */
+  public ParameterSet readParameters(Session session) {
+    return read(session, parameterNames());
+  }
+
+  /** Reads the masks of all gate groups. */
+  public Map<String, float[]> readMasks(Session session) {
+    List<String> names = spec.gateGroups().stream()
+        .map(g -> ParameterSet.key(g.name(), MASK)).toList();
+    Map<String, float[]> m = new LinkedHashMap<>();
+    if (!gated || names.isEmpty()) {
+      return m;
+    }
+    read(session, names).asMap().forEach((k, v) -> m.put(k.substring(0, k.indexOf('/')),
+        v.values()));
+    return m;
+  }
+
+  /** Gate groups of the spec (empty if the graph was built without gates). */
+  public List<GateGroup> gateGroups() {
+    return gated ? spec.gateGroups() : List.of();
+  }
+
+  Ops tf() {
+    return tf;
+  }
+}

@@ -1,0 +1,195 @@
+package org.tfprune.export;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import com.google.common.io.MoreFiles;
+import com.google.common.io.RecursiveDeleteOption;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Signature;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+import org.tfprune.build.ForwardPass;
+import org.tfprune.build.NetworkBuilder;
+import org.tfprune.build.NetworkGraph;
+import org.tfprune.op.GateMode;
+import org.tfprune.slice.HostTensor;
+import org.tfprune.slice.ParameterSet;
+import org.tfprune.spec.ArchitectureSpec;
+
+/**
+ * A gate-free network ready to serve: a graph built by the one {@link NetworkBuilder} from a spec
+ * and its weights, with the serving signature {@code serving_default} (input {@code input},
+ * outputs {@code logits} and {@code probabilities}). It can predict in memory and be saved as a
+ * SavedModel; the graph carries no device placement, so any CPU or GPU runtime places it.
+ */
+public final class InferenceModel implements AutoCloseable {
+  public static final String SIGNATURE_KEY = "serving_default";
+  public static final String LOGITS = "logits";
+  public static final String PROBABILITIES = "probabilities";
+
+  private final ArchitectureSpec spec;
+  private final Graph graph;
+  private final Session session;
+  private final Signature signature;
+  private final NetworkGraph net;
+  private final Operand<TFloat32> logits;
+
+  private InferenceModel(ArchitectureSpec spec, ParameterSet params) {
+    this.spec = spec.withoutGates();
+    this.graph = new Graph();
+    try {
+      Ops tf = Ops.create(graph);
+      net = NetworkBuilder.build(tf, this.spec, false, 0);
+      ForwardPass pass = net.forward(GateMode.NONE, "serve");
+      logits = tf.withName(LOGITS).identity(pass.logits());
+      Operand<TFloat32> probs = tf.withName(PROBABILITIES).nn.softmax(pass.logits());
+      signature = Signature.builder().key(SIGNATURE_KEY).methodName("tensorflow/serving/predict")
+          .input(NetworkBuilder.INPUT, net.input()).output(LOGITS, logits)
+          .output(PROBABILITIES, probs).build();
+      session = new Session(graph);
+      Map<String, HostTensor> weights = new LinkedHashMap<>();
+      for (String name : net.parameterNames()) {
+        weights.put(name, params.get(name));
+      }
+      net.initialize(session, new ParameterSet(weights));
+    } catch (RuntimeException e) {
+      graph.close();
+      throw e;
+    }
+  }
+
+  /** Builds the serving graph of {@code spec} (gates ignored) with {@code params}. */
+  public static InferenceModel of(ArchitectureSpec spec, ParameterSet params) {
+    return new InferenceModel(spec, params);
+  }
+
+  public ArchitectureSpec spec() {
+    return spec;
+  }
+
+  public Session session() {
+    return session;
+  }
+
+  /** The serving graph as a GraphDef (what {@link #save} writes, less the saver's nodes). */
+  public org.tensorflow.proto.GraphDef graphDef() {
+    return graph.toGraphDef();
+  }
+
+  /** The input placeholder. */
+  public Operand<TFloat32> input() {
+    return net.input();
+  }
+
+  /** The logits output. */
+  public Operand<TFloat32> logits() {
+    return logits;
+  }
+
+  public Signature signature() {
+    return signature;
+  }
+
+  /** Logits for {@code batch} examples held row-major in {@code x}. */
+  public HostTensor predict(float[] x, int batch) {
+    long[] shape = new long[spec.input().shape().size() + 1];
+    shape[0] = batch;
+    for (int i = 1; i < shape.length; i++) {
+      shape[i] = spec.input().shape().get(i - 1);
+    }
+    checkArgument(x.length == batch * spec.input().size(),
+        "%s values do not make %s examples of shape %s", x.length, batch, spec.input().shape());
+    try (TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false));
+        Result r = session.runner().feed(net.input(), xt).fetch(logits).run()) {
+      return HostTensor.of((TFloat32) r.get(0));
+    }
+  }
+
+  /**
+   * Writes the SavedModel (and {@code extraFiles}, e.g. a report) to {@code target}. Everything
+   * is written into a temporary sibling directory first and moved into place when complete; an
+   * existing target is replaced only if {@code overwrite}.
+   */
+  public void save(Path target, boolean overwrite, Map<String, byte[]> extraFiles) {
+    Path abs = target.toAbsolutePath().normalize();
+    checkTarget(abs, overwrite);
+    Path parent = abs.getParent();
+    Path tmp = parent.resolve("." + abs.getFileName() + ".tmp-" + UUID.randomUUID());
+    try {
+      SavedModelBundle.exporter(tmp.toString()).withSession(session).withSignature(signature)
+          .export();
+      for (Map.Entry<String, byte[]> e : extraFiles.entrySet()) {
+        Files.write(tmp.resolve(e.getKey()), e.getValue());
+      }
+      if (Files.exists(abs)) {
+        Path old = parent.resolve("." + abs.getFileName() + ".old-" + UUID.randomUUID());
+        Files.move(abs, old, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+        MoreFiles.deleteRecursively(old, RecursiveDeleteOption.ALLOW_INSECURE);
+      } else {
+        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+      }
+    } catch (IOException | RuntimeException e) {
+      deleteQuietly(tmp);
+      throw new ExportException("could not write the SavedModel to " + abs + ": " + e
+          + ". Check that the directory is writable and the disk has space; nothing was "
+          + "written", e);
+    }
+  }
+
+  /**
+   * Fails early, before any work, when {@code target} cannot be written: it exists and
+   * {@code overwrite} is off, or its parent cannot be created or written.
+   */
+  public static void checkTarget(Path target, boolean overwrite) {
+    Path abs = target.toAbsolutePath().normalize();
+    if (Files.exists(abs) && !overwrite) {
+      throw new ExportException("output directory " + abs + " already exists: choose another "
+          + "output directory or pass --overwrite to replace it");
+    }
+    if (Files.exists(abs) && !Files.isDirectory(abs)) {
+      throw new ExportException("output path " + abs + " is a file, not a directory: choose "
+          + "another output directory");
+    }
+    Path parent = abs.getParent();
+    try {
+      Files.createDirectories(parent);
+    } catch (IOException e) {
+      throw new ExportException("cannot create the parent directory " + parent + " of the output "
+          + "(" + e + "): choose a writable output directory", e);
+    }
+    if (!Files.isWritable(parent)) {
+      throw new ExportException("the directory " + parent + " is not writable: choose a "
+          + "writable output directory or fix its permissions");
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      if (Files.exists(p)) {
+        MoreFiles.deleteRecursively(p, RecursiveDeleteOption.ALLOW_INSECURE);
+      }
+    } catch (IOException | RuntimeException ignored) {
+      // best effort: the temporary directory is hidden and named as such
+    }
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    graph.close();
+  }
+}

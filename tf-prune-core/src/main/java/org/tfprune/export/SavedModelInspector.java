@@ -1,0 +1,102 @@
+package org.tfprune.export;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.SavedModel;
+import org.tensorflow.proto.TensorShapeProto;
+import org.tfprune.complexity.Complexity;
+
+/**
+ * Reads an exported SavedModel's GraphDef and counts its complexity from the graph itself,
+ * independently of any spec: parameters are the sizes of its variables, MACs are {@code in * out}
+ * of every MatMul's kernel. Also reports whether any node carries a device placement.
+ */
+public final class SavedModelInspector {
+  private final GraphDef graph;
+
+  private SavedModelInspector(GraphDef graph) {
+    this.graph = graph;
+  }
+
+  /** Parses {@code dir/saved_model.pb}. */
+  public static SavedModelInspector open(Path dir) {
+    Path pb = dir.resolve("saved_model.pb");
+    try {
+      SavedModel sm = SavedModel.parseFrom(Files.readAllBytes(pb));
+      if (sm.getMetaGraphsCount() == 0) {
+        throw new ExportException(pb + " holds no meta graph: it is not a usable SavedModel");
+      }
+      return new SavedModelInspector(sm.getMetaGraphs(0).getGraphDef());
+    } catch (NoSuchFileException e) {
+      throw new ExportException(pb + " does not exist: point to a SavedModel directory", e);
+    } catch (IOException e) {
+      throw new ExportException("cannot read " + pb + " as a SavedModel (" + e.getMessage()
+          + "): the file is truncated or not a SavedModel", e);
+    }
+  }
+
+  /** Inspects a GraphDef held in memory (e.g. {@link InferenceModel#graphDef()}). */
+  public static SavedModelInspector of(GraphDef graph) {
+    return new SavedModelInspector(graph);
+  }
+
+  public GraphDef graphDef() {
+    return graph;
+  }
+
+  /** Counts of the graph: variable sizes and MatMul kernels. */
+  public Complexity complexity() {
+    Map<String, long[]> varShapes = new HashMap<>();
+    for (NodeDef n : graph.getNodeList()) {
+      if (n.getOp().equals("VariableV2") || n.getOp().equals("VarHandleOp")) {
+        varShapes.put(n.getName(), dims(n.getAttrOrThrow("shape")));
+      }
+    }
+    long params = 0;
+    for (long[] s : varShapes.values()) {
+      long p = 1;
+      for (long d : s) {
+        p *= d;
+      }
+      params += p;
+    }
+    long macs = 0;
+    for (NodeDef n : graph.getNodeList()) {
+      if (n.getOp().equals("MatMul")) {
+        long[] k = varShapes.get(strip(n.getInput(1)));
+        if (k == null) {
+          throw new ExportException("MatMul " + n.getName() + " does not read a variable kernel");
+        }
+        macs += k[0] * k[1];
+      }
+    }
+    return new Complexity(macs, params);
+  }
+
+  /** Nodes that carry a device placement (none is expected). */
+  public long placedNodes() {
+    return graph.getNodeList().stream().filter(n -> !n.getDevice().isEmpty()).count();
+  }
+
+  private static long[] dims(AttrValue v) {
+    TensorShapeProto s = v.getShape();
+    long[] d = new long[s.getDimCount()];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = s.getDim(i).getSize();
+    }
+    return d;
+  }
+
+  private static String strip(String input) {
+    String s = input.startsWith("^") ? input.substring(1) : input;
+    int colon = s.indexOf(':');
+    return colon < 0 ? s : s.substring(0, colon);
+  }
+}

@@ -1,0 +1,121 @@
+package org.tfprune.loss;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+import org.tfprune.build.NetworkGraph;
+import org.tfprune.complexity.Complexity;
+import org.tfprune.complexity.ComplexityCounter;
+import org.tfprune.complexity.LayerCost;
+import org.tfprune.op.PruneOps;
+import org.tfprune.slice.ParameterSet;
+import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.DenseLayer;
+import org.tfprune.spec.GateGroup;
+import org.tfprune.spec.InputSpec;
+import org.tfprune.spec.LayerSpec;
+
+/**
+ * The complexity-aware objective of DESIGN.md section 3, as a functional piece over {@link Ops}
+ * in the style of TF-Java's {@code Loss}: it holds configuration, not graph state.
+ *
+ * <pre>
+ * J = mean CE
+ *   + (1/N) sum_s [ t_s |w_s|^2 / (2 sigma1^2) + (1 - t_s) |w_s|^2 / (2 sigma0^2) ]   prior energy
+ *   + strength * [ (1/2) (1/N) sum_s t_s n_s ln(sigma1/sigma0)                        prior price
+ *                + K * ( flopsShare E[MACs]/MACs_full + (1 - flopsShare) E[params]/params_full ) ]
+ * </pre>
+ *
+ * {@code t_s} is the effective keep probability. The prior price is the theta-dependent part of
+ * the Gaussian normaliser; without it the prior only ever keeps structures. {@code K} is chosen
+ * so that at strength 1 the complexity cost pushes the gates, summed over all gates at full
+ * width, as hard as the half of the prior price it stands beside: {@code strength} alone sets how
+ * hard the network is squeezed, and is monotone. The objective is affine in each {@code t_s}, so
+ * its minima lie at theta in {0, 1}.
+ */
+public final class ComplexityAwareLoss {
+  private final PruningKnobs knobs;
+  private final long trainingExamples;
+
+  /**
+   * @param trainingExamples N, the size of the training set (the prior is per example)
+   */
+  public ComplexityAwareLoss(PruningKnobs knobs, long trainingExamples) {
+    checkArgument(trainingExamples > 0, "training set size must be positive, got %s",
+        trainingExamples);
+    this.knobs = knobs;
+    this.trainingExamples = trainingExamples;
+  }
+
+  public PruningKnobs knobs() {
+    return knobs;
+  }
+
+  /**
+   * Builds the objective for a gated network.
+   *
+   * @param logits the logits of a forward pass of {@code net}
+   * @param labels one-hot labels {@code [batch, classes]}
+   */
+  public LossTerms call(Ops tf, NetworkGraph net, Operand<TFloat32> logits,
+      Operand<TFloat32> labels) {
+    Map<String, Operand<TFloat32>> theta = new LinkedHashMap<>();
+    for (GateGroup g : net.gateGroups()) {
+      theta.put(g.name(), net.effectiveTheta(g.name()));
+    }
+    return call(tf, net, logits, labels, theta, knobs.strength());
+  }
+
+  /**
+   * Builds the objective with given gate probabilities (e.g. deterministic 0/1 gates for a
+   * fine-tuning phase, with {@code strength} 0: only the data loss and the slab weight decay).
+   */
+  public LossTerms call(Ops tf, NetworkGraph net, Operand<TFloat32> logits,
+      Operand<TFloat32> labels, Map<String, Operand<TFloat32>> theta, double strength) {
+    Ops s = tf.withSubScope("loss");
+    Operand<TFloat32> data = s.math.mean(
+        s.nn.softmaxCrossEntropyWithLogits(logits, labels).loss(), s.constant(0));
+    ArchitectureSpec spec = net.spec();
+    float n = trainingExamples;
+    Operand<TFloat32> energy = s.constant(0f);
+    Operand<TFloat32> price = s.constant(0f);
+    double fullPrice = 0;
+    for (GateGroup g : net.gateGroups()) {
+      PriorScales p = StructureWeights.scales(spec, g.name());
+      Operand<TFloat32> t = theta.get(g.name());
+      Operand<TFloat32> sq = StructureWeights.squaredNorms(s, net, g.name());
+      // t |w|^2/(2 s1^2) + (1-t) |w|^2/(2 s0^2)
+      Operand<TFloat32> slab = s.math.mul(t, s.constant((float) (0.5 / p.sigma1Squared())));
+      Operand<TFloat32> spike = s.math.mul(s.math.sub(s.constant(1f), t),
+          s.constant((float) (0.5 / p.sigma0Squared())));
+      energy = s.math.add(energy, s.reduceSum(s.math.mul(sq, s.math.add(slab, spike)),
+          s.constant(0)));
+      price = s.math.add(price, s.math.mul(s.reduceSum(t, s.constant(0)),
+          s.constant((float) p.parameterPrice())));
+      fullPrice += g.size() * p.parameterPrice();
+    }
+    Operand<TFloat32> prior = s.math.div(s.math.add(energy,
+        s.math.mul(price, s.constant((float) (0.5 * strength)))), s.constant(n));
+
+    PruneOps prune = PruneOps.create(s);
+    Function<String, Operand<TFloat32>> width = g -> prune.complexity.expectedWidth(theta.get(g));
+    LayerCost<Operand<TFloat32>> expected = prune.complexity.expected(spec, width);
+    Complexity full = ComplexityCounter.count(spec);
+    Operand<TFloat32> normalized = s.math.add(
+        s.math.mul(expected.macs(), s.constant((float) (knobs.flopsShare() / full.macs()))),
+        s.math.mul(expected.params(),
+            s.constant((float) ((1 - knobs.flopsShare()) / full.params()))));
+    // Sum over gates of t * dC/dt is 2C at full width for a bilinear cost: K = price / (2 * 2N)
+    double k = fullPrice / (4.0 * n);
+    Operand<TFloat32> complexity = s.math.mul(normalized, s.constant((float) (strength * k)));
+    Operand<TFloat32> total = s.withName("objective").math.add(s.math.add(data, prior),
+        complexity);
+    return new LossTerms(total, data, prior, complexity, expected.macs(), expected.params());
+  }
+
+}

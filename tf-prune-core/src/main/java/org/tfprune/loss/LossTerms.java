@@ -1,0 +1,18 @@
+package org.tfprune.loss;
+
+import org.tensorflow.Operand;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * The parts of the complexity-aware objective as graph operands.
+ *
+ * @param total what the trainer minimises: {@code data + prior + complexity}
+ * @param data mean cross-entropy of the batch
+ * @param prior expected negative log scale-mixture prior, per training example
+ * @param complexity {@code strength}-weighted expected-complexity cost
+ * @param expectedMacs {@code E[MACs](theta)}
+ * @param expectedParams {@code E[params](theta)}
+ */
+public record LossTerms(Operand<TFloat32> total, Operand<TFloat32> data, Operand<TFloat32> prior,
+    Operand<TFloat32> complexity, Operand<TFloat32> expectedMacs,
+    Operand<TFloat32> expectedParams) {}

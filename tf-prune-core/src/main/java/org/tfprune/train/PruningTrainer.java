@@ -1,0 +1,474 @@
+package org.tfprune.train;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+import org.tfprune.build.ForwardPass;
+import org.tfprune.build.NetworkBuilder;
+import org.tfprune.build.NetworkGraph;
+import org.tfprune.build.ParameterInitializer;
+import org.tfprune.complexity.ComplexityCounter;
+import org.tfprune.complexity.Complexity;
+import org.tfprune.complexity.CostAlgebra;
+import org.tfprune.complexity.CostModel;
+import org.tfprune.complexity.LayerCost;
+import org.tfprune.loss.ComplexityAwareLoss;
+import org.tfprune.loss.LossTerms;
+import org.tfprune.loss.PriorScales;
+import org.tfprune.loss.StructureWeights;
+import org.tfprune.op.GateMode;
+import org.tfprune.op.PruneOps;
+import org.tfprune.slice.HostTensor;
+import org.tfprune.slice.ParameterSet;
+import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.GateGroup;
+import org.tfprune.spec.InputSpec;
+import org.tfprune.spec.KeepMask;
+
+/**
+ * Trains a network and prunes it at the same time. The loop is fixed: sample gates, take one step
+ * on the complexity-aware objective (the configured optimizer on the weights, projected SGD on
+ * theta), and every {@code pruneCheckEvery} steps apply the {@link PruningCondition} and freeze
+ * what it prunes. An optional last phase trains only the weights with deterministic gates. With
+ * {@code gated = false} the same trainer produces the dense baseline.
+ */
+public final class PruningTrainer {
+  private final TrainerConfig config;
+  private final TrainingListener listener;
+
+  public PruningTrainer(TrainerConfig config, TrainingListener listener) {
+    this.config = config;
+    this.listener = listener == null ? TrainingListener.NONE : listener;
+  }
+
+  /** Trains {@code spec} from freshly initialized parameters (seeded). */
+  public TrainingResult train(ArchitectureSpec spec, TrainingData train, TrainingData test) {
+    ArchitectureSpec s = config.gated() ? spec : spec.withoutGates();
+    return train(s, ParameterInitializer.initialize(s, config.seed(), config.thetaInit()), train,
+        test);
+  }
+
+  /** Trains {@code spec} starting from {@code initial} parameters. */
+  public TrainingResult train(ArchitectureSpec spec, ParameterSet initial, TrainingData train,
+      TrainingData test) {
+    checkData(spec, train, "training");
+    checkData(spec, test, "evaluation");
+    checkArgument(train.size() >= config.batchSize(),
+        "the training set has %s examples, fewer than one batch of %s: lower --batch-size",
+        train.size(), config.batchSize());
+    checkArgument(!config.gated() || spec.hasGates(),
+        "spec %s has no gates; build it with gated layers or train with gated = false",
+        spec.name());
+    try (Graph graph = new Graph(); Session session = newSession(graph)) {
+      return new Run(graph, session, spec, initial, train, test).execute();
+    }
+  }
+
+  private Session newSession(Graph graph) {
+    if (config.threads() == 0) {
+      return new Session(graph);
+    }
+    return new Session(graph, ConfigProto.newBuilder()
+        .setIntraOpParallelismThreads(config.threads())
+        .setInterOpParallelismThreads(config.threads()).build());
+  }
+
+  private static void checkData(ArchitectureSpec spec, TrainingData data, String role) {
+    checkArgument(data.size() > 0, "the %s set is empty", role);
+    checkArgument(data.featureSize() == spec.input().size(),
+        "the %s data has %s values per example but network %s expects input shape %s (%s "
+            + "values): pick the model that matches the data set", role, data.featureSize(),
+        spec.name(), spec.input().shape(), spec.input().size());
+    checkArgument(data.numClasses() == spec.numClasses(),
+        "the %s data has %s classes but network %s has %s outputs", role, data.numClasses(),
+        spec.name(), spec.numClasses());
+  }
+
+  /** One training run: the graph, the session and the host-side pruning state. */
+  private final class Run {
+    private final Graph graph;
+    private final Session session;
+    private final ArchitectureSpec spec;
+    private final ParameterSet initial;
+    private final TrainingData train;
+    private final TrainingData test;
+    private final boolean gated;
+    private final Ops tf;
+    private final NetworkGraph net;
+    private final Placeholder<TFloat32> labels;
+    private final Placeholder<TFloat32> learningRate;
+    private final LossTerms terms;
+    private final Op pruneStep;
+    private Op finetuneStep;
+    private Operand<TFloat32> finetuneLoss;
+    private final Operand<TFloat32> correct;
+    private final Map<String, Operand<TFloat32>> norms = new LinkedHashMap<>();
+    private final Map<String, int[]> zeroChecks = new LinkedHashMap<>();
+    private final Map<String, float[]> masks = new LinkedHashMap<>();
+    private final List<WeightOptimizer> optimizers = new ArrayList<>();
+    private final Complexity dense;
+
+    Run(Graph graph, Session session, ArchitectureSpec spec, ParameterSet initial,
+        TrainingData train, TrainingData test) {
+      this.graph = graph;
+      this.session = session;
+      this.spec = spec;
+      this.initial = initial;
+      this.train = train;
+      this.test = test;
+      this.gated = config.gated();
+      this.tf = Ops.create(graph);
+      this.net = NetworkBuilder.build(tf, spec, gated, config.seed());
+      this.dense = ComplexityCounter.count(spec);
+      labels = tf.withName("labels").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, spec.numClasses())));
+      learningRate = tf.withName("learning_rate").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.scalar()));
+      ForwardPass trainPass = net.forward(gated ? GateMode.SAMPLED : GateMode.NONE, "train");
+      ForwardPass evalPass = gated ? net.forward(GateMode.DETERMINISTIC, "eval") : trainPass;
+      ComplexityAwareLoss loss = new ComplexityAwareLoss(config.knobs(), train.size());
+      terms = gated ? loss.call(tf, net, trainPass.logits(), labels)
+          : loss.call(tf, net, trainPass.logits(), labels, Map.of(), 0);
+      pruneStep = stepOp(terms.total(), gated, "prune_step");
+      if (gated && config.finetuneEpochs() > 0) {
+        PruneOps prune = PruneOps.create(tf.withSubScope("finetune_gates"));
+        Map<String, Operand<TFloat32>> hard = new LinkedHashMap<>();
+        for (GateGroup g : spec.gateGroups()) {
+          hard.put(g.name(), prune.gates.deterministic(net.effectiveTheta(g.name())));
+        }
+        LossTerms ft = loss.call(tf.withSubScope("finetune"), net, evalPass.logits(), labels,
+            hard, 0);
+        finetuneLoss = ft.total();
+        finetuneStep = stepOp(ft.total(), false, "finetune_step");
+      }
+      Ops e = tf.withSubScope("accuracy");
+      correct = e.reduceSum(e.dtypes.cast(e.math.equal(
+          e.math.argMax(evalPass.logits(), e.constant(1)),
+          e.math.argMax(labels, e.constant(1))), TFloat32.class), e.constant(0));
+      for (GateGroup g : net.gateGroups()) {
+        norms.put(g.name(), StructureWeights.squaredNorms(tf.withSubScope("norms"), net,
+            g.name()));
+        zeroChecks.put(g.name(), new int[g.size()]);
+      }
+    }
+
+    /** Gradient step on the weights (and projected SGD on theta when {@code withTheta}). */
+    private Op stepOp(Operand<TFloat32> objective, boolean withTheta, String name) {
+      List<Variable<TFloat32>> weights = net.weights();
+      List<Variable<TFloat32>> thetas = new ArrayList<>();
+      if (withTheta) {
+        net.gateGroups().forEach(g -> thetas.add(net.theta(g.name())));
+      }
+      List<Output<?>> xs = new ArrayList<>();
+      weights.forEach(v -> xs.add(v.asOutput()));
+      thetas.forEach(v -> xs.add(v.asOutput()));
+      Output<?>[] grads = graph.addGradients(objective.asOutput(), xs.toArray(new Output<?>[0]));
+      List<Output<TFloat32>> wg = new ArrayList<>();
+      for (int i = 0; i < weights.size(); i++) {
+        wg.add(cast(grads[i]));
+      }
+      WeightOptimizer opt = new WeightOptimizer(tf, config.optimizer(), weights, wg, learningRate,
+          name + "_optimizer");
+      optimizers.add(opt);
+      if (thetas.isEmpty()) {
+        return opt.update();
+      }
+      Ops after = tf.withSubScope(name).withControlDependencies(List.of(opt.update()));
+      PruneOps prune = PruneOps.create(after);
+      List<Op> assigns = new ArrayList<>();
+      List<GateGroup> groups = net.gateGroups();
+      for (int i = 0; i < thetas.size(); i++) {
+        Variable<TFloat32> th = thetas.get(i);
+        Operand<TFloat32> g = cast(grads[weights.size() + i]);
+        Operand<TFloat32> stepped = after.math.sub(th, after.math.mul(g,
+            after.constant((float) config.thetaLearningRate())));
+        assigns.add(after.assign(th, prune.gates.project(stepped,
+            net.mask(groups.get(i).name()))));
+      }
+      return tf.withSubScope(name).withControlDependencies(assigns).noOp();
+    }
+
+    @SuppressWarnings("unchecked")
+    private Output<TFloat32> cast(Output<?> o) {
+      return (Output<TFloat32>) o;
+    }
+
+    TrainingResult execute() {
+      net.initialize(session, initial);
+      optimizers.forEach(o -> o.initialize(session));
+      for (GateGroup g : net.gateGroups()) {
+        float[] m = new float[g.size()];
+        Arrays.fill(m, 1f);
+        masks.put(g.name(), m);
+      }
+      int stepsPerEpoch = train.size() / config.batchSize();
+      long totalSteps = (long) stepsPerEpoch * config.epochs();
+      int b = config.batchSize();
+      float[] x = new float[b * train.featureSize()];
+      float[] y = new float[b * train.numClasses()];
+      int[] idx = new int[b];
+      long[] xShape = inputShape(b);
+      List<EpochStats> history = new ArrayList<>();
+      double binaryAtEndOfPruning = gated ? Double.NaN : 1.0;
+      double trainSeconds = 0;
+      long globalStep = 0;
+      SplittableRandom shuffleRng = new SplittableRandom(config.seed() * 7919 + 17);
+      for (int epoch = 1; epoch <= config.epochs(); epoch++) {
+        boolean finetune = gated && epoch > config.pruningEpochs();
+        if (finetune && epoch == config.pruningEpochs() + 1) {
+          binaryAtEndOfPruning = binaryFraction(readThetas());
+          roundTheta();
+          listener.onFinetuneStart(epoch, binaryAtEndOfPruning);
+        }
+        Op step = finetune ? finetuneStep : pruneStep;
+        Operand<TFloat32> objective = finetune ? finetuneLoss : terms.total();
+        int[] order = permutation(train.size(), shuffleRng);
+        double lossSum = 0;
+        double objSum = 0;
+        double windowLoss = 0;
+        double windowObj = 0;
+        int window = 0;
+        long t0 = System.nanoTime();
+        for (int s = 0; s < stepsPerEpoch; s++) {
+          System.arraycopy(order, s * b, idx, 0, b);
+          train.fill(idx, x, y);
+          float lr = (float) config.optimizer().learningRateAt(globalStep, totalSteps);
+          float[] values;
+          try (TFloat32 xt = TFloat32.tensorOf(Shape.of(xShape), DataBuffers.of(x, true, false));
+              TFloat32 yt = TFloat32.tensorOf(Shape.of(b, train.numClasses()),
+                  DataBuffers.of(y, true, false));
+              TFloat32 lrt = TFloat32.scalarOf(lr);
+              Result r = session.runner().feed(net.input(), xt).feed(labels, yt)
+                  .feed(learningRate, lrt).addTarget(step).fetch(terms.data())
+                  .fetch(objective).run()) {
+            values = new float[] {((TFloat32) r.get(0)).getFloat(),
+                ((TFloat32) r.get(1)).getFloat()};
+          }
+          globalStep++;
+          if (!Float.isFinite(values[0]) || !Float.isFinite(values[1])) {
+            throw new TrainingDivergedException(String.format(
+                "the training objective became %s at epoch %d, step %d (cross-entropy %s) with "
+                    + "learning rate %.3g: lower the weight learning rate or the strength, and "
+                    + "check the input data for NaN or unscaled values", values[1], epoch, s + 1,
+                values[0], lr));
+          }
+          lossSum += values[0];
+          objSum += values[1];
+          windowLoss += values[0];
+          windowObj += values[1];
+          window++;
+          if ((s + 1) % config.pruneCheckEvery() == 0 || s + 1 == stepsPerEpoch) {
+            Map<String, float[]> theta = gated ? readThetas() : Map.of();
+            if (gated && !finetune) {
+              applyPruningCondition(theta);
+            }
+            listener.onStep(new StepProgress(epoch, config.epochs(), s + 1, stepsPerEpoch,
+                windowLoss / window, windowObj / window, liveWidths(theta),
+                macsFraction(theta), frozen()));
+            windowLoss = 0;
+            windowObj = 0;
+            window = 0;
+          }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        trainSeconds += seconds;
+        Map<String, float[]> theta = gated ? readThetas() : Map.of();
+        EpochStats stats = new EpochStats(epoch, !gated ? "dense" : finetune ? "finetune"
+            : "prune", lossSum / stepsPerEpoch, objSum / stepsPerEpoch, accuracy(),
+            liveWidths(theta), macsFraction(theta), paramsFraction(theta),
+            gated ? binaryFraction(theta) : 1.0, frozen(), seconds);
+        history.add(stats);
+        listener.onEpoch(stats);
+      }
+      Map<String, float[]> theta = gated ? readThetas() : Map.of();
+      if (gated && config.finetuneEpochs() == 0) {
+        binaryAtEndOfPruning = binaryFraction(theta);
+      }
+      ParameterSet params = net.readParameters(session);
+      KeepMask keep = gated ? KeepMask.fromTheta(theta) : KeepMask.all(spec);
+      return new TrainingResult(spec, params, keep, ImmutableList.copyOf(history),
+          binaryAtEndOfPruning, trainSeconds);
+    }
+
+    private long[] inputShape(int batch) {
+      long[] s = new long[spec.input().shape().size() + 1];
+      s[0] = batch;
+      for (int i = 1; i < s.length; i++) {
+        s[i] = spec.input().shape().get(i - 1);
+      }
+      return s;
+    }
+
+    private Map<String, float[]> readThetas() {
+      List<String> names = net.gateGroups().stream()
+          .map(g -> ParameterSet.key(g.name(), ParameterSet.THETA)).toList();
+      Map<String, float[]> m = new LinkedHashMap<>();
+      net.read(session, names).asMap().forEach((k, v) -> m.put(k.substring(0, k.indexOf('/')),
+          v.values()));
+      return m;
+    }
+
+    /** Freezes structures whose theta stayed at 0 and whose weights have decayed. */
+    private void applyPruningCondition(Map<String, float[]> theta) {
+      PruningCondition cond = config.pruningCondition();
+      Session.Runner r = session.runner();
+      List<String> groups = new ArrayList<>(norms.keySet());
+      groups.forEach(g -> r.fetch(norms.get(g)));
+      Map<String, HostTensor> changed = new LinkedHashMap<>();
+      try (Result res = r.run()) {
+        for (int gi = 0; gi < groups.size(); gi++) {
+          String g = groups.get(gi);
+          float[] sq = HostTensor.of((TFloat32) res.get(gi)).values();
+          float[] t = theta.get(g);
+          float[] m = masks.get(g);
+          int[] zc = zeroChecks.get(g);
+          PriorScales p = StructureWeights.scales(spec, g);
+          double bound = cond.maxRmsOverSigma1() * Math.sqrt(p.sigma1Squared());
+          boolean any = false;
+          int liveMasks = 0;
+          for (float v : m) {
+            liveMasks += v > 0 ? 1 : 0;
+          }
+          for (int i = 0; i < t.length; i++) {
+            zc[i] = t[i] == 0f ? zc[i] + 1 : 0;
+            double rms = Math.sqrt(sq[i] / p.weightsPerStructure());
+            boolean lastOfLayer = liveMasks <= 1 && !g.equals(InputSpec.GATE_GROUP);
+            if (m[i] > 0 && zc[i] >= cond.zeroChecks() && rms <= bound && !lastOfLayer) {
+              m[i] = 0f;
+              liveMasks--;
+              any = true;
+            }
+          }
+          if (any) {
+            changed.put(ParameterSet.key(g, NetworkGraph.MASK),
+                new HostTensor(new long[] {m.length}, m));
+          }
+        }
+      }
+      net.assign(session, changed);
+    }
+
+    /** Rounds theta to its deterministic value for the fine-tuning phase. */
+    private void roundTheta() {
+      Map<String, HostTensor> rounded = new LinkedHashMap<>();
+      readThetas().forEach((g, t) -> {
+        float[] r = new float[t.length];
+        for (int i = 0; i < t.length; i++) {
+          r[i] = t[i] >= 0.5f ? 1f : 0f;
+        }
+        rounded.put(ParameterSet.key(g, ParameterSet.THETA), new HostTensor(new long[] {r.length},
+            r));
+      });
+      net.assign(session, rounded);
+    }
+
+    private double accuracy() {
+      int n = test.size();
+      int eb = Math.min(config.evalBatchSize(), n);
+      float[] x = new float[eb * test.featureSize()];
+      float[] y = new float[eb * test.numClasses()];
+      double hits = 0;
+      for (int start = 0; start < n; start += eb) {
+        int len = Math.min(eb, n - start);
+        int[] idx = new int[len];
+        for (int i = 0; i < len; i++) {
+          idx[i] = start + i;
+        }
+        float[] xb = len == eb ? x : new float[len * test.featureSize()];
+        float[] yb = len == eb ? y : new float[len * test.numClasses()];
+        test.fill(idx, xb, yb);
+        try (TFloat32 xt = TFloat32.tensorOf(Shape.of(inputShape(len)),
+                DataBuffers.of(xb, true, false));
+            TFloat32 yt = TFloat32.tensorOf(Shape.of(len, test.numClasses()),
+                DataBuffers.of(yb, true, false));
+            Result r = session.runner().feed(net.input(), xt).feed(labels, yt).fetch(correct)
+                .run()) {
+          hits += ((TFloat32) r.get(0)).getFloat();
+        }
+      }
+      return hits / n;
+    }
+
+    private ImmutableMap<String, Integer> liveWidths(Map<String, float[]> theta) {
+      ImmutableMap.Builder<String, Integer> b = ImmutableMap.builder();
+      theta.forEach((g, t) -> {
+        int live = 0;
+        for (float v : t) {
+          live += v >= 0.5f ? 1 : 0;
+        }
+        b.put(g, live);
+      });
+      return b.build();
+    }
+
+    private LayerCost<Double> deterministicCost(Map<String, float[]> theta) {
+      Map<String, Integer> live = liveWidths(theta);
+      return CostModel.total(spec, g -> (double) live.get(g), CostAlgebra.HOST);
+    }
+
+    private double macsFraction(Map<String, float[]> theta) {
+      return theta.isEmpty() ? 1.0 : deterministicCost(theta).macs() / dense.macs();
+    }
+
+    private double paramsFraction(Map<String, float[]> theta) {
+      return theta.isEmpty() ? 1.0 : deterministicCost(theta).params() / dense.params();
+    }
+
+    private int frozen() {
+      int f = 0;
+      for (float[] m : masks.values()) {
+        for (float v : m) {
+          f += v == 0f ? 1 : 0;
+        }
+      }
+      return f;
+    }
+  }
+
+  /** Fraction of gate probabilities within 0.01 of 0 or 1. */
+  public static double binaryFraction(Map<String, float[]> theta) {
+    long n = 0;
+    long binary = 0;
+    for (float[] t : theta.values()) {
+      for (float v : t) {
+        n++;
+        binary += (v <= 0.01f || v >= 0.99f) ? 1 : 0;
+      }
+    }
+    return n == 0 ? 1.0 : (double) binary / n;
+  }
+
+  private static int[] permutation(int n, SplittableRandom rng) {
+    int[] p = new int[n];
+    for (int i = 0; i < n; i++) {
+      p[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      int t = p[i];
+      p[i] = p[j];
+      p[j] = t;
+    }
+    return p;
+  }
+}

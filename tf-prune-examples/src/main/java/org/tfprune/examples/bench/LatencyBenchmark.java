@@ -1,0 +1,87 @@
+package org.tfprune.examples.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.tensorflow.Result;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
+import org.tfprune.export.InferenceModel;
+
+/**
+ * Inference latency of two models measured side by side: runs alternate between them so that
+ * machine noise hits both alike, and the median of many runs is reported per batch size.
+ */
+public final class LatencyBenchmark {
+  /** Median latency of each model at one batch size, in milliseconds. */
+  public record Row(int batch, double denseMs, double compactMs) {
+    public double speedup() {
+      return denseMs / compactMs;
+    }
+  }
+
+  private LatencyBenchmark() {}
+
+  /**
+   * @param budgetMillis rough time to spend per batch size (split between the two models)
+   */
+  public static List<Row> compare(InferenceModel dense, InferenceModel compact, int[] batches,
+      long budgetMillis, long seed) {
+    List<Row> rows = new ArrayList<>();
+    SplittableRandom rng = new SplittableRandom(seed);
+    for (int b : batches) {
+      float[] x = new float[b * dense.spec().input().size()];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) rng.nextDouble();
+      }
+      long[] shape = shape(dense, b);
+      try (TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false))) {
+        for (int i = 0; i < 20; i++) {
+          run(dense, xt);
+          run(compact, xt);
+        }
+        double perPair = Math.max(1e-3, (run(dense, xt) + run(compact, xt)) / 1e6);
+        int n = (int) Math.max(15, Math.min(3000, budgetMillis / perPair));
+        double[] d = new double[n];
+        double[] c = new double[n];
+        for (int i = 0; i < n; i++) {
+          if (i % 2 == 0) {
+            d[i] = run(dense, xt);
+            c[i] = run(compact, xt);
+          } else {
+            c[i] = run(compact, xt);
+            d[i] = run(dense, xt);
+          }
+        }
+        rows.add(new Row(b, median(d) / 1e6, median(c) / 1e6));
+      }
+    }
+    return rows;
+  }
+
+  private static long[] shape(InferenceModel m, int batch) {
+    long[] s = new long[m.spec().input().shape().size() + 1];
+    s[0] = batch;
+    for (int i = 1; i < s.length; i++) {
+      s[i] = m.spec().input().shape().get(i - 1);
+    }
+    return s;
+  }
+
+  /** One timed inference in nanoseconds. */
+  private static long run(InferenceModel m, TFloat32 x) {
+    long t0 = System.nanoTime();
+    try (Result r = m.session().runner().feed(m.input(), x).fetch(m.logits()).run()) {
+      r.get(0);
+    }
+    return System.nanoTime() - t0;
+  }
+
+  private static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+}

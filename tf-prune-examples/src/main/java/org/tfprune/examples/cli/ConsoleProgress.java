@@ -1,0 +1,70 @@
+package org.tfprune.examples.cli;
+
+import java.io.PrintStream;
+import java.util.Map;
+import org.tfprune.train.EpochStats;
+import org.tfprune.train.StepProgress;
+import org.tfprune.train.TrainingListener;
+
+/**
+ * Prints training progress: a line per pruning check (epoch, step, loss, live units per gate
+ * group, % MACs left) and a summary line per epoch (with test accuracy and wall time). On a
+ * terminal the step line is rewritten in place; in logs every line is kept.
+ */
+final class ConsoleProgress implements TrainingListener {
+  private final PrintStream out;
+  private final String label;
+  private final boolean terminal;
+  private final boolean quiet;
+
+  ConsoleProgress(PrintStream out, String label, boolean quiet) {
+    this.out = out;
+    this.label = label;
+    this.terminal = System.console() != null;
+    this.quiet = quiet;
+  }
+
+  @Override
+  public void onStep(StepProgress p) {
+    if (quiet || (!terminal && p.step() != p.stepsPerEpoch() && p.step() % (p.stepsPerEpoch() / 2 + 1) != 0)) {
+      return;
+    }
+    String line = String.format("[%s] epoch %d/%d step %d/%d  loss %.4f  objective %.4f%s%s",
+        label, p.epoch(), p.epochs(), p.step(), p.stepsPerEpoch(), p.dataLoss(), p.objective(),
+        live(p.liveWidths()), p.liveWidths().isEmpty() ? ""
+            : String.format("  MACs %.2f%%", 100 * p.macsFraction()));
+    if (terminal) {
+      out.print("\r" + line + "   ");
+      out.flush();
+    } else {
+      out.println(line);
+    }
+  }
+
+  @Override
+  public void onEpoch(EpochStats e) {
+    if (terminal && !quiet) {
+      out.print("\r");
+    }
+    out.printf("[%s] epoch %d %-8s loss %.4f  test acc %.2f%%%s%s  (%.1fs)%n", label, e.epoch(),
+        e.phase(), e.dataLoss(), 100 * e.testAccuracy(), live(e.liveWidths()),
+        e.liveWidths().isEmpty() ? "" : String.format("  MACs %.2f%%  binary theta %.1f%%",
+            100 * e.macsFraction(), 100 * e.binaryFraction()), e.seconds());
+  }
+
+  @Override
+  public void onFinetuneStart(int epoch, double binaryFraction) {
+    out.printf("[%s] structure settled: fine-tuning weights with deterministic gates from epoch "
+        + "%d (%.2f%% of theta were within 0.01 of 0 or 1 and are now rounded)%n", label, epoch,
+        100 * binaryFraction);
+  }
+
+  private static String live(Map<String, Integer> widths) {
+    if (widths.isEmpty()) {
+      return "";
+    }
+    StringBuilder s = new StringBuilder("  live");
+    widths.forEach((k, v) -> s.append(' ').append(k).append('=').append(v));
+    return s.toString();
+  }
+}

@@ -1,0 +1,142 @@
+package org.tfprune.examples.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tfprune.complexity.Complexity;
+import org.tfprune.examples.bench.LatencyBenchmark;
+import org.tfprune.examples.data.ImagesTrainingData;
+import org.tfprune.examples.data.LabeledImages;
+import org.tfprune.examples.report.RunReport;
+import org.tfprune.export.CompactExporter;
+import org.tfprune.export.InferenceModel;
+import org.tfprune.export.SavedModelInspector;
+import org.tfprune.slice.HostTensor;
+import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.LayerSpec;
+import org.tfprune.train.PruningTrainer;
+import org.tfprune.train.TrainerConfig;
+import org.tfprune.train.TrainingResult;
+
+/**
+ * The end-to-end job behind {@code tf-prune train}: train and prune, train the dense baseline,
+ * export the verified compact SavedModel, measure latency, and write the report beside it.
+ */
+public final class PruneRun {
+  /** Settings of one run that are not part of {@link TrainerConfig}. */
+  public record Options(String model, String dataset, Path out, boolean overwrite,
+      boolean baseline, int[] latencyBatches, long latencyBudgetMillis, boolean quiet) {}
+
+  private final PrintStream out;
+
+  public PruneRun(PrintStream out) {
+    this.out = out;
+  }
+
+  /** Runs the job; returns the report that was written beside the SavedModel. */
+  public RunReport run(ArchitectureSpec spec, LabeledImages trainSet, LabeledImages testSet,
+      TrainerConfig config, Options options) {
+    InferenceModel.checkTarget(options.out(), options.overwrite());
+    ImagesTrainingData train = new ImagesTrainingData(trainSet);
+    ImagesTrainingData test = new ImagesTrainingData(testSet);
+    out.printf("training %s (%s) on %s: %d training / %d test examples%n", spec.name(),
+        spec.widthString(), options.dataset(), train.size(), test.size());
+    TrainingResult gated = new PruningTrainer(config,
+        new ConsoleProgress(out, "prune", options.quiet())).train(spec, train, test);
+    TrainingResult dense = null;
+    if (options.baseline()) {
+      out.printf("training the dense baseline (same network and epochs, no gates)%n");
+      dense = new PruningTrainer(config.toBuilder().gated(false).finetuneEpochs(0).build(),
+          new ConsoleProgress(out, "dense", options.quiet())).train(spec, train, test);
+    }
+    int verifyCount = Math.min(1000, test.size());
+    float[] sample = testSet.features(range(verifyCount));
+    try (CompactExporter.VerifiedModel compact = CompactExporter.compact(gated.spec(),
+        gated.parameters(), gated.keep(), sample, verifyCount,
+        CompactExporter.DEFAULT_TOLERANCE);
+        InferenceModel denseModel = InferenceModel.of(spec,
+            dense != null ? dense.parameters() : gated.parameters())) {
+      double compactAccuracy = accuracy(compact.model(), testSet);
+      List<LatencyBenchmark.Row> latency = LatencyBenchmark.compare(denseModel, compact.model(),
+          options.latencyBatches(), options.latencyBudgetMillis(), config.seed());
+      Complexity dc = gated.denseComplexity();
+      Complexity cc = gated.compactComplexity();
+      RunReport.Settings settings = new RunReport.Settings(options.model(), options.dataset(),
+          config.knobs().strength(), config.knobs().flopsShare(), config.knobs().layerShare(),
+          config.epochs(), config.finetuneEpochs(), config.batchSize(),
+          config.optimizer().kind().name().toLowerCase(), config.optimizer().learningRate(),
+          config.thetaLearningRate(), config.seed(), train.size(), test.size());
+      RunReport draft = new RunReport(settings,
+          network(spec, dc, dense == null ? null : dense.testAccuracy(),
+              dense == null ? null : dense.trainSeconds()),
+          network(compact.model().spec(), cc, compactAccuracy, gated.trainSeconds()),
+          new RunReport.Gates(gated.binaryFraction(), gated.epochOf90PercentPruning(),
+              gated.testAccuracy(), gated.keep().removed()),
+          new RunReport.Export(options.out().toAbsolutePath().normalize().toString(),
+              compact.maxAbsDiff(), CompactExporter.DEFAULT_TOLERANCE, verifyCount, -1, -1, -1),
+          cc.macsRatio(dc), cc.paramsRatio(dc), latency, gated.history(),
+          dense == null ? List.of() : dense.history());
+      // Count the graph that will be written, then write model and report in one atomic move.
+      SavedModelInspector inspected = SavedModelInspector.of(compact.model().graphDef());
+      Complexity graphCount = inspected.complexity();
+      long placed = inspected.placedNodes();
+      RunReport report = new RunReport(draft.settings(), draft.dense(), draft.compact(),
+          draft.gates(), new RunReport.Export(draft.export().path(), draft.export().maxAbsDiff(),
+              draft.export().tolerance(), verifyCount, graphCount.macs(), graphCount.params(),
+              placed), draft.macsRatio(), draft.paramsRatio(), latency, draft.history(),
+          draft.baselineHistory());
+      Map<String, byte[]> extra = new LinkedHashMap<>();
+      extra.put("report.json", report.toJson());
+      extra.put("report.txt", report.toTable().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      compact.model().save(options.out(), options.overwrite(), extra);
+      out.print(report.toTable());
+      return report;
+    }
+  }
+
+  private static RunReport.Network network(ArchitectureSpec spec, Complexity c, Double acc,
+      Double seconds) {
+    Map<String, Integer> widths = new LinkedHashMap<>();
+    widths.put("input", spec.input().width());
+    for (LayerSpec l : spec.layers()) {
+      widths.put(l.name(), l.width());
+    }
+    return new RunReport.Network(spec.widthString(), widths, c.macs(), c.params(), acc, seconds);
+  }
+
+  /** Test accuracy of a served model, in batches of 1000. */
+  static double accuracy(InferenceModel model, LabeledImages data) {
+    int n = data.count();
+    int correct = 0;
+    int nc = data.numClasses();
+    for (int start = 0; start < n; start += 1000) {
+      int len = Math.min(1000, n - start);
+      int[] idx = new int[len];
+      for (int i = 0; i < len; i++) {
+        idx[i] = start + i;
+      }
+      HostTensor logits = model.predict(data.features(idx), len);
+      int[] labels = data.labels(idx);
+      for (int i = 0; i < len; i++) {
+        int best = 0;
+        for (int k = 1; k < nc; k++) {
+          if (logits.get(i * nc + k) > logits.get(i * nc + best)) {
+            best = k;
+          }
+        }
+        correct += best == labels[i] ? 1 : 0;
+      }
+    }
+    return (double) correct / n;
+  }
+
+  static int[] range(int n) {
+    int[] r = new int[n];
+    for (int i = 0; i < n; i++) {
+      r[i] = i;
+    }
+    return r;
+  }
+}

@@ -1,0 +1,38 @@
+package org.tfprune.examples.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code tf-prune}: train and prune networks, export compact SavedModels, run benchmarks. */
+@Command(name = "tf-prune", mixinStandardHelpOptions = true, version = "tf-prune 0.1.0",
+    description = "Train a network and prune it at the same time; export a smaller SavedModel.",
+    subcommands = {TrainCommand.class, BenchCommand.class})
+public final class TfPruneCli implements Runnable {
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs the tool; returns the exit code (0 = success). */
+  public static int execute(String... args) {
+    CommandLine cl = new CommandLine(new TfPruneCli());
+    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      cmd.getErr().println("tf-prune: error: " + message(e));
+      if (System.getenv("TF_PRUNE_DEBUG") != null) {
+        e.printStackTrace(cmd.getErr());
+      }
+      return 2;
+    });
+    return cl.execute(args);
+  }
+
+  private static String message(Throwable e) {
+    String m = e.getMessage();
+    return m == null ? e.toString() : m;
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+}

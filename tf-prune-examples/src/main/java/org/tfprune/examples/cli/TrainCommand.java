@@ -1,0 +1,140 @@
+package org.tfprune.examples.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.tfprune.examples.data.Datasets;
+import org.tfprune.examples.data.LabeledImages;
+import org.tfprune.loss.PruningKnobs;
+import org.tfprune.models.Models;
+import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.train.OptimizerSpec;
+import org.tfprune.train.TrainerConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tf-prune train}: the end-to-end job. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = "Train and prune a reference model on a data set, train its dense baseline, "
+        + "export the compact SavedModel with report.json beside it.")
+final class TrainCommand implements Callable<Integer> {
+  @Option(names = "--model", defaultValue = "lenet-300-100",
+      description = "Architecture: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
+      completionCandidates = ModelNames.class)
+  String model;
+
+  @Option(names = "--dataset", defaultValue = "mnist",
+      description = "mnist, fashion-mnist or cifar10. Default: ${DEFAULT-VALUE}.")
+  String dataset;
+
+  @Option(names = "--data-dir", description = "Directory holding the data set's files "
+      + "(default: .cache/mnist for MNIST, /usr/share/datasets/fashion-mnist for Fashion-MNIST).")
+  Path dataDir;
+
+  @Option(names = "--strength", defaultValue = "1.0",
+      description = "Pruning strength >= 0: 0 keeps the network dense, 1 is the calibrated "
+          + "default, larger prunes harder. Default: ${DEFAULT-VALUE}.")
+  double strength;
+
+  @Option(names = "--flops-share", defaultValue = "0.5",
+      description = "In [0,1]: MACs (1) versus parameters (0) in the complexity cost. Default: "
+          + "${DEFAULT-VALUE}.")
+  double flopsShare;
+
+  @Option(names = "--layer-share", defaultValue = "0.5",
+      description = "In [0,1]: complexity pressure on block gates (1) versus unit/filter gates "
+          + "(0). Default: ${DEFAULT-VALUE}.")
+  double layerShare;
+
+  @Option(names = "--epochs", defaultValue = "40", description = "Default: ${DEFAULT-VALUE}.")
+  int epochs;
+
+  @Option(names = "--finetune-epochs", defaultValue = "-1",
+      description = "Last epochs trained with deterministic gates (weights only). Default: a "
+          + "quarter of the epochs.")
+  int finetuneEpochs;
+
+  @Option(names = "--batch-size", defaultValue = "128", description = "Default: ${DEFAULT-VALUE}.")
+  int batchSize;
+
+  @Option(names = "--lr", defaultValue = "1e-3",
+      description = "Weight learning rate (cosine-decayed to --final-lr). Default: "
+          + "${DEFAULT-VALUE}.")
+  double lr;
+
+  @Option(names = "--final-lr", defaultValue = "1e-5", description = "Default: ${DEFAULT-VALUE}.")
+  double finalLr;
+
+  @Option(names = "--optimizer", defaultValue = "adam",
+      description = "adam or momentum. Default: ${DEFAULT-VALUE}.")
+  String optimizer;
+
+  @Option(names = "--theta-lr", defaultValue = "1.0",
+      description = "Step size of projected SGD on the gate probabilities. Default: "
+          + "${DEFAULT-VALUE}.")
+  double thetaLr;
+
+  @Option(names = "--width-multiplier", defaultValue = "1.0",
+      description = "Scales the model's prunable widths. Default: ${DEFAULT-VALUE}.")
+  double widthMultiplier;
+
+  @Option(names = "--seed", defaultValue = "1", description = "Default: ${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(names = "--out", description = "Output directory of the SavedModel and report "
+      + "(default: saved-models/<model>-<dataset>).")
+  Path out;
+
+  @Option(names = "--overwrite", description = "Replace an existing output directory.")
+  boolean overwrite;
+
+  @Option(names = "--no-baseline", negatable = true, defaultValue = "true",
+      description = "Train the dense baseline too (default) or not.")
+  boolean baseline;
+
+  @Option(names = "--train-limit", defaultValue = "0",
+      description = "Use only the first N training examples (0 = all), for quick runs.")
+  int trainLimit;
+
+  @Option(names = "--test-limit", defaultValue = "0",
+      description = "Use only the first N test examples (0 = all).")
+  int testLimit;
+
+  @Option(names = "--threads", defaultValue = "0",
+      description = "TensorFlow threads (0 = TensorFlow's default).")
+  int threads;
+
+  @Option(names = "--quiet", description = "Only epoch lines, no step lines.")
+  boolean quiet;
+
+  @Override
+  public Integer call() {
+    PruningKnobs knobs = new PruningKnobs(strength, flopsShare, layerShare);
+    int finetune = finetuneEpochs >= 0 ? finetuneEpochs : epochs / 4;
+    OptimizerSpec opt = switch (optimizer.toLowerCase()) {
+      case "adam" -> OptimizerSpec.adam(lr, finalLr);
+      case "momentum", "sgd" -> OptimizerSpec.momentum(lr, finalLr, 0.9);
+      default -> throw new IllegalArgumentException("unknown optimizer '" + optimizer
+          + "': use adam or momentum");
+    };
+    TrainerConfig config = TrainerConfig.builder().knobs(knobs).epochs(epochs)
+        .finetuneEpochs(finetune).batchSize(batchSize).optimizer(opt).thetaLearningRate(thetaLr)
+        .seed(seed).threads(threads).build();
+    Path target = out != null ? out : Path.of("saved-models", model + "-" + dataset);
+    Datasets.Split split = dataDir != null ? Datasets.load(dataset, dataDir)
+        : Datasets.load(dataset);
+    LabeledImages train = trainLimit > 0 ? split.train().head(trainLimit) : split.train();
+    LabeledImages test = testLimit > 0 ? split.test().head(testLimit) : split.test();
+    ArchitectureSpec spec = Models.create(model, train.featureShape(), train.numClasses(),
+        widthMultiplier);
+    new PruneRun(System.out).run(spec, train, test, config, new PruneRun.Options(model, dataset,
+        target, overwrite, baseline, new int[] {1, 32, 256}, 1500, quiet));
+    return 0;
+  }
+
+  /** Model names for the help text. */
+  static final class ModelNames extends java.util.ArrayList<String> {
+    ModelNames() {
+      super(Models.NAMES);
+    }
+  }
+}

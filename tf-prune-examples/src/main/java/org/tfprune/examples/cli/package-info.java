@@ -1,0 +1,2 @@
+/** The {@code tf-prune} command-line tool. */
+package org.tfprune.examples.cli;

@@ -1,0 +1,253 @@
+package org.tfprune.examples.data;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Loads the supported data sets by name: {@value #MNIST}, {@value #FASHION_MNIST} and {@value
+ * #CIFAR10}.
+ *
+ * <p>Where the files are looked for by default:
+ *
+ * <ul>
+ *   <li>MNIST: {@code .cache/mnist} under the repository root (found by walking up from the working
+ *       directory to the directory holding {@code scripts/fetch-mnist.sh}), filled by {@code bash
+ *       scripts/fetch-mnist.sh};
+ *   <li>Fashion-MNIST: {@code /usr/share/datasets/fashion-mnist}, filled by {@code apt-get install
+ *       dataset-fashion-mnist};
+ *   <li>CIFAR-10: no default; pass the {@code cifar-10-batches-bin} directory.
+ * </ul>
+ *
+ * <p>Each file may be raw or gzipped, named with or without {@code .gz}.
+ */
+public final class Datasets {
+  /** MNIST handwritten digits: 60000 + 10000 images of {@code {28, 28, 1}}, 10 classes. */
+  public static final String MNIST = "mnist";
+
+  /** Fashion-MNIST: 60000 + 10000 images of {@code {28, 28, 1}}, 10 classes. */
+  public static final String FASHION_MNIST = "fashion-mnist";
+
+  /** CIFAR-10: 50000 + 10000 images of {@code {32, 32, 3}}, 10 classes. */
+  public static final String CIFAR10 = "cifar10";
+
+  /** The names {@link #load} accepts. */
+  public static final List<String> NAMES = List.of(MNIST, FASHION_MNIST, CIFAR10);
+
+  /** The default Fashion-MNIST directory, where Debian's package puts the files. */
+  public static final Path FASHION_MNIST_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+
+  /** The script, relative to the repository root, that marks the root and fetches MNIST. */
+  static final String FETCH_MNIST_SCRIPT = "scripts/fetch-mnist.sh";
+
+  /** The MNIST directory relative to the repository root. */
+  static final String MNIST_CACHE = ".cache/mnist";
+
+  private static final String MNIST_HOW_TO =
+      "To get MNIST, run `bash scripts/fetch-mnist.sh` from the repository root; it puts the files"
+          + " into .cache/mnist.";
+  private static final String FASHION_MNIST_HOW_TO =
+      "To get Fashion-MNIST, run `apt-get install dataset-fashion-mnist` as root (or `bash"
+          + " scripts/fetch-fashion-mnist.sh`); it puts the files into "
+          + FASHION_MNIST_DIR
+          + ".";
+  private static final String CIFAR10_HOW_TO =
+      "CIFAR-10 cannot be downloaded on this machine: copy the binary version"
+          + " (cifar-10-binary.tar.gz) here, extract it, and pass the extracted directory"
+          + " cifar-10-batches-bin (holding data_batch_1.bin .. data_batch_5.bin and"
+          + " test_batch.bin), or its parent, as the data root.";
+
+  private Datasets() {}
+
+  /** A data set's training and test parts, which share feature shape and number of classes. */
+  public record Split(LabeledImages train, LabeledImages test) {
+    /** Checks that both parts are present and agree in feature shape and number of classes. */
+    public Split {
+      checkNotNull(train, "train");
+      checkNotNull(test, "test");
+      checkArgument(
+          Arrays.equals(train.featureShape(), test.featureShape()),
+          "train and test feature shapes differ: %s vs %s",
+          Arrays.toString(train.featureShape()),
+          Arrays.toString(test.featureShape()));
+      checkArgument(
+          train.numClasses() == test.numClasses(),
+          "train and test numbers of classes differ: %s vs %s",
+          train.numClasses(),
+          test.numClasses());
+    }
+  }
+
+  /**
+   * Loads a data set from its default directory; see {@link #defaultRoot}.
+   *
+   * @throws IllegalArgumentException if the name is unknown
+   * @throws DatasetException if the data set has no default directory (CIFAR-10) or its files are
+   *     missing or malformed
+   */
+  public static Split load(String name) {
+    String canonical = canonicalName(name);
+    Path root =
+        defaultRoot(canonical)
+            .orElseThrow(
+                () ->
+                    new DatasetException(
+                        canonical + " has no default data directory. " + howToGetData(canonical)));
+    return load(canonical, root);
+  }
+
+  /**
+   * Loads a data set from {@code dataRoot}.
+   *
+   * @param name {@value #MNIST}, {@value #FASHION_MNIST} or {@value #CIFAR10}; case and {@code -}
+   *     vs {@code _} do not matter, and {@code cifar-10} is accepted
+   * @param dataRoot the directory holding the data set's files (for CIFAR-10, {@code
+   *     cifar-10-batches-bin} or its parent)
+   * @throws IllegalArgumentException if the name is unknown
+   * @throws DatasetException if files are missing or malformed
+   */
+  public static Split load(String name, Path dataRoot) {
+    String canonical = canonicalName(name);
+    checkNotNull(dataRoot, "dataRoot");
+    return switch (canonical) {
+      case MNIST, FASHION_MNIST -> loadIdx(canonical, dataRoot, howToGetData(canonical));
+      case CIFAR10 -> loadCifar10(dataRoot);
+      default -> throw new AssertionError(canonical);
+    };
+  }
+
+  /**
+   * The directory {@link #load(String)} reads a data set from, or empty for CIFAR-10. For MNIST,
+   * {@code <repository root>/.cache/mnist}, or {@code .cache/mnist} relative to the working
+   * directory when no repository root is found above it.
+   */
+  public static Optional<Path> defaultRoot(String name) {
+    return switch (canonicalName(name)) {
+      case MNIST ->
+          Optional.of(
+              findRepositoryRoot(Path.of(""))
+                  .map(root -> root.resolve(MNIST_CACHE))
+                  .orElse(Path.of(MNIST_CACHE)));
+      case FASHION_MNIST -> Optional.of(FASHION_MNIST_DIR);
+      default -> Optional.empty();
+    };
+  }
+
+  /**
+   * The nearest directory at or above {@code start} that holds {@code scripts/fetch-mnist.sh}.
+   */
+  static Optional<Path> findRepositoryRoot(Path start) {
+    for (Path dir = start.toAbsolutePath().normalize(); dir != null; dir = dir.getParent()) {
+      if (Files.isRegularFile(dir.resolve(FETCH_MNIST_SCRIPT))) {
+        return Optional.of(dir);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The canonical form of a data set name; throws {@link IllegalArgumentException} if unknown. */
+  static String canonicalName(String name) {
+    checkNotNull(name, "name");
+    String key = name.trim().toLowerCase(Locale.ROOT).replace('_', '-');
+    String canonical =
+        switch (key) {
+          case "mnist" -> MNIST;
+          case "fashion-mnist", "fashionmnist" -> FASHION_MNIST;
+          case "cifar10", "cifar-10" -> CIFAR10;
+          default -> null;
+        };
+    checkArgument(canonical != null, "unknown data set '%s'; known data sets: %s", name, NAMES);
+    return canonical;
+  }
+
+  private static String howToGetData(String canonical) {
+    return switch (canonical) {
+      case MNIST -> MNIST_HOW_TO;
+      case FASHION_MNIST -> FASHION_MNIST_HOW_TO;
+      default -> CIFAR10_HOW_TO;
+    };
+  }
+
+  private static Split loadIdx(String name, Path dir, String howTo) {
+    checkDirectory(name, dir, howTo);
+    LabeledImages train =
+        IdxReader.read(
+            name + "-train",
+            locate(dir, "train-images-idx3-ubyte", howTo),
+            locate(dir, "train-labels-idx1-ubyte", howTo),
+            howTo);
+    LabeledImages test =
+        IdxReader.read(
+            name + "-test",
+            locate(dir, "t10k-images-idx3-ubyte", howTo),
+            locate(dir, "t10k-labels-idx1-ubyte", howTo),
+            howTo);
+    return new Split(train, test);
+  }
+
+  private static Split loadCifar10(Path dataRoot) {
+    Path dir = dataRoot;
+    Path nested = dataRoot.resolve("cifar-10-batches-bin");
+    if (Files.isDirectory(nested)) {
+      dir = nested;
+    }
+    checkDirectory(CIFAR10, dir, CIFAR10_HOW_TO);
+    List<String> missing = new ArrayList<>();
+    List<Path> train = new ArrayList<>();
+    for (String file : Cifar10Reader.TRAIN_FILES) {
+      findFile(dir, file).ifPresentOrElse(train::add, () -> missing.add(file));
+    }
+    List<Path> test = new ArrayList<>();
+    for (String file : Cifar10Reader.TEST_FILES) {
+      findFile(dir, file).ifPresentOrElse(test::add, () -> missing.add(file));
+    }
+    if (!missing.isEmpty()) {
+      throw new DatasetException(
+          String.format(
+              "%s: CIFAR-10 batch files missing: %s (also looked for the same names with .gz). %s",
+              dir, String.join(", ", missing), CIFAR10_HOW_TO));
+    }
+    return new Split(
+        Cifar10Reader.read(CIFAR10 + "-train", train, CIFAR10_HOW_TO),
+        Cifar10Reader.read(CIFAR10 + "-test", test, CIFAR10_HOW_TO));
+  }
+
+  private static void checkDirectory(String name, Path dir, String howTo) {
+    if (!Files.isDirectory(dir)) {
+      throw DatasetException.forFile(
+          dir,
+          Files.exists(dir)
+              ? "is not a directory, expected the " + name + " data directory"
+              : "the " + name + " data directory does not exist",
+          howTo);
+    }
+  }
+
+  /** {@code dir/baseName} if it exists, else {@code dir/baseName.gz}, else a DatasetException. */
+  private static Path locate(Path dir, String baseName, String howTo) {
+    return findFile(dir, baseName)
+        .orElseThrow(
+            () ->
+                DatasetException.forFile(
+                    dir.resolve(baseName),
+                    "file not found (nor " + baseName + ".gz)",
+                    howTo));
+  }
+
+  private static Optional<Path> findFile(Path dir, String baseName) {
+    for (String candidate : List.of(baseName, baseName + ".gz")) {
+      Path path = dir.resolve(candidate);
+      if (Files.isRegularFile(path)) {
+        return Optional.of(path);
+      }
+    }
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,101 @@
+package org.tfprune.examples.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+import org.tfprune.examples.bench.LatencyBenchmark;
+import org.tfprune.train.EpochStats;
+
+/**
+ * What a train-and-prune run reports, written as {@code report.json} beside the SavedModel and
+ * printed as a table.
+ */
+public record RunReport(Settings settings, Network dense, Network compact, Gates gates,
+    Export export, double macsRatio, double paramsRatio, List<LatencyBenchmark.Row> latency,
+    List<EpochStats> history, List<EpochStats> baselineHistory) {
+
+  /** The run's settings. */
+  public record Settings(String model, String dataset, double strength, double flopsShare,
+      double layerShare, int epochs, int finetuneEpochs, int batchSize, String optimizer,
+      double learningRate, double thetaLearningRate, long seed, int trainExamples,
+      int testExamples) {}
+
+  /**
+   * One network's size and quality. {@code testAccuracy} is null when not measured (e.g. the
+   * dense baseline switched off).
+   */
+  public record Network(String widths, Map<String, Integer> widthPerLayer, long macs,
+      long params, Double testAccuracy, Double trainSeconds) {}
+
+  /** The gates at the end of training. */
+  public record Gates(double binaryFraction, int epochOf90PercentPruning,
+      double deterministicTestAccuracy, int structuresRemoved) {}
+
+  /** The exported SavedModel. */
+  public record Export(String path, double maxAbsDiff, double tolerance, int verifiedExamples,
+      long graphMacs, long graphParams, long nodesWithDevice) {}
+
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(SerializationFeature.INDENT_OUTPUT);
+
+  public byte[] toJson() {
+    try {
+      return JSON.writeValueAsBytes(this);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static RunReport fromJson(byte[] json) {
+    try {
+      return JSON.readValue(json, RunReport.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The human-readable summary table. */
+  public String toTable() {
+    StringBuilder s = new StringBuilder();
+    s.append(String.format("%n%s on %s  (strength %s, flopsShare %s, layerShare %s, %d epochs"
+            + "%s)%n", settings.model(), settings.dataset(), settings.strength(),
+        settings.flopsShare(), settings.layerShare(), settings.epochs(),
+        settings.finetuneEpochs() > 0 ? ", last " + settings.finetuneEpochs() + " fine-tuning"
+            : ""));
+    String rule = "-".repeat(78) + "\n";
+    s.append(rule);
+    s.append(String.format("%-10s %-22s %12s %12s %12s%n", "network", "widths", "MACs", "params",
+        "test acc"));
+    s.append(rule);
+    row(s, "dense", dense);
+    row(s, "compact", compact);
+    s.append(rule);
+    s.append(String.format("compact / dense: MACs %.2f%%, params %.2f%%%n", 100 * macsRatio,
+        100 * paramsRatio));
+    s.append(String.format("theta within 0.01 of 0 or 1: %.2f%%; 90%% of the pruning reached at "
+        + "epoch %d of %d%n", 100 * gates.binaryFraction(), gates.epochOf90PercentPruning(),
+        settings.epochs()));
+    s.append(String.format("export: max |compact - gated| = %.2g over %d test examples; graph "
+            + "counts %d MACs, %d params; %d nodes with a device%n", export.maxAbsDiff(),
+        export.verifiedExamples(), export.graphMacs(), export.graphParams(),
+        export.nodesWithDevice()));
+    if (!latency.isEmpty()) {
+      s.append(String.format("%-8s %12s %12s %9s   (MACs ratio dense/compact %.2fx)%n", "batch",
+          "dense ms", "compact ms", "speedup", 1 / macsRatio));
+      for (LatencyBenchmark.Row r : latency) {
+        s.append(String.format("%-8d %12.3f %12.3f %8.2fx%n", r.batch(), r.denseMs(),
+            r.compactMs(), r.speedup()));
+      }
+    }
+    s.append("SavedModel: ").append(export.path()).append('\n');
+    return s.toString();
+  }
+
+  private static void row(StringBuilder s, String name, Network n) {
+    s.append(String.format("%-10s %-22s %12d %12d %12s%n", name, n.widths(), n.macs(), n.params(),
+        n.testAccuracy() == null ? "-" : String.format("%.2f%%", 100 * n.testAccuracy())));
+  }
+}

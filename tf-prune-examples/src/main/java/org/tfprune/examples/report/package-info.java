@@ -1,0 +1,2 @@
+/** Run reports: machine-readable JSON and a human-readable table. */
+package org.tfprune.examples.report;
