@@ -39,6 +39,12 @@ import org.tfprune.spec.LayerSpec;
  * its minima lie at theta in {0, 1}.
  */
 public final class ComplexityAwareLoss {
+  /**
+   * Pruning pressure per unit of strength, calibrated so that strength 1 keeps about 10% of
+   * LeNet-300-100's MACs on MNIST at about the dense accuracy (40 epochs).
+   */
+  public static final double PRESSURE_SCALE = 1.6;
+
   private final PruningKnobs knobs;
   private final long trainingExamples;
 
@@ -85,22 +91,29 @@ public final class ComplexityAwareLoss {
     Operand<TFloat32> energy = s.constant(0f);
     Operand<TFloat32> price = s.constant(0f);
     double fullPrice = 0;
+    Map<String, Operand<TFloat32>> norms = StructureWeights.squaredNorms(s, net);
+    Map<String, Operand<TFloat32>> weightCoefficients = new LinkedHashMap<>();
     for (GateGroup g : net.gateGroups()) {
       PriorScales p = StructureWeights.scales(spec, g.name());
       Operand<TFloat32> t = theta.get(g.name());
-      Operand<TFloat32> sq = StructureWeights.squaredNorms(s, net, g.name());
-      // t |w|^2/(2 s1^2) + (1-t) |w|^2/(2 s0^2)
-      Operand<TFloat32> slab = s.math.mul(t, s.constant((float) (0.5 / p.sigma1Squared())));
-      Operand<TFloat32> spike = s.math.mul(s.math.sub(s.constant(1f), t),
-          s.constant((float) (0.5 / p.sigma0Squared())));
-      energy = s.math.add(energy, s.reduceSum(s.math.mul(sq, s.math.add(slab, spike)),
+      // c_s = t_s / (2 sigma1^2) + (1 - t_s) / (2 sigma0^2)
+      Operand<TFloat32> c = s.math.add(
+          s.math.mul(t, s.constant((float) (0.5 / p.sigma1Squared()))),
+          s.math.mul(s.math.sub(s.constant(1f), t), s.constant((float) (0.5 / p.sigma0Squared()))));
+      // value c_s |w_s|^2; gradient to theta only (the weight gradient is added analytically)
+      energy = s.math.add(energy, s.reduceSum(s.math.mul(s.stopGradient(norms.get(g.name())), c),
           s.constant(0)));
+      weightCoefficients.put(g.name(), s.math.div(s.stopGradient(c), s.constant(n)));
       price = s.math.add(price, s.math.mul(s.reduceSum(t, s.constant(0)),
           s.constant((float) p.parameterPrice())));
       fullPrice += g.size() * p.parameterPrice();
     }
+    Map<String, Operand<TFloat32>> weightGradients = weightCoefficients.isEmpty() ? Map.of()
+        : StructureWeights.quadraticGradients(s.withSubScope("prior_gradients"), net,
+            weightCoefficients);
     Operand<TFloat32> prior = s.math.div(s.math.add(energy,
-        s.math.mul(price, s.constant((float) (0.5 * strength)))), s.constant(n));
+        s.math.mul(price, s.constant((float) (0.5 * PRESSURE_SCALE * strength)))),
+        s.constant(n));
 
     PruneOps prune = PruneOps.create(s);
     Function<String, Operand<TFloat32>> width = g -> prune.complexity.expectedWidth(theta.get(g));
@@ -111,11 +124,12 @@ public final class ComplexityAwareLoss {
         s.math.mul(expected.params(),
             s.constant((float) ((1 - knobs.flopsShare()) / full.params()))));
     // Sum over gates of t * dC/dt is 2C at full width for a bilinear cost: K = price / (2 * 2N)
-    double k = fullPrice / (4.0 * n);
+    double k = PRESSURE_SCALE * fullPrice / (4.0 * n);
     Operand<TFloat32> complexity = s.math.mul(normalized, s.constant((float) (strength * k)));
     Operand<TFloat32> total = s.withName("objective").math.add(s.math.add(data, prior),
         complexity);
-    return new LossTerms(total, data, prior, complexity, expected.macs(), expected.params());
+    return new LossTerms(total, data, prior, complexity, expected.macs(), expected.params(),
+        weightGradients);
   }
 
 }

@@ -12,7 +12,9 @@ import org.tensorflow.types.TFloat32;
  * @param complexity {@code strength}-weighted expected-complexity cost
  * @param expectedMacs {@code E[MACs](theta)}
  * @param expectedParams {@code E[params](theta)}
+ * @param weightGradients the prior's gradient with respect to each weight variable (by name),
+ *     which {@code total} does not carry through autodiff: add it to the autodiff gradient
  */
 public record LossTerms(Operand<TFloat32> total, Operand<TFloat32> data, Operand<TFloat32> prior,
     Operand<TFloat32> complexity, Operand<TFloat32> expectedMacs,
-    Operand<TFloat32> expectedParams) {}
+    Operand<TFloat32> expectedParams, java.util.Map<String, Operand<TFloat32>> weightGradients) {}

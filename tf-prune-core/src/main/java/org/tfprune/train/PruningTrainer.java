@@ -149,7 +149,7 @@ public final class PruningTrainer {
       ComplexityAwareLoss loss = new ComplexityAwareLoss(config.knobs(), train.size());
       terms = gated ? loss.call(tf, net, trainPass.logits(), labels)
           : loss.call(tf, net, trainPass.logits(), labels, Map.of(), 0);
-      pruneStep = stepOp(terms.total(), gated, "prune_step");
+      pruneStep = stepOp(terms, gated, "prune_step");
       if (gated && config.finetuneEpochs() > 0) {
         PruneOps prune = PruneOps.create(tf.withSubScope("finetune_gates"));
         Map<String, Operand<TFloat32>> hard = new LinkedHashMap<>();
@@ -159,7 +159,7 @@ public final class PruningTrainer {
         LossTerms ft = loss.call(tf.withSubScope("finetune"), net, evalPass.logits(), labels,
             hard, 0);
         finetuneLoss = ft.total();
-        finetuneStep = stepOp(ft.total(), false, "finetune_step");
+        finetuneStep = stepOp(ft, false, "finetune_step");
       }
       Ops e = tf.withSubScope("accuracy");
       correct = e.reduceSum(e.dtypes.cast(e.math.equal(
@@ -173,7 +173,7 @@ public final class PruningTrainer {
     }
 
     /** Gradient step on the weights (and projected SGD on theta when {@code withTheta}). */
-    private Op stepOp(Operand<TFloat32> objective, boolean withTheta, String name) {
+    private Op stepOp(LossTerms objective, boolean withTheta, String name) {
       List<Variable<TFloat32>> weights = net.weights();
       List<Variable<TFloat32>> thetas = new ArrayList<>();
       if (withTheta) {
@@ -182,10 +182,15 @@ public final class PruningTrainer {
       List<Output<?>> xs = new ArrayList<>();
       weights.forEach(v -> xs.add(v.asOutput()));
       thetas.forEach(v -> xs.add(v.asOutput()));
-      Output<?>[] grads = graph.addGradients(objective.asOutput(), xs.toArray(new Output<?>[0]));
+      Output<?>[] grads = graph.addGradients(objective.total().asOutput(),
+          xs.toArray(new Output<?>[0]));
       List<Output<TFloat32>> wg = new ArrayList<>();
+      Ops sum = tf.withSubScope(name + "_gradients");
       for (int i = 0; i < weights.size(); i++) {
-        wg.add(cast(grads[i]));
+        Operand<TFloat32> analytic = objective.weightGradients().get(
+            weights.get(i).op().name());
+        wg.add(analytic == null ? cast(grads[i])
+            : sum.math.add(cast(grads[i]), analytic).asOutput());
       }
       WeightOptimizer opt = new WeightOptimizer(tf, config.optimizer(), weights, wg, learningRate,
           name + "_optimizer");

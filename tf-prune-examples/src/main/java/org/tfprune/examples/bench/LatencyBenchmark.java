@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.tensorflow.Result;
+import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
@@ -22,17 +23,34 @@ public final class LatencyBenchmark {
     }
   }
 
+  /** Something to time: a session, its input feed and its output fetch (names as "op:index"). */
+  public record Target(Session session, String input, String output, int inputSize,
+      long[] exampleShape) {
+    /** The serving graph of an in-memory model. */
+    public static Target of(InferenceModel m) {
+      long[] shape = m.spec().input().shape().stream().mapToLong(Integer::longValue).toArray();
+      return new Target(m.session(), m.input().asOutput().op().name(),
+          m.logits().asOutput().op().name(), m.spec().input().size(), shape);
+    }
+  }
+
   private LatencyBenchmark() {}
+
+  /** Compares two in-memory models. */
+  public static List<Row> compare(InferenceModel dense, InferenceModel compact, int[] batches,
+      long budgetMillis, long seed) {
+    return compare(Target.of(dense), Target.of(compact), batches, budgetMillis, seed);
+  }
 
   /**
    * @param budgetMillis rough time to spend per batch size (split between the two models)
    */
-  public static List<Row> compare(InferenceModel dense, InferenceModel compact, int[] batches,
+  public static List<Row> compare(Target dense, Target compact, int[] batches,
       long budgetMillis, long seed) {
     List<Row> rows = new ArrayList<>();
     SplittableRandom rng = new SplittableRandom(seed);
     for (int b : batches) {
-      float[] x = new float[b * dense.spec().input().size()];
+      float[] x = new float[b * dense.inputSize()];
       for (int i = 0; i < x.length; i++) {
         x[i] = (float) rng.nextDouble();
       }
@@ -61,19 +79,17 @@ public final class LatencyBenchmark {
     return rows;
   }
 
-  private static long[] shape(InferenceModel m, int batch) {
-    long[] s = new long[m.spec().input().shape().size() + 1];
+  private static long[] shape(Target m, int batch) {
+    long[] s = new long[m.exampleShape().length + 1];
     s[0] = batch;
-    for (int i = 1; i < s.length; i++) {
-      s[i] = m.spec().input().shape().get(i - 1);
-    }
+    System.arraycopy(m.exampleShape(), 0, s, 1, m.exampleShape().length);
     return s;
   }
 
   /** One timed inference in nanoseconds. */
-  private static long run(InferenceModel m, TFloat32 x) {
+  private static long run(Target m, TFloat32 x) {
     long t0 = System.nanoTime();
-    try (Result r = m.session().runner().feed(m.input(), x).fetch(m.logits()).run()) {
+    try (Result r = m.session().runner().feed(m.input(), x).fetch(m.output()).run()) {
       r.get(0);
     }
     return System.nanoTime() - t0;

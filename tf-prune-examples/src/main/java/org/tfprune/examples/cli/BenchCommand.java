@@ -1,14 +1,154 @@
 package org.tfprune.examples.cli;
 
+import com.google.common.io.MoreFiles;
+import com.google.common.io.RecursiveDeleteOption;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Signature;
+import org.tfprune.build.ParameterInitializer;
+import org.tfprune.examples.bench.LatencyBenchmark;
+import org.tfprune.examples.data.Datasets;
+import org.tfprune.examples.data.LabeledImages;
+import org.tfprune.examples.data.ImagesTrainingData;
+import org.tfprune.examples.report.RunReport;
+import org.tfprune.export.ExportException;
+import org.tfprune.export.InferenceModel;
+import org.tfprune.export.SavedModelInspector;
+import org.tfprune.models.Models;
+import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.train.PruningTrainer;
+import org.tfprune.train.TrainerConfig;
+import org.tfprune.train.TrainingResult;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** {@code tf-prune bench}: latency and step-time benchmarks. */
+/**
+ * {@code tf-prune bench}: (1) latency of an exported compact SavedModel against its dense
+ * network, both served from SavedModels in this process, alternating runs, at several batch
+ * sizes, beside the MACs ratio; (2) training step time of the gated network against the dense one
+ * (same data, same batch), measured alternately.
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Measure compact-vs-dense latency and gated-vs-dense training step time.")
+    description = "Compact-vs-dense latency at several batch sizes beside the MACs ratio, and "
+        + "gated-vs-dense training step time, measured side by side in one run.")
 final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--saved-model", defaultValue = "saved-models/lenet-300-100-mnist",
+      description = "A directory written by 'tf-prune train' (SavedModel + report.json). "
+          + "Default: ${DEFAULT-VALUE}.")
+  Path savedModel;
+
+  @Option(names = "--batches", split = ",", defaultValue = "1,32,256",
+      description = "Batch sizes. Default: ${DEFAULT-VALUE}.")
+  int[] batches;
+
+  @Option(names = "--budget-ms", defaultValue = "3000",
+      description = "Time spent per batch size. Default: ${DEFAULT-VALUE}.")
+  long budgetMs;
+
+  @Option(names = "--step-epochs", defaultValue = "3",
+      description = "Alternating one-epoch repetitions for the step-time comparison (0 skips "
+          + "it). Default: ${DEFAULT-VALUE}.")
+  int stepRepeats;
+
+  @Option(names = "--step-examples", defaultValue = "12800",
+      description = "Training examples per step-time epoch. Default: ${DEFAULT-VALUE}.")
+  int stepExamples;
+
   @Override
-  public Integer call() {
-    throw new UnsupportedOperationException("bench: not written yet");
+  public Integer call() throws IOException {
+    Path reportFile = savedModel.resolve("report.json");
+    if (!Files.isRegularFile(reportFile)) {
+      throw new ExportException(reportFile + " does not exist: point --saved-model to a "
+          + "directory written by 'tf-prune train' (run README command 1 first)");
+    }
+    RunReport report = RunReport.fromJson(Files.readAllBytes(reportFile));
+    int[] inputShape = report.settings().inputShape().stream().mapToInt(Integer::intValue)
+        .toArray();
+    int classes = report.dense().widthPerLayer().values().stream().reduce((a, b) -> b)
+        .orElseThrow();
+    ArchitectureSpec spec = Models.create(report.settings().model(), inputShape, classes, 1.0);
+    latency(spec, report);
+    if (stepRepeats > 0) {
+      stepTime(spec, report.settings().dataset());
+    }
+    return 0;
+  }
+
+  private void latency(ArchitectureSpec spec, RunReport report) throws IOException {
+    Path tmp = Files.createTempDirectory("tf-prune-bench");
+    Path denseDir = tmp.resolve("dense");
+    try {
+      try (InferenceModel dense = InferenceModel.of(spec,
+          ParameterInitializer.initialize(spec, 1, 1f))) {
+        dense.save(denseDir, false, Map.of());
+      }
+      long compactMacs = SavedModelInspector.open(savedModel).complexity().macs();
+      long denseMacs = SavedModelInspector.open(denseDir).complexity().macs();
+      try (SavedModelBundle d = SavedModelBundle.load(denseDir.toString(), "serve");
+          SavedModelBundle c = SavedModelBundle.load(savedModel.toString(), "serve")) {
+        List<LatencyBenchmark.Row> rows = LatencyBenchmark.compare(target(d, spec),
+            target(c, spec), batches, budgetMs, 7);
+        System.out.printf("%nInference latency, SavedModels served side by side (median of "
+            + "alternating runs)%n");
+        System.out.printf("dense %s: %d MACs; compact %s: %d MACs; MACs ratio %.2fx%n",
+            report.dense().widths(), denseMacs, report.compact().widths(), compactMacs,
+            (double) denseMacs / compactMacs);
+        System.out.printf("%-8s %12s %12s %10s %12s%n", "batch", "dense ms", "compact ms",
+            "speedup", "MACs ratio");
+        for (LatencyBenchmark.Row r : rows) {
+          System.out.printf("%-8d %12.3f %12.3f %9.2fx %11.2fx%n", r.batch(), r.denseMs(),
+              r.compactMs(), r.speedup(), (double) denseMacs / compactMacs);
+        }
+      }
+    } finally {
+      MoreFiles.deleteRecursively(tmp, RecursiveDeleteOption.ALLOW_INSECURE);
+    }
+  }
+
+  private static LatencyBenchmark.Target target(SavedModelBundle b, ArchitectureSpec spec) {
+    Signature sig = b.function(InferenceModel.SIGNATURE_KEY).signature();
+    String in = sig.getInputs().get(sig.inputNames().iterator().next()).name;
+    String out = sig.getOutputs().get(InferenceModel.LOGITS).name;
+    long[] shape = spec.input().shape().stream().mapToLong(Integer::longValue).toArray();
+    return new LatencyBenchmark.Target(b.session(), in, out, spec.input().size(), shape);
+  }
+
+  private void stepTime(ArchitectureSpec spec, String dataset) {
+    Datasets.Split split = Datasets.load(dataset);
+    LabeledImages train = split.train().head(stepExamples);
+    ImagesTrainingData data = new ImagesTrainingData(train);
+    ImagesTrainingData eval = new ImagesTrainingData(split.test().head(1000));
+    TrainerConfig gated = TrainerConfig.builder().epochs(1).build();
+    TrainerConfig dense = gated.toBuilder().gated(false).build();
+    List<Double> g = new ArrayList<>();
+    List<Double> d = new ArrayList<>();
+    int steps = train.count() / gated.batchSize();
+    for (int i = 0; i <= stepRepeats; i++) {
+      TrainingResult rg = new PruningTrainer(gated, null).train(spec, data, eval);
+      TrainingResult rd = new PruningTrainer(dense, null).train(spec, data, eval);
+      if (i > 0) { // the first repetition warms up
+        g.add(rg.trainSeconds() * 1000 / steps);
+        d.add(rd.trainSeconds() * 1000 / steps);
+      }
+    }
+    double gm = median(g);
+    double dm = median(d);
+    System.out.printf("%nTraining step time, %s, batch %d, %d steps per repetition, median of %d "
+        + "alternating repetitions%n", spec.widthString(), gated.batchSize(), steps, stepRepeats);
+    System.out.printf("dense %.3f ms/step, gated %.3f ms/step: gated / dense = %.2fx%n", dm, gm,
+        gm / dm);
+  }
+
+  private static double median(List<Double> v) {
+    double[] s = v.stream().mapToDouble(Double::doubleValue).toArray();
+    Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 }

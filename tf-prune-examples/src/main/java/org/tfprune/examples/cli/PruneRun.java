@@ -64,6 +64,7 @@ public final class PruneRun {
       Complexity dc = gated.denseComplexity();
       Complexity cc = gated.compactComplexity();
       RunReport.Settings settings = new RunReport.Settings(options.model(), options.dataset(),
+          spec.input().shape(),
           config.knobs().strength(), config.knobs().flopsShare(), config.knobs().layerShare(),
           config.epochs(), config.finetuneEpochs(), config.batchSize(),
           config.optimizer().kind().name().toLowerCase(), config.optimizer().learningRate(),

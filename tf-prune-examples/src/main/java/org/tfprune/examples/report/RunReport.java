@@ -18,7 +18,8 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
     List<EpochStats> history, List<EpochStats> baselineHistory) {
 
   /** The run's settings. */
-  public record Settings(String model, String dataset, double strength, double flopsShare,
+  public record Settings(String model, String dataset, List<Integer> inputShape,
+      double strength, double flopsShare,
       double layerShare, int epochs, int finetuneEpochs, int batchSize, String optimizer,
       double learningRate, double thetaLearningRate, long seed, int trainExamples,
       int testExamples) {}
