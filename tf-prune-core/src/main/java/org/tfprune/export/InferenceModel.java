@@ -50,22 +50,27 @@ public final class InferenceModel implements AutoCloseable {
   private InferenceModel(ArchitectureSpec spec, ParameterSet params) {
     this.spec = spec.withoutGates();
     this.graph = new Graph();
+    Session s = null;
     try {
       Ops tf = Ops.create(graph);
       net = NetworkBuilder.build(tf, this.spec, false, 0);
+      Map<String, HostTensor> weights = new LinkedHashMap<>();
+      for (String name : net.parameterNames()) {
+        weights.put(name, params.get(name));
+      }
       ForwardPass pass = net.forward(GateMode.NONE, "serve");
       logits = tf.withName(LOGITS).identity(pass.logits());
       Operand<TFloat32> probs = tf.withName(PROBABILITIES).nn.softmax(pass.logits());
       signature = Signature.builder().key(SIGNATURE_KEY).methodName("tensorflow/serving/predict")
           .input(NetworkBuilder.INPUT, net.input()).output(LOGITS, logits)
           .output(PROBABILITIES, probs).build();
-      session = new Session(graph);
-      Map<String, HostTensor> weights = new LinkedHashMap<>();
-      for (String name : net.parameterNames()) {
-        weights.put(name, params.get(name));
-      }
-      net.initialize(session, new ParameterSet(weights));
+      s = new Session(graph);
+      net.initialize(s, new ParameterSet(weights));
+      session = s;
     } catch (RuntimeException e) {
+      if (s != null) {
+        s.close(); // a Graph cannot close while a Session on it is open
+      }
       graph.close();
       throw e;
     }
@@ -127,6 +132,12 @@ public final class InferenceModel implements AutoCloseable {
     Path abs = target.toAbsolutePath().normalize();
     checkTarget(abs, overwrite);
     Path parent = abs.getParent();
+    try {
+      Files.createDirectories(parent);
+    } catch (IOException e) {
+      throw new ExportException("cannot create the parent directory " + parent + " of the output "
+          + "(" + e + "): choose a writable output directory", e);
+    }
     Path tmp = parent.resolve("." + abs.getFileName() + ".tmp-" + UUID.randomUUID());
     try {
       SavedModelBundle.exporter(tmp.toString()).withSession(session).withSignature(signature)
@@ -137,7 +148,12 @@ public final class InferenceModel implements AutoCloseable {
       if (Files.exists(abs)) {
         Path old = parent.resolve("." + abs.getFileName() + ".old-" + UUID.randomUUID());
         Files.move(abs, old, StandardCopyOption.ATOMIC_MOVE);
-        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+        try {
+          Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+          Files.move(old, abs, StandardCopyOption.ATOMIC_MOVE); // put the previous model back
+          throw e;
+        }
         MoreFiles.deleteRecursively(old, RecursiveDeleteOption.ALLOW_INSECURE);
       } else {
         Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
@@ -152,7 +168,7 @@ public final class InferenceModel implements AutoCloseable {
 
   /**
    * Fails early, before any work, when {@code target} cannot be written: it exists and
-   * {@code overwrite} is off, or its parent cannot be created or written.
+   * {@code overwrite} is off, or its parent cannot be created or written. Creates nothing.
    */
   public static void checkTarget(Path target, boolean overwrite) {
     Path abs = target.toAbsolutePath().normalize();
@@ -164,15 +180,17 @@ public final class InferenceModel implements AutoCloseable {
       throw new ExportException("output path " + abs + " is a file, not a directory: choose "
           + "another output directory");
     }
-    Path parent = abs.getParent();
-    try {
-      Files.createDirectories(parent);
-    } catch (IOException e) {
-      throw new ExportException("cannot create the parent directory " + parent + " of the output "
-          + "(" + e + "): choose a writable output directory", e);
+    Path existing = abs.getParent();
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
     }
-    if (!Files.isWritable(parent)) {
-      throw new ExportException("the directory " + parent + " is not writable: choose a "
+    if (existing == null || !Files.isDirectory(existing)) {
+      throw new ExportException("cannot create the parent directory " + abs.getParent()
+          + " of the output: " + existing + " is not a directory; choose a writable output "
+          + "directory");
+    }
+    if (!Files.isWritable(existing)) {
+      throw new ExportException("the directory " + existing + " is not writable: choose a "
           + "writable output directory or fix its permissions");
     }
   }

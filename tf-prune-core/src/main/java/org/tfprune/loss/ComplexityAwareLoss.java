@@ -70,11 +70,16 @@ public final class ComplexityAwareLoss {
    */
   public LossTerms call(Ops tf, NetworkGraph net, Operand<TFloat32> logits,
       Operand<TFloat32> labels) {
+    return call(tf, net, logits, labels, effectiveThetas(net), knobs.strength());
+  }
+
+  /** The effective keep probabilities {@code theta * mask} of every gate group of {@code net}. */
+  public static Map<String, Operand<TFloat32>> effectiveThetas(NetworkGraph net) {
     Map<String, Operand<TFloat32>> theta = new LinkedHashMap<>();
     for (GateGroup g : net.gateGroups()) {
       theta.put(g.name(), net.effectiveTheta(g.name()));
     }
-    return call(tf, net, logits, labels, theta, knobs.strength());
+    return theta;
   }
 
   /**
@@ -83,6 +88,17 @@ public final class ComplexityAwareLoss {
    */
   public LossTerms call(Ops tf, NetworkGraph net, Operand<TFloat32> logits,
       Operand<TFloat32> labels, Map<String, Operand<TFloat32>> theta, double strength) {
+    return call(tf, net, logits, labels, theta, strength, null);
+  }
+
+  /**
+   * Builds the objective with given structure norms {@code |w_s|^2} per gate group (e.g. a cache
+   * refreshed every few steps, to save their computation in each step; {@code null} computes
+   * them live). The norms only enter the prior's gradient with respect to theta.
+   */
+  public LossTerms call(Ops tf, NetworkGraph net, Operand<TFloat32> logits,
+      Operand<TFloat32> labels, Map<String, Operand<TFloat32>> theta, double strength,
+      Map<String, ? extends Operand<TFloat32>> structureNorms) {
     Ops s = tf.withSubScope("loss");
     Operand<TFloat32> data = s.math.mean(
         s.nn.softmaxCrossEntropyWithLogits(logits, labels).loss(), s.constant(0));
@@ -91,7 +107,8 @@ public final class ComplexityAwareLoss {
     Operand<TFloat32> energy = s.constant(0f);
     Operand<TFloat32> price = s.constant(0f);
     double fullPrice = 0;
-    Map<String, Operand<TFloat32>> norms = StructureWeights.squaredNorms(s, net);
+    Map<String, ? extends Operand<TFloat32>> norms = structureNorms != null ? structureNorms
+        : StructureWeights.squaredNorms(s, net);
     Map<String, Operand<TFloat32>> weightCoefficients = new LinkedHashMap<>();
     for (GateGroup g : net.gateGroups()) {
       PriorScales p = StructureWeights.scales(spec, g.name());

@@ -13,12 +13,12 @@ import static com.google.common.base.Preconditions.checkArgument;
  *     gates (0); networks without block gates put all of it on unit gates
  */
 public record PruningKnobs(double strength, double flopsShare, double layerShare) {
-  public static final double MAX_STRENGTH = 100;
+  public static final int MAX_STRENGTH = 100;
 
   public PruningKnobs {
     checkArgument(Double.isFinite(strength) && strength >= 0 && strength <= MAX_STRENGTH,
         "strength must be in [0, %s], got %s (0 = no pruning pressure, 1 = default, "
-            + "larger = smaller network)", MAX_STRENGTH, strength);
+            + "larger = smaller network)", MAX_STRENGTH, (Object) strength);
     checkArgument(flopsShare >= 0 && flopsShare <= 1,
         "flopsShare must be in [0, 1], got %s (1 = only MACs count, 0 = only parameters)",
         flopsShare);

@@ -109,7 +109,7 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
         sel.add(read[k]);
       }
       checkArgument(!sel.isEmpty(), "keep-mask removes every input feature of spec %s", name);
-      in = input.select(sel);
+      in = sel.size() == input.size() ? input : input.select(sel);
     }
     List<LayerSpec> ls = new ArrayList<>();
     for (LayerSpec l : layers) {

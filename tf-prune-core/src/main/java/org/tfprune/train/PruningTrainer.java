@@ -119,6 +119,7 @@ public final class PruningTrainer {
     private final Placeholder<TFloat32> learningRate;
     private final LossTerms terms;
     private final Op pruneStep;
+    private final Op refreshNorms;
     private Op finetuneStep;
     private Operand<TFloat32> finetuneLoss;
     private final Operand<TFloat32> correct;
@@ -147,7 +148,21 @@ public final class PruningTrainer {
       ForwardPass trainPass = net.forward(gated ? GateMode.SAMPLED : GateMode.NONE, "train");
       ForwardPass evalPass = gated ? net.forward(GateMode.DETERMINISTIC, "eval") : trainPass;
       ComplexityAwareLoss loss = new ComplexityAwareLoss(config.knobs(), train.size());
-      terms = gated ? loss.call(tf, net, trainPass.logits(), labels)
+      Map<String, Variable<TFloat32>> normCache = new LinkedHashMap<>();
+      List<Op> refresh = new ArrayList<>();
+      if (gated) {
+        Ops c = tf.withSubScope("norm_cache");
+        Map<String, Operand<TFloat32>> live = StructureWeights.squaredNorms(c, net);
+        for (GateGroup g : net.gateGroups()) {
+          Variable<TFloat32> v = c.withName(g.name()).variable(Shape.of(g.size()),
+              TFloat32.class);
+          normCache.put(g.name(), v);
+          refresh.add(c.assign(v, live.get(g.name())));
+        }
+      }
+      refreshNorms = tf.withControlDependencies(refresh).withName("refresh_norms").noOp();
+      terms = gated ? loss.call(tf, net, trainPass.logits(), labels,
+          ComplexityAwareLoss.effectiveThetas(net), config.knobs().strength(), normCache)
           : loss.call(tf, net, trainPass.logits(), labels, Map.of(), 0);
       pruneStep = stepOp(terms, gated, "prune_step");
       if (gated && config.finetuneEpochs() > 0) {
@@ -157,7 +172,7 @@ public final class PruningTrainer {
           hard.put(g.name(), prune.gates.deterministic(net.effectiveTheta(g.name())));
         }
         LossTerms ft = loss.call(tf.withSubScope("finetune"), net, evalPass.logits(), labels,
-            hard, 0);
+            hard, 0, normCache);
         finetuneLoss = ft.total();
         finetuneStep = stepOp(ft, false, "finetune_step");
       }
@@ -192,6 +207,19 @@ public final class PruningTrainer {
         wg.add(analytic == null ? cast(grads[i])
             : sum.math.add(cast(grads[i]), analytic).asOutput());
       }
+      List<Operand<TFloat32>> tg = new ArrayList<>();
+      for (int i = 0; i < thetas.size(); i++) {
+        tg.add(cast(grads[weights.size() + i]));
+      }
+      // Variables are updated in place: no update may start before every gradient (and so every
+      // read of the old weights) is done, or runs stop being reproducible.
+      Ops barrier = tf.withSubScope(name + "_all_gradients");
+      List<Op> computed = new ArrayList<>();
+      wg.forEach(g -> computed.add(barrier.identity(g)));
+      tg.forEach(g -> computed.add(barrier.identity(g)));
+      Ops afterGradients = barrier.withControlDependencies(computed);
+      wg.replaceAll(g -> afterGradients.identity(g).asOutput());
+      tg.replaceAll(afterGradients::identity);
       WeightOptimizer opt = new WeightOptimizer(tf, config.optimizer(), weights, wg, learningRate,
           name + "_optimizer");
       optimizers.add(opt);
@@ -204,7 +232,7 @@ public final class PruningTrainer {
       List<GateGroup> groups = net.gateGroups();
       for (int i = 0; i < thetas.size(); i++) {
         Variable<TFloat32> th = thetas.get(i);
-        Operand<TFloat32> g = cast(grads[weights.size() + i]);
+        Operand<TFloat32> g = tg.get(i);
         Operand<TFloat32> stepped = after.math.sub(th, after.math.mul(g,
             after.constant((float) config.thetaLearningRate())));
         assigns.add(after.assign(th, prune.gates.project(stepped,
@@ -255,6 +283,9 @@ public final class PruningTrainer {
         int window = 0;
         long t0 = System.nanoTime();
         for (int s = 0; s < stepsPerEpoch; s++) {
+          if (gated && globalStep % config.normRefreshEvery() == 0) {
+            session.run(refreshNorms);
+          }
           System.arraycopy(order, s * b, idx, 0, b);
           train.fill(idx, x, y);
           float lr = (float) config.optimizer().learningRateAt(globalStep, totalSteps);
@@ -357,7 +388,7 @@ public final class PruningTrainer {
           for (int i = 0; i < t.length; i++) {
             zc[i] = t[i] == 0f ? zc[i] + 1 : 0;
             double rms = Math.sqrt(sq[i] / p.weightsPerStructure());
-            boolean lastOfLayer = liveMasks <= 1 && !g.equals(InputSpec.GATE_GROUP);
+            boolean lastOfLayer = liveMasks <= 1;
             if (m[i] > 0 && zc[i] >= cond.zeroChecks() && rms <= bound && !lastOfLayer) {
               m[i] = 0f;
               liveMasks--;
@@ -368,9 +399,31 @@ public final class PruningTrainer {
             changed.put(ParameterSet.key(g, NetworkGraph.MASK),
                 new HostTensor(new long[] {m.length}, m));
           }
+          keepOneAlive(g, t, m, changed);
         }
       }
       net.assign(session, changed);
+    }
+
+    /**
+     * A layer that nothing can bypass keeps at least one structure: when every theta of a group
+     * has fallen below 0.5, the unfrozen structure with the largest theta is reopened (theta 1).
+     */
+    private void keepOneAlive(String group, float[] t, float[] m, Map<String, HostTensor> changed) {
+      int best = -1;
+      for (int i = 0; i < t.length; i++) {
+        if (t[i] >= 0.5f) {
+          return;
+        }
+        if (m[i] > 0 && (best < 0 || t[i] > t[best])) {
+          best = i;
+        }
+      }
+      if (best >= 0) {
+        t[best] = 1f;
+        changed.put(ParameterSet.key(group, ParameterSet.THETA),
+            new HostTensor(new long[] {t.length}, t));
+      }
     }
 
     /** Rounds theta to its deterministic value for the fine-tuning phase. */

@@ -1,6 +1,6 @@
 package org.tfprune.examples.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Map;
 import org.tfprune.train.EpochStats;
 import org.tfprune.train.StepProgress;
@@ -12,12 +12,12 @@ import org.tfprune.train.TrainingListener;
  * terminal the step line is rewritten in place; in logs every line is kept.
  */
 final class ConsoleProgress implements TrainingListener {
-  private final PrintStream out;
+  private final PrintWriter out;
   private final String label;
   private final boolean terminal;
   private final boolean quiet;
 
-  ConsoleProgress(PrintStream out, String label, boolean quiet) {
+  ConsoleProgress(PrintWriter out, String label, boolean quiet) {
     this.out = out;
     this.label = label;
     this.terminal = System.console() != null;

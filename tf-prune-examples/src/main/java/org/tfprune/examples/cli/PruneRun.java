@@ -1,6 +1,6 @@
 package org.tfprune.examples.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,9 +29,9 @@ public final class PruneRun {
   public record Options(String model, String dataset, Path out, boolean overwrite,
       boolean baseline, int[] latencyBatches, long latencyBudgetMillis, boolean quiet) {}
 
-  private final PrintStream out;
+  private final PrintWriter out;
 
-  public PruneRun(PrintStream out) {
+  public PruneRun(PrintWriter out) {
     this.out = out;
   }
 
@@ -93,6 +93,7 @@ public final class PruneRun {
       extra.put("report.txt", report.toTable().getBytes(java.nio.charset.StandardCharsets.UTF_8));
       compact.model().save(options.out(), options.overwrite(), extra);
       out.print(report.toTable());
+      out.flush();
       return report;
     }
   }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code tf-prune}: train and prune networks, export compact SavedModels, run benchmarks. */
 @Command(name = "tf-prune", mixinStandardHelpOptions = true, version = "tf-prune 0.1.0",
     description = "Train a network and prune it at the same time; export a smaller SavedModel.",
-    subcommands = {TrainCommand.class, BenchCommand.class})
+    subcommands = {TrainCommand.class, EvaluateCommand.class, BenchCommand.class})
 public final class TfPruneCli implements Runnable {
 
   public static void main(String[] args) {
@@ -15,9 +15,19 @@ public final class TfPruneCli implements Runnable {
 
   /** Runs the tool; returns the exit code (0 = success). */
   public static int execute(String... args) {
+    return execute(new java.io.PrintWriter(System.out, true),
+        new java.io.PrintWriter(System.err, true), args);
+  }
+
+  /** Runs the tool with the given output and error streams; returns the exit code. */
+  public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
     CommandLine cl = new CommandLine(new TfPruneCli());
+    cl.setOverwrittenOptionsAllowed(true); // the last value of a repeated option wins
+    cl.setOut(out);
+    cl.setErr(err);
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
       cmd.getErr().println("tf-prune: error: " + message(e));
+      cmd.getErr().flush();
       if (System.getenv("TF_PRUNE_DEBUG") != null) {
         e.printStackTrace(cmd.getErr());
       }

@@ -10,13 +10,18 @@ import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.train.OptimizerSpec;
 import org.tfprune.train.TrainerConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code tf-prune train}: the end-to-end job. */
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = "Train and prune a reference model on a data set, train its dense baseline, "
         + "export the compact SavedModel with report.json beside it.")
 final class TrainCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec commandSpec;
+
   @Option(names = "--model", defaultValue = "lenet-300-100",
       description = "Architecture: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
       completionCandidates = ModelNames.class)
@@ -126,7 +131,7 @@ final class TrainCommand implements Callable<Integer> {
     LabeledImages test = testLimit > 0 ? split.test().head(testLimit) : split.test();
     ArchitectureSpec spec = Models.create(model, train.featureShape(), train.numClasses(),
         widthMultiplier);
-    new PruneRun(System.out).run(spec, train, test, config, new PruneRun.Options(model, dataset,
+    new PruneRun(commandSpec.commandLine().getOut()).run(spec, train, test, config, new PruneRun.Options(model, dataset,
         target, overwrite, baseline, new int[] {1, 32, 256}, 1500, quiet));
     return 0;
   }

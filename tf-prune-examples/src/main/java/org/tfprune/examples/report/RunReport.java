@@ -40,6 +40,7 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
       long graphMacs, long graphParams, long nodesWithDevice) {}
 
   private static final ObjectMapper JSON = new ObjectMapper()
+      .registerModule(new com.fasterxml.jackson.datatype.guava.GuavaModule())
       .enable(SerializationFeature.INDENT_OUTPUT);
 
   public byte[] toJson() {

@@ -1,0 +1,184 @@
+package org.tfprune.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+import org.tfprune.loss.PruningKnobs;
+import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.DenseLayer;
+import org.tfprune.spec.InputSpec;
+import org.tfprune.testing.ArrayData;
+import org.tfprune.testing.Mnist;
+
+/**
+ * The trainer on a small real MNIST slice (3000 train / 1000 test) with LeNet-300-100 at width
+ * multiplier 0.25 (784-75-25-10, input and unit gates), batch 100, 10 epochs.
+ */
+class TrainerTest {
+  /** LeNet-300-100 at width multiplier 0.25, with input and unit gates. */
+  static final ArchitectureSpec SPEC = ArchitectureSpec.of("lenet-75-25", InputSpec.flat(784, true),
+      DenseLayer.gatedRelu("dense0", 75), DenseLayer.gatedRelu("dense1", 25),
+      DenseLayer.logits("output", 10));
+  /** 10 epochs of 30 steps: enough for theta to settle (each run takes about a second). */
+  static final int EPOCHS = 10;
+  /**
+   * A strength that prunes hard on this small set (the prior's pressure is per example, so 3000
+   * examples feel it 20x more than full MNIST) without emptying the network.
+   */
+  static final double PRUNE = 2;
+  private static final Map<String, TrainingResult> RUNS = new ConcurrentHashMap<>();
+
+  static TrainerConfig config(double strength) {
+    return TrainerConfig.builder().knobs(PruningKnobs.defaults().withStrength(strength))
+        .epochs(EPOCHS).batchSize(100).seed(7).evalBatchSize(1000).build();
+  }
+
+  private static ArrayData train() {
+    return Mnist.train(3000);
+  }
+
+  private static ArrayData test() {
+    return Mnist.test(1000);
+  }
+
+  /** Runs are shared between tests (the suite must stay fast); key = strength + run id. */
+  private static TrainingResult run(double strength, int id) {
+    return RUNS.computeIfAbsent(strength + "#" + id, k -> {
+      TrainingResult r = new PruningTrainer(config(strength), null).train(SPEC, train(), test());
+      System.out.printf("TrainerTest strength %s run %d: %s%n", strength, id, summary(r));
+      return r;
+    });
+  }
+
+  private static String summary(TrainingResult r) {
+    StringBuilder b = new StringBuilder();
+    for (EpochStats e : r.history()) {
+      b.append(String.format("%n  epoch %d loss %.4f acc %.4f widths %s macs %.4f binary %.4f "
+          + "frozen %d", e.epoch(), e.dataLoss(), e.testAccuracy(), e.liveWidths(),
+          e.macsFraction(), e.binaryFraction(), e.frozen()));
+    }
+    return b.append(String.format("%n  final binaryFraction %.4f", r.binaryFraction())).toString();
+  }
+
+  @Test
+  void trainingReducesTheLossAndLearns() {
+    TrainingResult r = run(PRUNE, 1);
+    assertThat(r.history()).hasSize(EPOCHS);
+    assertThat(r.history().get(EPOCHS - 1).dataLoss())
+        .isLessThan(0.7 * r.history().get(0).dataLoss());
+    assertThat(r.history().get(EPOCHS - 1).objective())
+        .isLessThan(r.history().get(0).objective());
+    assertThat(r.testAccuracy()).isGreaterThan(0.7);
+    TrainingResult dense = run(0, 1);
+    assertThat(dense.history().get(EPOCHS - 1).dataLoss())
+        .isLessThan(0.5 * dense.history().get(0).dataLoss());
+    assertThat(dense.testAccuracy()).isGreaterThan(0.8);
+  }
+
+  @Test
+  void highStrengthPrunesSomething() {
+    TrainingResult r = run(PRUNE, 1);
+    EpochStats last = r.history().get(r.history().size() - 1);
+    assertThat(last.macsFraction()).isLessThan(0.9);
+    assertThat(r.keep().removed()).isPositive();
+    assertThat(last.liveWidths().get("input")).isLessThan(784);
+    assertThat(last.liveWidths().get("dense0")).isLessThan(75);
+    assertThat(last.frozen()).as("structures pruned for good (theta 0, weights decayed)")
+        .isPositive();
+  }
+
+  @Test
+  void strengthZeroKeepsEveryStructure() {
+    TrainingResult r = run(0, 1);
+    r.parameters().thetas().forEach((g, t) -> {
+      for (float v : t) {
+        assertThat(v).as("theta of group %s", g).isEqualTo(1f);
+      }
+    });
+    assertThat(r.history().get(r.history().size() - 1).macsFraction()).isEqualTo(1.0);
+    assertThat(r.keep().removed()).isZero();
+    assertThat(r.compactSpec().widths()).containsExactly(SPEC.widths());
+  }
+
+  @Test
+  void thetaEndsNearlyBinaryInAPruningRun() {
+    TrainingResult r = run(PRUNE, 1);
+    assertThat(r.binaryFraction()).isGreaterThanOrEqualTo(0.99);
+    assertThat(PruningTrainer.binaryFraction(r.parameters().thetas()))
+        .isGreaterThanOrEqualTo(0.99);
+  }
+
+  @Test
+  void reportedMacsFractionEqualsTheCompactSpecsCount() {
+    TrainingResult r = run(PRUNE, 1);
+    EpochStats last = r.history().get(r.history().size() - 1);
+    assertThat((double) r.compactComplexity().macs() / r.denseComplexity().macs())
+        .isCloseTo(last.macsFraction(), within(1e-9));
+    assertThat(r.compactSpec().widths()[1]).isEqualTo(last.liveWidths().get("dense0"));
+  }
+
+  /**
+   * Two runs with the same seed and config must agree exactly: widths, mask, accuracy and every
+   * epoch's loss (gate sampling and shuffling are seeded; nothing else may vary).
+   */
+  @Test
+  void sameSeedGivesIdenticalResults() {
+    TrainingResult a = run(PRUNE, 1);
+    TrainingResult b = run(PRUNE, 2);
+    assertThat(b.compactSpec().widths()).containsExactly(a.compactSpec().widths());
+    assertThat(b.keep()).isEqualTo(a.keep());
+    assertThat(b.testAccuracy()).isEqualTo(a.testAccuracy());
+    for (int e = 0; e < a.history().size(); e++) {
+      assertThat(b.history().get(e).dataLoss()).isEqualTo(a.history().get(e).dataLoss());
+    }
+  }
+
+  /**
+   * DESIGN.md: "A layer that nothing can bypass keeps at least one unit." Even at a strength that
+   * squeezes hard, the deterministic network must stay a network that can be compacted and export.
+   */
+  @Test
+  void veryHighStrengthStillLeavesAtLeastOneUnitPerLayerAndOneInputFeature() {
+    TrainingResult r = run(20, 1);
+    assertThat(r.keep().count("input")).as("live input features").isPositive();
+    assertThat(r.keep().count("dense0")).as("live dense0 units").isPositive();
+    assertThat(r.keep().count("dense1")).as("live dense1 units").isPositive();
+    assertThatCode(r::compactSpec).as("compacting the trained network")
+        .doesNotThrowAnyException();
+  }
+
+  @Test
+  void nanInTheDataStopsTrainingWithAMessageAboutTheLearningRate() {
+    ArrayData poisoned = Mnist.train(300).withFeature(5, 400, Float.NaN);
+    TrainerConfig c = config(1).toBuilder().epochs(1).batchSize(300).build();
+    assertThatThrownBy(() -> new PruningTrainer(c, null).train(SPEC, poisoned, Mnist.test(100)))
+        .isInstanceOf(TrainingDivergedException.class)
+        .hasMessageContaining("learning rate")
+        .hasMessageContaining("NaN");
+  }
+
+  @Test
+  void mismatchedDataShapeIsRejectedWithAClearMessage() {
+    ArrayData wrong = new ArrayData(new float[200 * 100], new int[200], 100, 10);
+    assertThatThrownBy(() -> new PruningTrainer(config(1), null).train(SPEC, wrong, test()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("100 values per example")
+        .hasMessageContaining("784");
+    ArrayData wrongClasses = new ArrayData(new float[200 * 784], new int[200], 784, 3);
+    assertThatThrownBy(() -> new PruningTrainer(config(1), null).train(SPEC, wrongClasses, test()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("3 classes").hasMessageContaining("10 outputs");
+  }
+
+  @Test
+  void trainingSetSmallerThanABatchIsRejected() {
+    assertThatThrownBy(() -> new PruningTrainer(config(1), null)
+        .train(SPEC, Mnist.train(50), test()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batch");
+  }
+}

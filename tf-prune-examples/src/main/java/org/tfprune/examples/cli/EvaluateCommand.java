@@ -1,0 +1,113 @@
+package org.tfprune.examples.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.SessionFunction;
+import org.tensorflow.Signature;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
+import org.tfprune.examples.data.Datasets;
+import org.tfprune.examples.data.LabeledImages;
+import org.tfprune.examples.report.RunReport;
+import org.tfprune.export.ExportException;
+import org.tfprune.export.InferenceModel;
+import org.tfprune.slice.HostTensor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code tf-prune evaluate}: loads an exported SavedModel with plain TF-Java
+ * ({@code SavedModelBundle.load(dir, "serve")}, signature {@code serving_default}) and measures
+ * its test accuracy; when the directory holds a report.json, compares with the accuracy reported
+ * at export time.
+ */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+    description = "Load an exported SavedModel with plain TF-Java and measure its test accuracy.")
+final class EvaluateCommand implements Callable<Integer> {
+  @Option(names = "--saved-model", defaultValue = "saved-models/lenet-300-100-mnist",
+      description = "SavedModel directory. Default: ${DEFAULT-VALUE}.")
+  Path savedModel;
+
+  @Option(names = "--dataset", description = "Data set (default: the one in report.json).")
+  String dataset;
+
+  @Option(names = "--data-dir", description = "Directory holding the data set's files.")
+  Path dataDir;
+
+  @Override
+  public Integer call() throws Exception {
+    RunReport report = null;
+    Path reportFile = savedModel.resolve("report.json");
+    if (Files.isRegularFile(reportFile)) {
+      report = RunReport.fromJson(Files.readAllBytes(reportFile));
+    }
+    String name = dataset != null ? dataset : report != null ? report.settings().dataset() : null;
+    if (name == null) {
+      throw new IllegalArgumentException("no report.json in " + savedModel + ": pass --dataset");
+    }
+    Datasets.Split split = dataDir != null ? Datasets.load(name, dataDir) : Datasets.load(name);
+    LabeledImages test = split.test();
+    if (report != null && report.settings().testExamples() < test.count()) {
+      test = test.head(report.settings().testExamples());
+    }
+    if (!Files.isRegularFile(savedModel.resolve("saved_model.pb"))) {
+      throw new ExportException(savedModel + " holds no saved_model.pb: point --saved-model to a "
+          + "SavedModel directory");
+    }
+    int correct = 0;
+    try (SavedModelBundle b = SavedModelBundle.load(savedModel.toString(), "serve")) {
+      SessionFunction f = b.function(InferenceModel.SIGNATURE_KEY);
+      Signature sig = f.signature();
+      String input = sig.inputNames().iterator().next();
+      int n = test.count();
+      int nc = test.numClasses();
+      for (int start = 0; start < n; start += 1000) {
+        int len = Math.min(1000, n - start);
+        int[] idx = PruneRun.range(len);
+        for (int i = 0; i < len; i++) {
+          idx[i] += start;
+        }
+        long[] shape = new long[test.featureShape().length + 1];
+        shape[0] = len;
+        for (int i = 0; i < test.featureShape().length; i++) {
+          shape[i + 1] = test.featureShape()[i];
+        }
+        if (sig.getInputs().get(input).shape.numDimensions() == 2) {
+          shape = new long[] {len, test.featureSize()};
+        }
+        try (TFloat32 x = TFloat32.tensorOf(Shape.of(shape),
+                DataBuffers.of(test.features(idx), true, false));
+            Result r = f.call(Map.of(input, x))) {
+          HostTensor logits = HostTensor.of((TFloat32) r.get(InferenceModel.LOGITS).orElseThrow());
+          int[] labels = test.labels(idx);
+          for (int i = 0; i < len; i++) {
+            int best = 0;
+            for (int k = 1; k < nc; k++) {
+              if (logits.get(i * nc + k) > logits.get(i * nc + best)) {
+                best = k;
+              }
+            }
+            correct += best == labels[i] ? 1 : 0;
+          }
+        }
+      }
+      double acc = (double) correct / n;
+      System.out.printf("%s: test accuracy %.2f%% on %d %s test examples (loaded with "
+          + "SavedModelBundle.load, signature %s)%n", savedModel, 100 * acc, n, name,
+          InferenceModel.SIGNATURE_KEY);
+      if (report != null && report.compact().testAccuracy() != null) {
+        double reported = report.compact().testAccuracy();
+        boolean same = Math.abs(reported - acc) < 1e-9;
+        System.out.printf("report.json says %.2f%%: %s%n", 100 * reported,
+            same ? "reproduced" : "DIFFERENT");
+        return same ? 0 : 1;
+      }
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,162 @@
+package org.tfprune.examples.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tfprune.examples.data.Datasets;
+import org.tfprune.examples.report.RunReport;
+
+/**
+ * The {@code tf-prune train} and {@code evaluate} commands end to end on a small slice of real
+ * MNIST, and their answers to bad input.
+ */
+class TrainCommandTest {
+  private static Path mnist;
+
+  @BeforeAll
+  static void locateMnist() {
+    mnist = Datasets.defaultRoot(Datasets.MNIST).orElseThrow(() -> new AssertionError(
+        "MNIST not found: run bash scripts/fetch-mnist.sh"));
+  }
+
+  /** Result of one in-process CLI run. */
+  record Run(int exitCode, String out, String err) {}
+
+  static Run cli(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = TfPruneCli.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  private static List<String> quickTrain(Path outDir, String... extra) {
+    List<String> a = new ArrayList<>(List.of("train", "--data-dir", mnist.toString(),
+        "--train-limit", "3000", "--test-limit", "1000", "--epochs", "3", "--finetune-epochs",
+        "1", "--batch-size", "100", "--strength", "2", "--out", outDir.toString(), "--quiet"));
+    a.addAll(List.of(extra));
+    return a;
+  }
+
+  @Test
+  void trainWritesAVerifiedCompactSavedModelWithReportThatAFreshJvmReproduces(@TempDir Path tmp)
+      throws Exception {
+    Path out = tmp.resolve("run");
+    Run r = cli(quickTrain(out).toArray(String[]::new));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(out.resolve("saved_model.pb")).isRegularFile();
+    assertThat(out.resolve("variables")).isDirectory();
+    assertThat(out.resolve("report.txt")).isRegularFile();
+    RunReport report = RunReport.fromJson(Files.readAllBytes(out.resolve("report.json")));
+    assertThat(report.dense().macs()).isEqualTo(266_200);
+    assertThat(report.compact().macs()).isLessThan(report.dense().macs());
+    assertThat(report.export().graphMacs()).isEqualTo(report.compact().macs());
+    assertThat(report.export().graphParams()).isEqualTo(report.compact().params());
+    assertThat(report.export().maxAbsDiff()).isLessThanOrEqualTo(1e-5);
+    assertThat(report.export().nodesWithDevice()).isZero();
+    assertThat(report.dense().testAccuracy()).isGreaterThan(0.85);
+    assertThat(report.compact().testAccuracy()).isGreaterThan(0.85);
+    assertThat(report.gates().binaryFraction()).isBetween(0.0, 1.0);
+    assertThat(report.gates().epochOf90PercentPruning()).isBetween(1, 3);
+    assertThat(report.latency()).extracting(l -> l.batch()).containsExactly(1, 32, 256);
+    assertThat(report.history()).hasSize(3);
+    assertThat(report.baselineHistory()).hasSize(3);
+    assertThat(r.out()).contains("compact / dense: MACs").contains("test acc");
+    assertThat(siblingsOf(out)).containsExactly("run");
+
+    // A fresh JVM loads the SavedModel with plain TF-Java and reproduces the reported accuracy.
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString(), "-cp", System.getProperty("java.class.path"),
+        TfPruneCli.class.getName(), "evaluate", "--saved-model", out.toString(), "--data-dir",
+        mnist.toString()).redirectErrorStream(true).start();
+    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(text).isZero();
+    assertThat(text).contains("reproduced").contains(String.format("%.2f%%",
+        100 * report.compact().testAccuracy()));
+  }
+
+  @Test
+  void anExistingOutputDirectoryIsRefusedAndLeftUntouched(@TempDir Path tmp) throws IOException {
+    Path out = Files.createDirectories(tmp.resolve("run"));
+    Files.writeString(out.resolve("keep.txt"), "mine");
+    Run r = cli(quickTrain(out).toArray(String[]::new));
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("already exists").contains("--overwrite");
+    assertThat(Files.readString(out.resolve("keep.txt"))).isEqualTo("mine");
+    assertThat(siblingsOf(out)).containsExactly("run");
+  }
+
+  @Test
+  void anOutputUnderAFileIsRefusedBeforeTraining(@TempDir Path tmp) throws IOException {
+    Path file = Files.writeString(tmp.resolve("plain-file"), "x");
+    Run r = cli(quickTrain(file.resolve("run")).toArray(String[]::new));
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("cannot create the parent directory").contains("writable");
+    assertThat(r.out()).doesNotContain("epoch");
+  }
+
+  @Test
+  void knobsOutOfRangeAreRefusedWithTheirRangeAndNothingIsWritten(@TempDir Path tmp) {
+    Path out = tmp.resolve("run");
+    Run strength = cli(quickTrain(out, "--strength", "-1").toArray(String[]::new));
+    assertThat(strength.exitCode()).isEqualTo(2);
+    assertThat(strength.err()).contains("strength must be in [0, 100]").contains("-1");
+    Run flops = cli(quickTrain(out, "--flops-share", "1.5").toArray(String[]::new));
+    assertThat(flops.err()).contains("flopsShare must be in [0, 1]").contains("1.5");
+    Run layer = cli(quickTrain(out, "--layer-share", "-0.1").toArray(String[]::new));
+    assertThat(layer.err()).contains("layerShare must be in [0, 1]");
+    Run epochs = cli(quickTrain(out, "--epochs", "0").toArray(String[]::new));
+    assertThat(epochs.err()).contains("epochs must be in [1, 10000]");
+    assertThat(out).doesNotExist();
+    assertThat(tmp.toFile().list()).isEmpty();
+  }
+
+  @Test
+  void missingDataNamesTheDirectoryAndHowToGetIt(@TempDir Path tmp) {
+    Run r = cli("train", "--data-dir", tmp.resolve("nowhere").toString(), "--out",
+        tmp.resolve("run").toString());
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("nowhere").contains("does not exist").contains("fetch-mnist.sh");
+    assertThat(tmp.resolve("run")).doesNotExist();
+  }
+
+  @Test
+  void aCorruptIdxFileIsReportedWithItsName(@TempDir Path tmp) throws IOException {
+    Path data = Files.createDirectories(tmp.resolve("mnist"));
+    for (String f : List.of("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")) {
+      Files.copy(mnist.resolve(f), data.resolve(f));
+    }
+    byte[] labels = Files.readAllBytes(data.resolve("train-labels-idx1-ubyte"));
+    Files.write(data.resolve("train-images-idx3-ubyte"), labels); // labels where images belong
+    Run r = cli("train", "--data-dir", data.toString(), "--out", tmp.resolve("run").toString());
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("train-images-idx3-ubyte").contains("magic");
+    assertThat(tmp.resolve("run")).doesNotExist();
+  }
+
+  @Test
+  void anUnknownModelListsTheAvailableOnes(@TempDir Path tmp) {
+    Run r = cli(quickTrain(tmp.resolve("run"), "--model", "resnet-9000").toArray(String[]::new));
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("unknown model 'resnet-9000'").contains("lenet-300-100");
+  }
+
+  private static List<String> siblingsOf(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir.getParent())) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+}
