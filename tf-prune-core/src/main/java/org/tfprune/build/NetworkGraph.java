@@ -16,6 +16,7 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tfprune.op.GateMode;
@@ -39,7 +40,6 @@ public final class NetworkGraph {
   public static final String MASK = "mask";
 
   private final Ops tf;
-  private final PruneOps prune;
   private final ArchitectureSpec spec;
   private final boolean gated;
   private final Placeholder<TFloat32> input;
@@ -53,7 +53,6 @@ public final class NetworkGraph {
       Map<String, Variable<TFloat32>> variables, Map<String, Placeholder<TFloat32>> feeds,
       Map<String, Op> assigns, long seed) {
     this.tf = tf;
-    this.prune = PruneOps.create(tf);
     this.spec = spec;
     this.gated = gated;
     this.input = input;
@@ -138,8 +137,14 @@ public final class NetworkGraph {
     if (in.shape().size() > 1 && spec.layers().get(0) instanceof DenseLayer) {
       x = s.reshape(x, s.constant(new int[] {-1, in.size()}));
     }
+    // Selected features are gathered as rows of the transposed input, which TensorFlow's CPU
+    // gather copies in whole rows (a column gather copies one float at a time and costs more than
+    // the MACs it saves); the first layer then multiplies with transposeA.
+    boolean transposed = false;
     if (in.selects()) {
-      x = s.gather(x, s.constant(in.readFeatures()), s.constant(1));
+      x = s.gather(s.linalg.transpose(x, s.constant(new int[] {1, 0})),
+          s.constant(in.readFeatures()), s.constant(0));
+      transposed = true;
     }
     Operand<TFloat32> inputGate = null;
     if (in.gated() && mode != GateMode.NONE) {
@@ -155,7 +160,8 @@ public final class NetworkGraph {
         if (index == 0 && inputGate != null) {
           kernel = ls.math.mul(kernel, ls.expandDims(inputGate, ls.constant(-1)));
         }
-        Operand<TFloat32> h = ls.nn.biasAdd(ls.linalg.matMul(x, kernel),
+        Operand<TFloat32> h = ls.nn.biasAdd(ls.linalg.matMul(x, kernel,
+                MatMul.transposeA(index == 0 && transposed)),
             variable(ParameterSet.key(l.name(), ParameterSet.BIAS)));
         h = switch (d.activation()) {
           case RELU -> ls.nn.relu(h);
@@ -255,9 +261,5 @@ public final class NetworkGraph {
   /** Gate groups of the spec (empty if the graph was built without gates). */
   public List<GateGroup> gateGroups() {
     return gated ? spec.gateGroups() : List.of();
-  }
-
-  Ops tf() {
-    return tf;
   }
 }

@@ -27,11 +27,11 @@ import org.tfprune.spec.LayerSpec;
  * <pre>
  * J = mean CE
  *   + (1/N) sum_s [ t_s |w_s|^2 / (2 sigma1^2) + (1 - t_s) |w_s|^2 / (2 sigma0^2) ]   prior energy
- *   + strength * [ (1/2) (1/N) sum_s t_s n_s ln(sigma1/sigma0)                        prior price
- *                + K * ( flopsShare E[MACs]/MACs_full + (1 - flopsShare) E[params]/params_full ) ]
+ *   + strength * c * [ (1/2) (1/N) sum_s t_s n_s ln(sigma1/sigma0)                    prior price
+ *                    + K * ( flopsShare E[MACs]/MACs_full + (1 - flopsShare) E[params]/params_full ) ]
  * </pre>
  *
- * {@code t_s} is the effective keep probability. The prior price is the theta-dependent part of
+ * {@code t_s} is the effective keep probability and {@code c} is {@link #PRESSURE_SCALE}. The prior price is the theta-dependent part of
  * the Gaussian normaliser; without it the prior only ever keeps structures. {@code K} is chosen
  * so that at strength 1 the complexity cost pushes the gates, summed over all gates at full
  * width, as hard as the half of the prior price it stands beside: {@code strength} alone sets how

@@ -35,7 +35,12 @@ public record OptimizerSpec(Kind kind, double learningRate, double finalLearning
 
   /** Learning rate after {@code step} of {@code totalSteps} (cosine decay). */
   public double learningRateAt(long step, long totalSteps) {
+    return cosine(learningRate, finalLearningRate, step, totalSteps);
+  }
+
+  /** Cosine decay from {@code from} to {@code to} over {@code totalSteps}. */
+  public static double cosine(double from, double to, long step, long totalSteps) {
     double p = totalSteps <= 1 ? 1 : Math.min(1.0, (double) step / (totalSteps - 1));
-    return finalLearningRate + (learningRate - finalLearningRate) * 0.5 * (1 + Math.cos(Math.PI * p));
+    return to + (from - to) * 0.5 * (1 + Math.cos(Math.PI * p));
   }
 }

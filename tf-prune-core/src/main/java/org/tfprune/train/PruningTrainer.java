@@ -288,7 +288,7 @@ public final class PruningTrainer {
           }
           System.arraycopy(order, s * b, idx, 0, b);
           train.fill(idx, x, y);
-          float lr = (float) config.optimizer().learningRateAt(globalStep, totalSteps);
+          float lr = (float) learningRate(finetune, globalStep, totalSteps, stepsPerEpoch);
           float[] values;
           try (TFloat32 xt = TFloat32.tensorOf(Shape.of(xShape), DataBuffers.of(x, true, false));
               TFloat32 yt = TFloat32.tensorOf(Shape.of(b, train.numClasses()),
@@ -344,6 +344,15 @@ public final class PruningTrainer {
       KeepMask keep = gated ? KeepMask.fromTheta(theta) : KeepMask.all(spec);
       return new TrainingResult(spec, params, keep, ImmutableList.copyOf(history),
           binaryAtEndOfPruning, trainSeconds);
+    }
+
+    private double learningRate(boolean finetune, long step, long totalSteps, int stepsPerEpoch) {
+      if (!finetune || config.finetuneLearningRate() == 0) {
+        return config.optimizer().learningRateAt(step, totalSteps);
+      }
+      long start = (long) config.pruningEpochs() * stepsPerEpoch;
+      return OptimizerSpec.cosine(config.finetuneLearningRate(),
+          config.optimizer().finalLearningRate(), step - start, totalSteps - start);
     }
 
     private long[] inputShape(int batch) {

@@ -12,6 +12,8 @@ import org.tfprune.loss.PruningKnobs;
  * @param gated false trains the dense baseline: same net, no gates, plain cross-entropy
  * @param finetuneEpochs the last epochs run with deterministic (rounded) gates and only the
  *     weights trained; 0 disables the phase
+ * @param finetuneLearningRate the weight learning rate at the start of the fine-tuning phase,
+ *     from where it decays again (cosine) to the final one; 0 continues the main schedule
  * @param thetaLearningRate step size of the projected SGD on theta
  * @param pruneCheckEvery steps between two applications of the pruning condition
  * @param normRefreshEvery steps between two refreshes of the structure norms {@code |w_s|^2}
@@ -21,7 +23,7 @@ import org.tfprune.loss.PruningKnobs;
  */
 public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     OptimizerSpec optimizer, double thetaLearningRate, float thetaInit, int finetuneEpochs,
-    PruningCondition pruningCondition, int pruneCheckEvery, int normRefreshEvery, long seed,
+    double finetuneLearningRate, PruningCondition pruningCondition, int pruneCheckEvery, int normRefreshEvery, long seed,
     boolean gated, int evalBatchSize, int threads) {
 
   public TrainerConfig {
@@ -37,6 +39,9 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
         thetaInit);
     checkArgument(finetuneEpochs >= 0 && finetuneEpochs < epochs,
         "finetune epochs must be in [0, epochs) = [0, %s), got %s", epochs, finetuneEpochs);
+    checkArgument(finetuneLearningRate >= 0 && Double.isFinite(finetuneLearningRate),
+        "finetune learning rate must be >= 0 (0 = continue the main schedule), got %s",
+        finetuneLearningRate);
     checkArgument(pruneCheckEvery > 0, "prune-check interval must be positive, got %s",
         pruneCheckEvery);
     checkArgument(normRefreshEvery > 0, "norm refresh interval must be positive, got %s",
@@ -58,6 +63,7 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     b.thetaLearningRate = thetaLearningRate;
     b.thetaInit = thetaInit;
     b.finetuneEpochs = finetuneEpochs;
+    b.finetuneLearningRate = finetuneLearningRate;
     b.pruningCondition = pruningCondition;
     b.pruneCheckEvery = pruneCheckEvery;
     b.normRefreshEvery = normRefreshEvery;
@@ -76,12 +82,13 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
   /** Builder with the calibrated defaults. */
   public static final class Builder {
     private PruningKnobs knobs = PruningKnobs.defaults();
-    private int epochs = 40;
+    private int epochs = 60;
     private int batchSize = 128;
     private OptimizerSpec optimizer = OptimizerSpec.adam(1e-3, 1e-5);
     private double thetaLearningRate = 1.0;
     private float thetaInit = 1.0f;
     private int finetuneEpochs = 0;
+    private double finetuneLearningRate = 0;
     private PruningCondition pruningCondition = PruningCondition.defaults();
     private int pruneCheckEvery = 100;
     private int normRefreshEvery = 10;
@@ -125,6 +132,11 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
       return this;
     }
 
+    public Builder finetuneLearningRate(double v) {
+      finetuneLearningRate = v;
+      return this;
+    }
+
     public Builder pruningCondition(PruningCondition v) {
       pruningCondition = v;
       return this;
@@ -162,7 +174,7 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
 
     public TrainerConfig build() {
       return new TrainerConfig(knobs, epochs, batchSize, optimizer, thetaLearningRate, thetaInit,
-          finetuneEpochs, pruningCondition, pruneCheckEvery, normRefreshEvery, seed, gated,
+          finetuneEpochs, finetuneLearningRate, pruningCondition, pruneCheckEvery, normRefreshEvery, seed, gated,
           evalBatchSize, threads);
     }
   }

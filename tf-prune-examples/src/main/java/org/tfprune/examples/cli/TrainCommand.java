@@ -50,13 +50,18 @@ final class TrainCommand implements Callable<Integer> {
           + "(0). Default: ${DEFAULT-VALUE}.")
   double layerShare;
 
-  @Option(names = "--epochs", defaultValue = "40", description = "Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--epochs", defaultValue = "60", description = "Default: ${DEFAULT-VALUE}.")
   int epochs;
 
   @Option(names = "--finetune-epochs", defaultValue = "-1",
       description = "Last epochs trained with deterministic gates (weights only). Default: a "
           + "quarter of the epochs.")
   int finetuneEpochs;
+
+  @Option(names = "--finetune-lr", defaultValue = "0",
+      description = "Weight learning rate at the start of fine-tuning, decayed again to "
+          + "--final-lr (0 = continue the main schedule). Default: ${DEFAULT-VALUE}.")
+  double finetuneLr;
 
   @Option(names = "--batch-size", defaultValue = "128", description = "Default: ${DEFAULT-VALUE}.")
   int batchSize;
@@ -122,7 +127,7 @@ final class TrainCommand implements Callable<Integer> {
           + "': use adam or momentum");
     };
     TrainerConfig config = TrainerConfig.builder().knobs(knobs).epochs(epochs)
-        .finetuneEpochs(finetune).batchSize(batchSize).optimizer(opt).thetaLearningRate(thetaLr)
+        .finetuneEpochs(finetune).finetuneLearningRate(finetuneLr).batchSize(batchSize).optimizer(opt).thetaLearningRate(thetaLr)
         .seed(seed).threads(threads).build();
     Path target = out != null ? out : Path.of("saved-models", model + "-" + dataset);
     Datasets.Split split = dataDir != null ? Datasets.load(dataset, dataDir)
