@@ -1,6 +1,7 @@
 package org.tfprune.build;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
@@ -10,7 +11,13 @@ import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
+import org.tfprune.spec.FeatureMap;
+import org.tfprune.spec.FlattenLayer;
+import org.tfprune.spec.GlobalAvgPoolLayer;
+import org.tfprune.spec.PoolLayer;
+import org.tfprune.spec.ResidualBlock;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.LayerSpec;
 
@@ -45,13 +52,24 @@ public final class NetworkBuilder {
     Map<String, Op> assigns = new LinkedHashMap<>();
     // One sub-scope per owner: TF-Java renames a repeated withSubScope(name) to name_1.
     Map<String, Ops> scopes = new LinkedHashMap<>();
+    List<FeatureMap> shapes = spec.shapes();
     for (int i = 0; i < spec.layers().size(); i++) {
       LayerSpec l = spec.layers().get(i);
+      int in = shapes.get(i).channels();
       if (l instanceof DenseLayer d) {
-        add(scopes, tf, l.name(), ParameterSet.KERNEL, Shape.of(spec.inputWidthOf(i), d.units()), vars,
-            feeds, assigns);
+        add(scopes, tf, l.name(), ParameterSet.KERNEL, Shape.of(in, d.units()), vars, feeds,
+            assigns);
         add(scopes, tf, l.name(), ParameterSet.BIAS, Shape.of(d.units()), vars, feeds, assigns);
-      } else {
+      } else if (l instanceof Conv2DLayer c) {
+        addConv(scopes, tf, c, in, vars, feeds, assigns);
+      } else if (l instanceof ResidualBlock r) {
+        addConv(scopes, tf, r.conv1(), in, vars, feeds, assigns);
+        addConv(scopes, tf, r.conv2(), r.innerWidth(), vars, feeds, assigns);
+        if (r.shortcut() != null) {
+          addConv(scopes, tf, r.shortcut(), in, vars, feeds, assigns);
+        }
+      } else if (!(l instanceof PoolLayer || l instanceof FlattenLayer
+          || l instanceof GlobalAvgPoolLayer)) {
         throw new IllegalArgumentException("no variables rule for layer type " + l.getClass());
       }
     }
@@ -62,6 +80,21 @@ public final class NetworkBuilder {
       }
     }
     return new NetworkGraph(tf, spec, gates, input, vars, feeds, assigns, seed);
+  }
+
+  private static void addConv(Map<String, Ops> scopes, Ops tf, Conv2DLayer c, int inChannels,
+      Map<String, Variable<TFloat32>> vars, Map<String, Placeholder<TFloat32>> feeds,
+      Map<String, Op> assigns) {
+    int k = c.kernelSize();
+    add(scopes, tf, c.name(), ParameterSet.KERNEL, Shape.of(k, k, inChannels, c.filters()), vars,
+        feeds, assigns);
+    List<String> perChannel = c.batchNorm()
+        ? List.of(ParameterSet.GAMMA, ParameterSet.BETA, ParameterSet.MOVING_MEAN,
+            ParameterSet.MOVING_VARIANCE)
+        : List.of(ParameterSet.BIAS);
+    for (String kind : perChannel) {
+      add(scopes, tf, c.name(), kind, Shape.of(c.filters()), vars, feeds, assigns);
+    }
   }
 
   private static void add(Map<String, Ops> scopes, Ops tf, String owner, String kind, Shape shape,

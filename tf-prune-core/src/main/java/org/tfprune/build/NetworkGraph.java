@@ -17,6 +17,7 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.linalg.MatMul;
+import org.tensorflow.op.nn.FusedBatchNorm;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tfprune.op.GateMode;
@@ -24,7 +25,13 @@ import org.tfprune.op.PruneOps;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.Activation;
+import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
+import org.tfprune.spec.FlattenLayer;
+import org.tfprune.spec.GlobalAvgPoolLayer;
+import org.tfprune.spec.PoolLayer;
+import org.tfprune.spec.ResidualBlock;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.LayerSpec;
@@ -85,11 +92,11 @@ public final class NetworkGraph {
     return v;
   }
 
-  /** Kernels and biases: what the weight optimizer trains. */
+  /** Kernels, biases and batch-norm scales and offsets: what the weight optimizer trains. */
   public List<Variable<TFloat32>> weights() {
     List<Variable<TFloat32>> w = new ArrayList<>();
     variables.forEach((k, v) -> {
-      if (k.endsWith("/" + ParameterSet.KERNEL) || k.endsWith("/" + ParameterSet.BIAS)) {
+      if (ParameterSet.TRAINABLE_KINDS.contains(ParameterSet.kindOf(k))) {
         w.add(v);
       }
     });
@@ -118,20 +125,31 @@ public final class NetworkGraph {
   }
 
   /**
-   * Builds a forward pass. In {@link GateMode#SAMPLED} mode unit gates are drawn per example and
-   * input-feature gates once per batch (they scale the first kernel's rows, which costs nothing
-   * extra in the backward pass); {@link GateMode#DETERMINISTIC} uses {@code theta >= 0.5};
-   * {@link GateMode#NONE} ignores gates.
-   *
-   * @param scope a sub-scope name for this pass's ops, so several passes can share one graph
+   * Builds a forward pass; batch norm uses batch statistics in {@link GateMode#SAMPLED} mode and
+   * moving statistics otherwise. See {@link #forward(GateMode, boolean, String)}.
    */
   public ForwardPass forward(GateMode mode, String scope) {
+    return forward(mode, mode == GateMode.SAMPLED, scope);
+  }
+
+  /**
+   * Builds a forward pass. In {@link GateMode#SAMPLED} mode unit and filter gates are drawn per
+   * example and input-feature gates once per batch (they scale the first kernel's rows, which
+   * costs nothing extra in the backward pass); {@link GateMode#DETERMINISTIC} uses
+   * {@code theta >= 0.5}; {@link GateMode#NONE} ignores gates.
+   *
+   * @param training batch norm normalizes with batch statistics and returns moving-average
+   *     updates (true), or uses the moving statistics (false)
+   * @param scope a sub-scope name for this pass's ops, so several passes can share one graph
+   */
+  public ForwardPass forward(GateMode mode, boolean training, String scope) {
     checkArgument(mode == GateMode.NONE || gated,
         "gate mode %s needs a graph built with gates; spec %s was built without", mode,
         spec.name());
     Ops s = tf.withSubScope(scope);
     PruneOps p = PruneOps.create(s);
     ImmutableMap.Builder<String, Operand<TFloat32>> gateValues = ImmutableMap.builder();
+    List<Op> updates = new ArrayList<>();
     Operand<TFloat32> x = input;
     InputSpec in = spec.input();
     if (in.shape().size() > 1 && spec.layers().get(0) instanceof DenseLayer) {
@@ -155,6 +173,7 @@ public final class NetworkGraph {
     int index = 0;
     for (LayerSpec l : spec.layers()) {
       Ops ls = s.withSubScope(l.name());
+      long gateSeed = seed * 31 + 7 * (index + 2);
       if (l instanceof DenseLayer d) {
         Operand<TFloat32> kernel = variable(ParameterSet.key(l.name(), ParameterSet.KERNEL));
         if (index == 0 && inputGate != null) {
@@ -163,23 +182,99 @@ public final class NetworkGraph {
         Operand<TFloat32> h = ls.nn.biasAdd(ls.linalg.matMul(x, kernel,
                 MatMul.transposeA(index == 0 && transposed)),
             variable(ParameterSet.key(l.name(), ParameterSet.BIAS)));
-        h = switch (d.activation()) {
-          case RELU -> ls.nn.relu(h);
-          case IDENTITY -> h;
-        };
-        if (l.gated() && mode != GateMode.NONE) {
-          Operand<TFloat32> z = p.gates.perExample(effectiveTheta(l.name()), batchSize, mode,
-              seed * 31 + 7 * (index + 2));
-          gateValues.put(l.name(), z);
-          h = ls.math.mul(h, z);
-        }
-        x = h;
+        x = gate(ls, p, activate(ls, h, d.activation()), l.gated() ? l.name() : null, mode,
+            gateSeed, gateValues);
+      } else if (l instanceof Conv2DLayer c) {
+        x = gate(ls, p, conv(ls, c, x, training, updates), c.gated() ? c.name() : null, mode,
+            gateSeed, gateValues);
+      } else if (l instanceof ResidualBlock r) {
+        Operand<TFloat32> h = gate(ls, p, conv(ls, r.conv1(), x, training, updates),
+            r.conv1().gated() ? r.conv1().name() : null, mode, gateSeed, gateValues);
+        Operand<TFloat32> f = gate(ls, p, conv(ls, r.conv2(), h, training, updates),
+            r.gated() ? r.name() : null, mode, gateSeed + 3, gateValues);
+        Operand<TFloat32> shortcut = r.shortcut() == null ? x
+            : conv(ls, r.shortcut(), x, training, updates);
+        x = ls.nn.relu(ls.math.add(shortcut, f));
+      } else if (l instanceof PoolLayer pool) {
+        List<Long> window = List.of(1L, (long) pool.size(), (long) pool.size(), 1L);
+        List<Long> strides = List.of(1L, (long) pool.stride(), (long) pool.stride(), 1L);
+        x = pool.kind() == PoolLayer.Kind.MAX
+            ? ls.nn.maxPool(x, ls.constant(new int[] {1, pool.size(), pool.size(), 1}),
+                ls.constant(new int[] {1, pool.stride(), pool.stride(), 1}),
+                pool.padding().name())
+            : ls.nn.avgPool(x, window, strides, pool.padding().name());
+      } else if (l instanceof FlattenLayer) {
+        x = ls.reshape(x, ls.constant(new int[] {-1, spec.shapes().get(index).size()}));
+      } else if (l instanceof GlobalAvgPoolLayer) {
+        x = ls.math.mean(x, ls.constant(new int[] {1, 2}));
       } else {
         throw new IllegalArgumentException("no graph rule for layer type " + l.getClass());
       }
       index++;
     }
-    return new ForwardPass(x, gateValues.build());
+    return new ForwardPass(x, gateValues.build(), ImmutableList.copyOf(updates));
+  }
+
+  /** Multiplies the last axis of {@code h} by the gates of {@code group} (null: no gates). */
+  private Operand<TFloat32> gate(Ops ls, PruneOps p, Operand<TFloat32> h, String group,
+      GateMode mode, long seed, ImmutableMap.Builder<String, Operand<TFloat32>> gateValues) {
+    if (group == null || mode == GateMode.NONE) {
+      return h;
+    }
+    Operand<TFloat32> z = p.gates.perExample(effectiveTheta(group), batchSize, mode, seed);
+    gateValues.put(group, z);
+    int rank = h.shape().numDimensions();
+    if (mode == GateMode.SAMPLED && rank == 4) {
+      z = ls.expandDims(ls.expandDims(z, ls.constant(1)), ls.constant(1)); // [B,1,1,C]
+    }
+    return ls.math.mul(h, z);
+  }
+
+  private static Operand<TFloat32> activate(Ops ls, Operand<TFloat32> h, Activation a) {
+    return switch (a) {
+      case RELU -> ls.nn.relu(h);
+      case IDENTITY -> h;
+    };
+  }
+
+  /** Batch-norm momentum of the moving statistics and its epsilon (Keras-like defaults). */
+  static final float BN_MOMENTUM = 0.9f;
+  static final float BN_EPSILON = 1e-3f;
+
+  /** conv -> bias or batch norm -> activation. */
+  private Operand<TFloat32> conv(Ops s, Conv2DLayer c, Operand<TFloat32> x, boolean training,
+      List<Op> updates) {
+    Ops cs = s.withSubScope(c.name());
+    Operand<TFloat32> y = cs.nn.conv2d(x, variable(ParameterSet.key(c.name(),
+            ParameterSet.KERNEL)), List.of(1L, (long) c.stride(), (long) c.stride(), 1L),
+        c.padding().name());
+    if (!c.batchNorm()) {
+      y = cs.nn.biasAdd(y, variable(ParameterSet.key(c.name(), ParameterSet.BIAS)));
+    } else {
+      Variable<TFloat32> mean = variable(ParameterSet.key(c.name(), ParameterSet.MOVING_MEAN));
+      Variable<TFloat32> var = variable(ParameterSet.key(c.name(),
+          ParameterSet.MOVING_VARIANCE));
+      Operand<TFloat32> gamma = variable(ParameterSet.key(c.name(), ParameterSet.GAMMA));
+      Operand<TFloat32> beta = variable(ParameterSet.key(c.name(), ParameterSet.BETA));
+      if (training) {
+        Operand<TFloat32> empty = cs.constant(new float[0]);
+        FusedBatchNorm<TFloat32, TFloat32> bn = cs.nn.fusedBatchNorm(y, gamma, beta, empty, empty,
+            FusedBatchNorm.epsilon(BN_EPSILON), FusedBatchNorm.isTraining(true));
+        y = bn.y();
+        updates.add(cs.assign(mean, movingAverage(cs, mean, bn.batchMean())));
+        updates.add(cs.assign(var, movingAverage(cs, var, bn.batchVariance())));
+      } else {
+        y = cs.nn.fusedBatchNorm(y, gamma, beta, mean, var, FusedBatchNorm.epsilon(BN_EPSILON),
+            FusedBatchNorm.isTraining(false)).y();
+      }
+    }
+    return activate(cs, y, c.activation());
+  }
+
+  private static Operand<TFloat32> movingAverage(Ops s, Operand<TFloat32> moving,
+      Operand<TFloat32> batch) {
+    return s.math.add(s.math.mul(s.identity(moving), s.constant(BN_MOMENTUM)),
+        s.math.mul(s.stopGradient(batch), s.constant(1 - BN_MOMENTUM)));
   }
 
   /** Sets variables from host values (any subset, by name). */

@@ -9,14 +9,21 @@ import java.util.SplittableRandom;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
+import org.tfprune.spec.FeatureMap;
+import org.tfprune.spec.FlattenLayer;
+import org.tfprune.spec.GlobalAvgPoolLayer;
+import org.tfprune.spec.PoolLayer;
+import org.tfprune.spec.ResidualBlock;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.LayerSpec;
 
 /**
  * Initial parameter values drawn on the host from a seed, so a run is reproducible and the saved
  * graph holds no large constants: He-normal kernels ({@code N(0, 2 / fan_in)}), zero biases and
- * gate probabilities at {@code thetaInit}. (TF-Java 1.0's uniform Glorot/He initializers sample
+ * gate probabilities at {@code thetaInit}; batch norm starts as the identity (scale 1, offset 0,
+ * moving mean 0, moving variance 1). (TF-Java 1.0's uniform Glorot/He initializers sample
  * only [0, limit], which is why this is done here.)
  */
 public final class ParameterInitializer {
@@ -27,20 +34,24 @@ public final class ParameterInitializer {
         thetaInit);
     SplittableRandom rng = new SplittableRandom(seed);
     Map<String, HostTensor> m = new LinkedHashMap<>();
+    java.util.List<FeatureMap> shapes = spec.shapes();
     for (int i = 0; i < spec.layers().size(); i++) {
       LayerSpec l = spec.layers().get(i);
-      int fanIn = spec.inputWidthOf(i);
+      int in = shapes.get(i).channels();
       if (l instanceof DenseLayer d) {
-        float[] k = new float[fanIn * d.units()];
-        double std = Math.sqrt(2.0 / fanIn);
-        for (int j = 0; j < k.length; j++) {
-          k[j] = (float) (gaussian(rng) * std);
-        }
         m.put(ParameterSet.key(l.name(), ParameterSet.KERNEL),
-            new HostTensor(new long[] {fanIn, d.units()}, k));
-        m.put(ParameterSet.key(l.name(), ParameterSet.BIAS),
-            new HostTensor(new long[] {d.units()}, new float[d.units()]));
-      } else {
+            heNormal(rng, new long[] {in, d.units()}, in));
+        m.put(ParameterSet.key(l.name(), ParameterSet.BIAS), filled(d.units(), 0f));
+      } else if (l instanceof Conv2DLayer c) {
+        conv(m, rng, c, in);
+      } else if (l instanceof ResidualBlock r) {
+        conv(m, rng, r.conv1(), in);
+        conv(m, rng, r.conv2(), r.innerWidth());
+        if (r.shortcut() != null) {
+          conv(m, rng, r.shortcut(), in);
+        }
+      } else if (!(l instanceof PoolLayer || l instanceof FlattenLayer
+          || l instanceof GlobalAvgPoolLayer)) {
         throw new IllegalArgumentException("no initializer for layer type " + l.getClass());
       }
     }
@@ -50,6 +61,40 @@ public final class ParameterInitializer {
       m.put(ParameterSet.key(g.name(), ParameterSet.THETA), new HostTensor(new long[] {g.size()}, t));
     }
     return new ParameterSet(m);
+  }
+
+  private static void conv(Map<String, HostTensor> m, SplittableRandom rng, Conv2DLayer c,
+      int in) {
+    int k = c.kernelSize();
+    m.put(ParameterSet.key(c.name(), ParameterSet.KERNEL),
+        heNormal(rng, new long[] {k, k, in, c.filters()}, c.fanIn(in)));
+    if (c.batchNorm()) {
+      m.put(ParameterSet.key(c.name(), ParameterSet.GAMMA), filled(c.filters(), 1f));
+      m.put(ParameterSet.key(c.name(), ParameterSet.BETA), filled(c.filters(), 0f));
+      m.put(ParameterSet.key(c.name(), ParameterSet.MOVING_MEAN), filled(c.filters(), 0f));
+      m.put(ParameterSet.key(c.name(), ParameterSet.MOVING_VARIANCE), filled(c.filters(), 1f));
+    } else {
+      m.put(ParameterSet.key(c.name(), ParameterSet.BIAS), filled(c.filters(), 0f));
+    }
+  }
+
+  private static HostTensor heNormal(SplittableRandom rng, long[] shape, int fanIn) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    float[] v = new float[(int) n];
+    double std = Math.sqrt(2.0 / fanIn);
+    for (int j = 0; j < v.length; j++) {
+      v[j] = (float) (gaussian(rng) * std);
+    }
+    return new HostTensor(shape, v);
+  }
+
+  private static HostTensor filled(int n, float value) {
+    float[] v = new float[n];
+    Arrays.fill(v, value);
+    return new HostTensor(new long[] {n}, v);
   }
 
   private static double gaussian(SplittableRandom rng) {

@@ -4,13 +4,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
+import org.tfprune.spec.FeatureMap;
+import org.tfprune.spec.FlattenLayer;
+import org.tfprune.spec.GlobalAvgPoolLayer;
+import org.tfprune.spec.PoolLayer;
+import org.tfprune.spec.ResidualBlock;
 import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.LayerSpec;
 
 /**
  * The one formula for the cost of a network: multiply-accumulates (MACs) and parameters per layer,
- * as a function of the (expected) number of live structures in each gate group. A dense layer with
+ * as a function of the (expected) number of live structures in each gate group. A convolution
+ * costs {@code kh * kw * H_out * W_out * C_in * C_out}; a residual block's branch is multiplied by
+ * its block gate. A dense layer with
  * {@code n_in} live inputs and {@code n_out} live units costs {@code n_in * n_out} MACs and
  * {@code n_in * n_out + n_out} parameters, so removing a unit also removes the next layer's input
  * row. With independent gates {@code E[n_in * n_out] = E[n_in] E[n_out]}, so feeding expected
@@ -27,19 +35,60 @@ public final class CostModel {
   public static <N> List<LayerCost<N>> layers(ArchitectureSpec spec, Function<String, N> liveWidth,
       CostAlgebra<N> alg) {
     List<LayerCost<N>> out = new ArrayList<>();
+    List<FeatureMap> shapes = spec.shapes();
     N width = spec.input().gated()
-        ? liveWidth.apply(InputSpec.GATE_GROUP) : alg.constant(spec.input().width());
-    for (LayerSpec l : spec.layers()) {
-      N outWidth = l.gated() ? liveWidth.apply(l.name()) : alg.constant(l.width());
+        ? liveWidth.apply(InputSpec.GATE_GROUP)
+        : alg.constant(spec.input().featureMap().channels());
+    for (int i = 0; i < spec.layers().size(); i++) {
+      LayerSpec l = spec.layers().get(i);
+      FeatureMap in = shapes.get(i);
+      FeatureMap o = shapes.get(i + 1);
       if (l instanceof DenseLayer d) {
+        N outWidth = d.gated() ? liveWidth.apply(d.name()) : alg.constant(d.units());
         N macs = alg.mul(width, outWidth);
         out.add(new LayerCost<>(d.name(), macs, alg.add(macs, outWidth)));
-      } else {
+        width = outWidth;
+      } else if (l instanceof Conv2DLayer c) {
+        N outWidth = c.gated() ? liveWidth.apply(c.name()) : alg.constant(c.filters());
+        out.add(conv(c, o.positions(), width, outWidth, alg));
+        width = outWidth;
+      } else if (l instanceof ResidualBlock r) {
+        FeatureMap mid = r.conv1().outputShape(in);
+        N inner = r.conv1().gated() ? liveWidth.apply(r.conv1().name())
+            : alg.constant(r.innerWidth());
+        N stream = alg.constant(r.width());
+        LayerCost<N> c1 = conv(r.conv1(), mid.positions(), width, inner, alg);
+        LayerCost<N> c2 = conv(r.conv2(), o.positions(), inner, stream, alg);
+        N gate = r.gated() ? liveWidth.apply(r.name()) : alg.constant(1);
+        N macs = alg.mul(gate, alg.add(c1.macs(), c2.macs()));
+        N params = alg.mul(gate, alg.add(c1.params(), c2.params()));
+        if (r.shortcut() != null) {
+          LayerCost<N> sc = conv(r.shortcut(), o.positions(), width, stream, alg);
+          macs = alg.add(macs, sc.macs());
+          params = alg.add(params, sc.params());
+        }
+        out.add(new LayerCost<>(r.name(), macs, params));
+        width = stream;
+      } else if (l instanceof FlattenLayer) {
+        width = alg.mul(width, alg.constant(in.positions()));
+      } else if (!(l instanceof PoolLayer) && !(l instanceof GlobalAvgPoolLayer)) {
         throw new IllegalArgumentException("no cost rule for layer type " + l.getClass());
       }
-      width = outWidth;
     }
     return out;
+  }
+
+  /**
+   * A convolution producing {@code positions} output positions: {@code k^2 * positions * in *
+   * out} MACs; {@code k^2 * in * out} kernel weights plus a bias, or batch norm's four values
+   * (scale, offset, moving mean and variance), per output channel.
+   */
+  private static <N> LayerCost<N> conv(Conv2DLayer c, int positions, N in, N out,
+      CostAlgebra<N> alg) {
+    N kernel = alg.mul(alg.constant(c.kernelSize() * c.kernelSize()), alg.mul(in, out));
+    N macs = alg.mul(kernel, alg.constant(positions));
+    N params = alg.add(kernel, alg.mul(out, alg.constant(c.batchNorm() ? 4 : 1)));
+    return new LayerCost<>(c.name(), macs, params);
   }
 
   /** Total cost of {@code spec}: MACs and parameters summed over layers. */

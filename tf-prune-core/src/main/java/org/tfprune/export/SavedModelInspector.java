@@ -6,6 +6,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.ndarray.Shape;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
@@ -16,7 +18,8 @@ import org.tfprune.complexity.Complexity;
 /**
  * Reads an exported SavedModel's GraphDef and counts its complexity from the graph itself,
  * independently of any spec: parameters are the sizes of its variables, MACs are {@code in * out}
- * of every MatMul's kernel. Also reports whether any node carries a device placement.
+ * of every MatMul's kernel and {@code kh * kw * C_in * C_out * H_out * W_out} of every Conv2D
+ * (output size from TensorFlow's own shape inference). Also reports whether any node carries a device placement.
  */
 public final class SavedModelInspector {
   private final GraphDef graph;
@@ -68,13 +71,27 @@ public final class SavedModelInspector {
       params += p;
     }
     long macs = 0;
-    for (NodeDef n : graph.getNodeList()) {
-      if (n.getOp().equals("MatMul")) {
-        long[] k = varShapes.get(strip(n.getInput(1)));
-        if (k == null) {
-          throw new ExportException("MatMul " + n.getName() + " does not read a variable kernel");
+    try (Graph g = new Graph()) {
+      g.importGraphDef(graph);
+      for (NodeDef n : graph.getNodeList()) {
+        if (n.getOp().equals("MatMul") || n.getOp().equals("Conv2D")) {
+          long[] k = varShapes.get(strip(n.getInput(1)));
+          if (k == null) {
+            throw new ExportException(n.getOp() + " " + n.getName()
+                + " does not read a variable kernel");
+          }
+          long kernelSize = 1;
+          for (long d : k) {
+            kernelSize *= d;
+          }
+          if (n.getOp().equals("Conv2D")) {
+            // static shape inference gives the output's spatial size [batch, H, W, C]
+            Shape out = g.operation(n.getName()).output(0).shape();
+            macs += kernelSize * out.get(1) * out.get(2);
+          } else {
+            macs += kernelSize;
+          }
         }
-        macs += k[0] * k[1];
       }
     }
     return new Complexity(macs, params);

@@ -11,13 +11,18 @@ import org.tensorflow.types.TFloat32;
 import org.tfprune.build.NetworkGraph;
 import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
+import org.tfprune.spec.FeatureMap;
+import org.tfprune.spec.ResidualBlock;
 import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.LayerSpec;
 
 /**
  * Which weights each gated structure owns, the one place that knows it: an input feature owns its
- * outgoing row of the first kernel; a dense unit owns its incoming kernel column and its bias. The
+ * outgoing row of the first kernel; a dense unit owns its incoming kernel column and its bias; a
+ * conv filter owns its kernel slice and its bias or batch-norm scale and offset; a residual block
+ * owns the last conv (and its batch norm) of its branch. The
  * prior, its analytic weight gradient and the pruning condition all read from here.
  */
 public final class StructureWeights {
@@ -25,7 +30,8 @@ public final class StructureWeights {
 
   /**
    * One slice of ownership: structure {@code i} of gate group {@code group} owns index {@code i}
-   * along {@code axis} of variable {@code variable}.
+   * along {@code axis} of variable {@code variable}; {@code axis} -1 means the group has a single
+   * structure that owns the whole variable (a residual block owns its branch's last conv).
    */
   public record Owned(String variable, String group, int axis, int rank) {}
 
@@ -37,9 +43,22 @@ public final class StructureWeights {
           InputSpec.GATE_GROUP, 0, 2));
     }
     for (LayerSpec l : spec.layers()) {
-      if (l.gated() && l instanceof DenseLayer) {
+      if (l instanceof DenseLayer d && d.gated()) {
         b.add(new Owned(ParameterSet.key(l.name(), ParameterSet.KERNEL), l.name(), 1, 2));
         b.add(new Owned(ParameterSet.key(l.name(), ParameterSet.BIAS), l.name(), 0, 1));
+      } else if (l instanceof Conv2DLayer c && c.gated()) {
+        filters(b, c);
+      } else if (l instanceof ResidualBlock r) {
+        if (r.conv1().gated()) {
+          filters(b, r.conv1());
+        }
+        if (r.gated()) {
+          Conv2DLayer c2 = r.conv2();
+          b.add(new Owned(ParameterSet.key(c2.name(), ParameterSet.KERNEL), r.name(), -1, 4));
+          for (String kind : perChannelWeights(c2)) {
+            b.add(new Owned(ParameterSet.key(c2.name(), kind), r.name(), -1, 1));
+          }
+        }
       } else if (l.gated()) {
         throw new IllegalArgumentException("no ownership rule for layer type " + l.getClass());
       }
@@ -47,26 +66,53 @@ public final class StructureWeights {
     return b.build();
   }
 
+  /** A filter owns its kernel slice and its bias, or its batch-norm scale and offset. */
+  private static void filters(ImmutableList.Builder<Owned> b, Conv2DLayer c) {
+    b.add(new Owned(ParameterSet.key(c.name(), ParameterSet.KERNEL), c.name(), 3, 4));
+    for (String kind : perChannelWeights(c)) {
+      b.add(new Owned(ParameterSet.key(c.name(), kind), c.name(), 0, 1));
+    }
+  }
+
+  private static List<String> perChannelWeights(Conv2DLayer c) {
+    return c.batchNorm() ? List.of(ParameterSet.GAMMA, ParameterSet.BETA)
+        : List.of(ParameterSet.BIAS);
+  }
+
   /** The prior scales of a gate group, from the spec's shapes. */
   public static PriorScales scales(ArchitectureSpec spec, String group) {
-    int n = 0;
-    int fanIn = -1;
-    for (Owned o : ownership(spec)) {
-      if (o.group().equals(group)) {
-        if (o.group().equals(InputSpec.GATE_GROUP)) {
-          n += spec.layers().get(0).width();
-          fanIn = spec.input().width();
-        } else {
-          int i = spec.layers().indexOf(spec.layer(group));
-          n += o.rank() == 2 ? spec.inputWidthOf(i) : 1;
-          fanIn = spec.inputWidthOf(i);
+    List<FeatureMap> shapes = spec.shapes();
+    if (group.equals(InputSpec.GATE_GROUP) && spec.input().gated()) {
+      // an input feature owns its outgoing row of the first kernel
+      return PriorScales.forLayer(spec.input().width(), spec.layers().get(0).width());
+    }
+    for (int i = 0; i < spec.layers().size(); i++) {
+      LayerSpec l = spec.layers().get(i);
+      int in = shapes.get(i).channels();
+      if (l.name().equals(group) && l instanceof DenseLayer) {
+        return PriorScales.forLayer(in, in + 1); // incoming column and bias
+      }
+      if (l.name().equals(group) && l instanceof Conv2DLayer c) {
+        return filterScales(c, in);
+      }
+      if (l instanceof ResidualBlock r) {
+        if (r.conv1().name().equals(group)) {
+          return filterScales(r.conv1(), in);
+        }
+        if (r.name().equals(group)) {
+          Conv2DLayer c2 = r.conv2();
+          int fanIn = c2.fanIn(r.innerWidth());
+          return PriorScales.forLayer(fanIn,
+              fanIn * c2.filters() + perChannelWeights(c2).size() * c2.filters());
         }
       }
     }
-    if (n == 0) {
-      throw new IllegalArgumentException("no gate group '" + group + "' in spec " + spec.name());
-    }
-    return PriorScales.forLayer(fanIn, n);
+    throw new IllegalArgumentException("no gate group '" + group + "' in spec " + spec.name());
+  }
+
+  private static PriorScales filterScales(Conv2DLayer c, int inChannels) {
+    return PriorScales.forLayer(c.fanIn(inChannels),
+        c.fanIn(inChannels) + perChannelWeights(c).size());
   }
 
   /**
@@ -78,11 +124,37 @@ public final class StructureWeights {
     Map<String, Operand<TFloat32>> norms = new LinkedHashMap<>();
     for (Owned o : ownership(net.spec())) {
       Operand<TFloat32> v = s.identity(net.variable(o.variable()));
-      Operand<TFloat32> part = o.rank() == 1 ? s.math.square(v)
-          : s.math.square(s.linalg.euclideanNorm(v, s.constant(o.axis() == 0 ? 1 : 0)));
+      Operand<TFloat32> part;
+      if (o.axis() < 0) {
+        part = s.reshape(s.reduceSum(s.math.square(v), s.constant(allAxes(o.rank()))),
+            s.constant(new int[] {1}));
+      } else if (o.rank() == 1) {
+        part = s.math.square(v);
+      } else {
+        part = s.math.square(s.linalg.euclideanNorm(v, s.constant(otherAxes(o))));
+      }
       norms.merge(o.group(), s.stopGradient(part), s.math::add);
     }
     return norms;
+  }
+
+  private static int[] allAxes(int rank) {
+    int[] a = new int[rank];
+    for (int i = 0; i < rank; i++) {
+      a[i] = i;
+    }
+    return a;
+  }
+
+  private static int[] otherAxes(Owned o) {
+    int[] a = new int[o.rank() - 1];
+    int j = 0;
+    for (int i = 0; i < o.rank(); i++) {
+      if (i != o.axis()) {
+        a[j++] = i;
+      }
+    }
+    return a;
   }
 
   /** {@code |w_s|^2} for every structure of one gate group. */
@@ -106,8 +178,13 @@ public final class StructureWeights {
     Map<String, List<Operand<TFloat32>>> perVariable = new LinkedHashMap<>();
     for (Owned o : ownership(net.spec())) {
       Operand<TFloat32> c = s.math.mul(coefficients.get(o.group()), s.constant(2f));
-      if (o.rank() == 2) {
-        c = s.expandDims(c, s.constant(o.axis() == 0 ? 1 : 0));
+      if (o.axis() < 0) {
+        c = s.reshape(c, s.constant(new int[0])); // one structure: a scalar coefficient
+      } else if (o.rank() > 1) {
+        int[] shape = new int[o.rank()];
+        java.util.Arrays.fill(shape, 1);
+        shape[o.axis()] = -1;
+        c = s.reshape(c, s.constant(shape));
       }
       perVariable.computeIfAbsent(o.variable(), v -> new ArrayList<>()).add(c);
     }

@@ -16,6 +16,24 @@ public final class ParameterSet {
   public static final String KERNEL = "kernel";
   public static final String BIAS = "bias";
   public static final String THETA = "theta";
+  public static final String GAMMA = "gamma";
+  public static final String BETA = "beta";
+  public static final String MOVING_MEAN = "moving_mean";
+  public static final String MOVING_VARIANCE = "moving_variance";
+
+  /** Kinds trained by the weight optimizer (moving statistics and theta are not). */
+  public static final java.util.Set<String> TRAINABLE_KINDS = java.util.Set.of(KERNEL, BIAS, GAMMA,
+      BETA);
+
+  /** The kind of a parameter name ({@code dense0/kernel -> kernel}). */
+  public static String kindOf(String name) {
+    return name.substring(name.lastIndexOf('/') + 1);
+  }
+
+  /** The owner of a parameter name ({@code dense0/kernel -> dense0}). */
+  public static String ownerOf(String name) {
+    return name.substring(0, name.lastIndexOf('/'));
+  }
 
   private final ImmutableMap<String, HostTensor> values;
 

@@ -1,17 +1,28 @@
 package org.tfprune.slice;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
+import org.tfprune.spec.FeatureMap;
+import org.tfprune.spec.FlattenLayer;
+import org.tfprune.spec.GlobalAvgPoolLayer;
 import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.KeepMask;
 import org.tfprune.spec.LayerSpec;
+import org.tfprune.spec.PoolLayer;
+import org.tfprune.spec.ResidualBlock;
 
 /**
  * Slices a network's parameters down to the structures a keep-mask keeps, so that they fit
- * {@code spec.compact(mask)}: a dense layer keeps the kernel rows of its live inputs and the
- * columns, biases and gates of its live units. Parameters of other owners pass through unchanged.
+ * {@code spec.compact(mask)}. The rule per layer type, like Torch-Pruning's per-layer pruning
+ * functions: a dense layer keeps the kernel rows of its live inputs and the columns, biases and
+ * gates of its live units; a convolution keeps the input channels of its live inputs and the
+ * filters (with bias or batch-norm entries) it keeps; a flatten maps each live channel to its
+ * {@code H*W} features; a residual block keeps its live inner filters or, when dead, only its
+ * projection. Parameters of other owners pass through unchanged.
  */
 public final class WeightSlicer {
   private WeightSlicer() {}
@@ -19,15 +30,17 @@ public final class WeightSlicer {
   public static ParameterSet slice(ArchitectureSpec spec, ParameterSet params, KeepMask mask) {
     spec.compact(mask); // validates the mask against the spec
     Map<String, HostTensor> out = new LinkedHashMap<>(params.asMap());
-    int[] liveIn = null; // null: every input of the current layer is live
+    List<FeatureMap> shapes = spec.shapes();
+    int[] liveIn = null; // null: every channel of the current tensor is live
     if (spec.input().gated()) {
       liveIn = mask.kept(InputSpec.GATE_GROUP);
       sliceIfPresent(params, out, ParameterSet.key(InputSpec.GATE_GROUP, ParameterSet.THETA), 0,
           liveIn);
     }
-    for (LayerSpec l : spec.layers()) {
-      int[] liveOut = l.gated() ? mask.kept(l.name()) : null;
-      if (l instanceof DenseLayer) {
+    for (int i = 0; i < spec.layers().size(); i++) {
+      LayerSpec l = spec.layers().get(i);
+      if (l instanceof DenseLayer d) {
+        int[] liveOut = d.gated() ? mask.kept(l.name()) : null;
         String kernel = ParameterSet.key(l.name(), ParameterSet.KERNEL);
         HostTensor k = params.get(kernel);
         if (liveIn != null) {
@@ -39,12 +52,75 @@ public final class WeightSlicer {
           sliceIfPresent(params, out, ParameterSet.key(l.name(), ParameterSet.THETA), 0, liveOut);
         }
         out.put(kernel, k);
-      } else {
+        liveIn = liveOut;
+      } else if (l instanceof Conv2DLayer c) {
+        int[] liveOut = c.gated() ? mask.kept(c.name()) : null;
+        conv(params, out, c, liveIn, liveOut);
+        liveIn = liveOut;
+      } else if (l instanceof ResidualBlock r) {
+        liveIn = block(params, out, r, liveIn, mask);
+      } else if (l instanceof FlattenLayer) {
+        liveIn = liveIn == null ? null : flattened(liveIn, shapes.get(i));
+      } else if (!(l instanceof PoolLayer || l instanceof GlobalAvgPoolLayer)) {
         throw new IllegalArgumentException("no slicing rule for layer type " + l.getClass());
       }
-      liveIn = liveOut;
     }
     return new ParameterSet(out);
+  }
+
+  /** Slices a residual block; returns the live channels of its output. */
+  private static int[] block(ParameterSet params, Map<String, HostTensor> out, ResidualBlock r,
+      int[] liveIn, KeepMask mask) {
+    boolean alive = !r.gated() || mask.flags(r.name())[0];
+    if (!alive) {
+      for (Conv2DLayer c : List.of(r.conv1(), r.conv2())) {
+        out.keySet().removeIf(k -> ParameterSet.ownerOf(k).equals(c.name()));
+      }
+      out.remove(ParameterSet.key(r.name(), ParameterSet.THETA));
+      if (r.shortcut() == null) {
+        return liveIn; // the block is its identity shortcut
+      }
+      conv(params, out, r.shortcut(), liveIn, null);
+      return null;
+    }
+    int[] inner = r.conv1().gated() ? mask.kept(r.conv1().name()) : null;
+    conv(params, out, r.conv1(), liveIn, inner);
+    conv(params, out, r.conv2(), inner, null);
+    if (r.shortcut() != null) {
+      conv(params, out, r.shortcut(), liveIn, null);
+      return null;
+    }
+    return liveIn; // identity: the stream keeps its channels
+  }
+
+  /** Keeps input channels {@code liveIn} and filters {@code liveOut} (null = all). */
+  private static void conv(ParameterSet params, Map<String, HostTensor> out, Conv2DLayer c,
+      int[] liveIn, int[] liveOut) {
+    String kernel = ParameterSet.key(c.name(), ParameterSet.KERNEL);
+    HostTensor k = params.get(kernel);
+    if (liveIn != null) {
+      k = k.select(2, liveIn);
+    }
+    if (liveOut != null) {
+      k = k.select(3, liveOut);
+      for (String kind : List.of(ParameterSet.BIAS, ParameterSet.GAMMA, ParameterSet.BETA,
+          ParameterSet.MOVING_MEAN, ParameterSet.MOVING_VARIANCE, ParameterSet.THETA)) {
+        sliceIfPresent(params, out, ParameterSet.key(c.name(), kind), 0, liveOut);
+      }
+    }
+    out.put(kernel, k);
+  }
+
+  /** Feature indices of live channels after an NHWC flatten: {@code p * C + c}. */
+  private static int[] flattened(int[] liveChannels, FeatureMap in) {
+    int[] f = new int[in.positions() * liveChannels.length];
+    int j = 0;
+    for (int p = 0; p < in.positions(); p++) {
+      for (int c : liveChannels) {
+        f[j++] = p * in.channels() + c;
+      }
+    }
+    return f;
   }
 
   private static void sliceIfPresent(ParameterSet params, Map<String, HostTensor> out, String name,

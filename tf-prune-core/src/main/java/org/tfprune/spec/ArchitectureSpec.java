@@ -30,7 +30,10 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
           "layer name '%s' is used twice or is reserved (%s) in spec %s", l.name(),
           RESERVED_NAMES, name);
     }
+    shapesOf(input, layers); // every layer must fit the shape it receives
     LayerSpec last = layers.get(layers.size() - 1);
+    checkArgument(last instanceof DenseLayer,
+        "the last layer '%s' must be a dense layer producing the logits", last.name());
     checkArgument(!last.gated(),
         "the last layer '%s' produces the logits and cannot be gated", last.name());
     checkArgument(!(last instanceof DenseLayer d) || d.activation() == Activation.IDENTITY,
@@ -40,6 +43,27 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
   /** Convenience factory. */
   public static ArchitectureSpec of(String name, InputSpec input, LayerSpec... layers) {
     return new ArchitectureSpec(name, input, ImmutableList.copyOf(layers));
+  }
+
+  /** The feature map entering each layer, then the output of the last: {@code layers + 1}. */
+  public ImmutableList<FeatureMap> shapes() {
+    return shapesOf(input, layers);
+  }
+
+  private static ImmutableList<FeatureMap> shapesOf(InputSpec input, List<LayerSpec> layers) {
+    ImmutableList.Builder<FeatureMap> b = ImmutableList.builder();
+    FeatureMap m = input.featureMap();
+    b.add(m);
+    for (LayerSpec l : layers) {
+      try {
+        m = l.outputShape(m);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("layer '" + l.name() + "' does not fit its input " + m
+            + ": " + e.getMessage(), e);
+      }
+      b.add(m);
+    }
+    return b.build();
   }
 
   /** Number of output classes (width of the last layer). */
@@ -54,7 +78,14 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
       b.add(new GateGroup(InputSpec.GATE_GROUP, input.width()));
     }
     for (LayerSpec l : layers) {
-      if (l.gated()) {
+      if (l instanceof ResidualBlock r) {
+        if (r.conv1().gated()) {
+          b.add(new GateGroup(r.conv1().name(), r.innerWidth(), GateGroup.Kind.UNIT, true));
+        }
+        if (r.gated()) {
+          b.add(new GateGroup(r.name(), 1, GateGroup.Kind.BLOCK, true));
+        }
+      } else if (l.gated()) {
         b.add(new GateGroup(l.name(), l.width()));
       }
     }
@@ -75,10 +106,10 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
     return new ArchitectureSpec(name, input.withGated(false), ImmutableList.copyOf(ls));
   }
 
-  /** The width of the tensor that flows into layer {@code index}. */
+  /** The channels (features, for a flat input) of the tensor that flows into layer {@code index}. */
   public int inputWidthOf(int index) {
     checkArgument(index >= 0 && index < layers.size(), "no layer %s in %s", index, name);
-    return index == 0 ? input.width() : layers.get(index - 1).width();
+    return shapes().get(index).channels();
   }
 
   /** Layer by name. */
@@ -113,7 +144,9 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
     }
     List<LayerSpec> ls = new ArrayList<>();
     for (LayerSpec l : layers) {
-      if (l.gated()) {
+      if (l instanceof ResidualBlock r) {
+        compactBlock(r, mask).ifPresent(ls::add);
+      } else if (l.gated()) {
         int kept = mask.count(l.name());
         checkArgument(kept > 0, "keep-mask removes every unit of layer '%s'; a layer that nothing "
             + "can bypass must keep at least one unit", l.name());
@@ -125,11 +158,39 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
     return new ArchitectureSpec(name, in, ImmutableList.copyOf(ls));
   }
 
-  /** Widths of the input (as read) and of every layer, e.g. {@code [784, 300, 100, 10]}. */
+  /**
+   * A residual block under a mask: kept with its live inner filters; or, with its gate closed,
+   * nothing (identity shortcut) or its projection alone (with the block's ReLU).
+   */
+  private static java.util.Optional<LayerSpec> compactBlock(ResidualBlock r, KeepMask mask) {
+    boolean alive = !r.gated() || mask.flags(r.name())[0];
+    if (!alive) {
+      return r.shortcut() == null ? java.util.Optional.empty()
+          : java.util.Optional.of(r.shortcut().withActivation(Activation.RELU));
+    }
+    if (!r.conv1().gated()) {
+      return java.util.Optional.of(r);
+    }
+    int kept = mask.count(r.conv1().name());
+    checkArgument(kept > 0, "keep-mask keeps block '%s' but none of its filters; close the "
+        + "block's gate instead (a block without live filters is dead)", r.name());
+    return java.util.Optional.of(r.withInnerWidth(kept));
+  }
+
+  /**
+   * Widths of the input (as read) and of every layer that has units or filters of its own, e.g.
+   * {@code [784, 300, 100, 10]}; a residual block contributes its inner width.
+   */
   public int[] widths() {
     List<Integer> w = new ArrayList<>();
     w.add(input.width());
-    layers.forEach(l -> w.add(l.width()));
+    for (LayerSpec l : layers) {
+      if (l instanceof ResidualBlock r) {
+        w.add(r.innerWidth());
+      } else if (l.width() > 0) {
+        w.add(l.width());
+      }
+    }
     return Ints.toArray(w);
   }
 

@@ -11,9 +11,7 @@ public record DenseLayer(String name, int units, Activation activation, boolean 
     implements LayerSpec {
 
   public DenseLayer {
-    checkNotNull(name, "layer name");
-    checkArgument(name.matches("[A-Za-z][A-Za-z0-9_]*"),
-        "layer name '%s' must start with a letter and hold only letters, digits and '_'", name);
+    LayerSpec.checkName(name);
     checkArgument(units > 0, "layer '%s' needs at least one unit, got %s", name, units);
     checkNotNull(activation, "activation of layer %s", name);
   }
@@ -31,6 +29,13 @@ public record DenseLayer(String name, int units, Activation activation, boolean 
   @Override
   public int width() {
     return units;
+  }
+
+  @Override
+  public FeatureMap outputShape(FeatureMap input) {
+    checkArgument(input.isFlat(), "dense layer '%s' needs a flat input but gets %s: put a "
+        + "flatten or global-average-pooling layer before it", name, input);
+    return FeatureMap.flat(units);
   }
 
   @Override

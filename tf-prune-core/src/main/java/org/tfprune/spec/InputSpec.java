@@ -31,6 +31,14 @@ public record InputSpec(ImmutableList<Integer> shape, boolean gated,
     }
     checkArgument(!gated || shape.size() == 1,
         "input gates need a flat feature vector; got input shape %s", shape);
+    checkArgument(shape.size() == 1 || shape.size() == 3,
+        "input shape must be [features] or [height, width, channels], got %s", shape);
+  }
+
+  /** The feature map the first layer sees (after any feature selection). */
+  public FeatureMap featureMap() {
+    return shape.size() == 1 ? FeatureMap.flat(width())
+        : new FeatureMap(shape.get(0), shape.get(1), shape.get(2));
   }
 
   /** All features of a flat input of {@code features} values, optionally gated. */

@@ -44,6 +44,8 @@ import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.KeepMask;
+import org.tfprune.spec.LayerSpec;
+import org.tfprune.spec.ResidualBlock;
 
 /**
  * Trains a network and prunes it at the same time. The loop is fixed: sample gates, take one step
@@ -128,6 +130,7 @@ public final class PruningTrainer {
     private final Map<String, float[]> masks = new LinkedHashMap<>();
     private final List<WeightOptimizer> optimizers = new ArrayList<>();
     private final Complexity dense;
+    private final java.util.Set<String> bypassable = new java.util.HashSet<>();
 
     Run(Graph graph, Session session, ArchitectureSpec spec, ParameterSet initial,
         TrainingData train, TrainingData test) {
@@ -145,14 +148,17 @@ public final class PruningTrainer {
           Placeholder.shape(Shape.of(-1, spec.numClasses())));
       learningRate = tf.withName("learning_rate").placeholder(TFloat32.class,
           Placeholder.shape(Shape.scalar()));
-      ForwardPass trainPass = net.forward(gated ? GateMode.SAMPLED : GateMode.NONE, "train");
-      ForwardPass evalPass = gated ? net.forward(GateMode.DETERMINISTIC, "eval") : trainPass;
+      ForwardPass trainPass = net.forward(gated ? GateMode.SAMPLED : GateMode.NONE, true,
+          "train");
+      ForwardPass evalPass = net.forward(gated ? GateMode.DETERMINISTIC : GateMode.NONE, false,
+          "eval");
       ComplexityAwareLoss loss = new ComplexityAwareLoss(config.knobs(), train.size());
       Map<String, Variable<TFloat32>> normCache = new LinkedHashMap<>();
       List<Op> refresh = new ArrayList<>();
       if (gated) {
         Ops c = tf.withSubScope("norm_cache");
         Map<String, Operand<TFloat32>> live = StructureWeights.squaredNorms(c, net);
+        norms.putAll(live); // the pruning condition reads them live
         for (GateGroup g : net.gateGroups()) {
           Variable<TFloat32> v = c.withName(g.name()).variable(Shape.of(g.size()),
               TFloat32.class);
@@ -164,31 +170,34 @@ public final class PruningTrainer {
       terms = gated ? loss.call(tf, net, trainPass.logits(), labels,
           ComplexityAwareLoss.effectiveThetas(net), config.knobs().strength(), normCache)
           : loss.call(tf, net, trainPass.logits(), labels, Map.of(), 0);
-      pruneStep = stepOp(terms, gated, "prune_step");
+      pruneStep = stepOp(terms, gated, trainPass.updates(), "prune_step");
       if (gated && config.finetuneEpochs() > 0) {
         PruneOps prune = PruneOps.create(tf.withSubScope("finetune_gates"));
         Map<String, Operand<TFloat32>> hard = new LinkedHashMap<>();
         for (GateGroup g : spec.gateGroups()) {
           hard.put(g.name(), prune.gates.deterministic(net.effectiveTheta(g.name())));
         }
-        LossTerms ft = loss.call(tf.withSubScope("finetune"), net, evalPass.logits(), labels,
+        ForwardPass finetunePass = net.forward(GateMode.DETERMINISTIC, true, "finetune");
+        LossTerms ft = loss.call(tf.withSubScope("finetune"), net, finetunePass.logits(), labels,
             hard, 0, normCache);
         finetuneLoss = ft.total();
-        finetuneStep = stepOp(ft, false, "finetune_step");
+        finetuneStep = stepOp(ft, false, finetunePass.updates(), "finetune_step");
       }
       Ops e = tf.withSubScope("accuracy");
       correct = e.reduceSum(e.dtypes.cast(e.math.equal(
           e.math.argMax(evalPass.logits(), e.constant(1)),
           e.math.argMax(labels, e.constant(1))), TFloat32.class), e.constant(0));
       for (GateGroup g : net.gateGroups()) {
-        norms.put(g.name(), StructureWeights.squaredNorms(tf.withSubScope("norms"), net,
-            g.name()));
+        if (g.bypassable()) {
+          bypassable.add(g.name());
+        }
         zeroChecks.put(g.name(), new int[g.size()]);
       }
     }
 
     /** Gradient step on the weights (and projected SGD on theta when {@code withTheta}). */
-    private Op stepOp(LossTerms objective, boolean withTheta, String name) {
+    private Op stepOp(LossTerms objective, boolean withTheta, List<Op> statUpdates,
+        String name) {
       List<Variable<TFloat32>> weights = net.weights();
       List<Variable<TFloat32>> thetas = new ArrayList<>();
       if (withTheta) {
@@ -223,21 +232,40 @@ public final class PruningTrainer {
       WeightOptimizer opt = new WeightOptimizer(tf, config.optimizer(), weights, wg, learningRate,
           name + "_optimizer");
       optimizers.add(opt);
+      List<Op> done = new ArrayList<>(statUpdates);
+      done.add(opt.update());
       if (thetas.isEmpty()) {
-        return opt.update();
+        return tf.withSubScope(name).withControlDependencies(done).noOp();
       }
-      Ops after = tf.withSubScope(name).withControlDependencies(List.of(opt.update()));
-      PruneOps prune = PruneOps.create(after);
       List<Op> assigns = new ArrayList<>();
       List<GateGroup> groups = net.gateGroups();
-      for (int i = 0; i < thetas.size(); i++) {
-        Variable<TFloat32> th = thetas.get(i);
-        Operand<TFloat32> g = tg.get(i);
-        Operand<TFloat32> stepped = after.math.sub(th, after.math.mul(g,
-            after.constant((float) config.thetaLearningRate())));
-        assigns.add(after.assign(th, prune.gates.project(stepped,
-            net.mask(groups.get(i).name()))));
+      if (config.thetaOptimizer() == TrainerConfig.ThetaOptimizer.ADAM) {
+        // Adam steps theta in place, then theta is projected onto [0, 1] (and the mask)
+        Ops th = tf.withSubScope(name + "_theta");
+        WeightOptimizer thetaOpt = new WeightOptimizer(tf, OptimizerSpec.adam(
+            config.thetaLearningRate(), config.thetaLearningRate()), thetas,
+            tg.stream().map(Operand::asOutput).toList(),
+            th.constant((float) config.thetaLearningRate()), name + "_theta_optimizer");
+        optimizers.add(thetaOpt);
+        Ops after = th.withControlDependencies(List.of(opt.update(), thetaOpt.update()));
+        PruneOps prune = PruneOps.create(after);
+        for (int i = 0; i < thetas.size(); i++) {
+          assigns.add(after.assign(thetas.get(i), prune.gates.project(thetas.get(i),
+              net.mask(groups.get(i).name()))));
+        }
+      } else {
+        // projected SGD: theta <- clip(theta - lr * g, 0, 1) * mask
+        Ops after = tf.withSubScope(name).withControlDependencies(List.of(opt.update()));
+        PruneOps prune = PruneOps.create(after);
+        for (int i = 0; i < thetas.size(); i++) {
+          Variable<TFloat32> th = thetas.get(i);
+          Operand<TFloat32> stepped = after.math.sub(th, after.math.mul(tg.get(i),
+              after.constant((float) config.thetaLearningRate())));
+          assigns.add(after.assign(th, prune.gates.project(stepped,
+              net.mask(groups.get(i).name()))));
+        }
       }
+      assigns.addAll(statUpdates);
       return tf.withSubScope(name).withControlDependencies(assigns).noOp();
     }
 
@@ -397,7 +425,7 @@ public final class PruningTrainer {
           for (int i = 0; i < t.length; i++) {
             zc[i] = t[i] == 0f ? zc[i] + 1 : 0;
             double rms = Math.sqrt(sq[i] / p.weightsPerStructure());
-            boolean lastOfLayer = liveMasks <= 1;
+            boolean lastOfLayer = liveMasks <= 1 && !bypassable.contains(g);
             if (m[i] > 0 && zc[i] >= cond.zeroChecks() && rms <= bound && !lastOfLayer) {
               m[i] = 0f;
               liveMasks--;
@@ -408,10 +436,39 @@ public final class PruningTrainer {
             changed.put(ParameterSet.key(g, NetworkGraph.MASK),
                 new HostTensor(new long[] {m.length}, m));
           }
-          keepOneAlive(g, t, m, changed);
+          if (!bypassable.contains(g)) {
+            keepOneAlive(g, t, m, changed);
+          }
         }
       }
+      propagateBlockDeath(theta, changed);
       net.assign(session, changed);
+    }
+
+    /**
+     * A residual block whose inner filters are all closed is dead: its branch would only add a
+     * constant (the last batch norm's offset), so its gate is closed and frozen too, and the
+     * gated network stays equal to the compact one.
+     */
+    private void propagateBlockDeath(Map<String, float[]> theta, Map<String, HostTensor> changed) {
+      for (LayerSpec l : spec.layers()) {
+        if (l instanceof ResidualBlock r && r.gated() && r.conv1().gated()) {
+          float[] inner = theta.get(r.conv1().name());
+          boolean anyLive = false;
+          for (float v : inner) {
+            anyLive |= v >= 0.5f;
+          }
+          float[] block = theta.get(r.name());
+          if (!anyLive && (block[0] != 0f || masks.get(r.name())[0] != 0f)) {
+            block[0] = 0f;
+            masks.get(r.name())[0] = 0f;
+            changed.put(ParameterSet.key(r.name(), ParameterSet.THETA),
+                new HostTensor(new long[] {1}, block));
+            changed.put(ParameterSet.key(r.name(), NetworkGraph.MASK),
+                new HostTensor(new long[] {1}, masks.get(r.name())));
+          }
+        }
+      }
     }
 
     /**

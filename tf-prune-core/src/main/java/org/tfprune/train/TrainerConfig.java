@@ -14,7 +14,10 @@ import org.tfprune.loss.PruningKnobs;
  *     weights trained; 0 disables the phase
  * @param finetuneLearningRate the weight learning rate at the start of the fine-tuning phase,
  *     from where it decays again (cosine) to the final one; 0 continues the main schedule
- * @param thetaLearningRate step size of the projected SGD on theta
+ * @param thetaOptimizer projected SGD (the default, calibrated on LeNet-300-100) or Adam followed
+ *     by the projection (steps of about the learning rate whatever the gradient's scale, which
+ *     suits networks whose layers differ widely in cost per structure, such as conv nets)
+ * @param thetaLearningRate step size of the theta update (SGD: 1.0; Adam: 0.01 suits)
  * @param pruneCheckEvery steps between two applications of the pruning condition
  * @param normRefreshEvery steps between two refreshes of the structure norms {@code |w_s|^2}
  *     that the prior's theta-gradient reads (1 = every step, exact; the default 10 saves most of
@@ -22,12 +25,17 @@ import org.tfprune.loss.PruningKnobs;
  * @param threads TensorFlow intra-op threads (0 = TensorFlow's default)
  */
 public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
-    OptimizerSpec optimizer, double thetaLearningRate, float thetaInit, int finetuneEpochs,
+    OptimizerSpec optimizer, ThetaOptimizer thetaOptimizer, double thetaLearningRate,
+    float thetaInit, int finetuneEpochs,
     double finetuneLearningRate, PruningCondition pruningCondition, int pruneCheckEvery, int normRefreshEvery, long seed,
     boolean gated, int evalBatchSize, int threads) {
 
+  /** How theta is updated (always followed by the projection onto [0, 1]). */
+  public enum ThetaOptimizer { SGD, ADAM }
+
   public TrainerConfig {
     checkNotNull(knobs, "knobs");
+    checkNotNull(thetaOptimizer, "theta optimizer");
     checkNotNull(optimizer, "optimizer");
     checkNotNull(pruningCondition, "pruning condition");
     checkArgument(epochs > 0 && epochs <= 10_000, "epochs must be in [1, 10000], got %s", epochs);
@@ -60,6 +68,7 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     b.epochs = epochs;
     b.batchSize = batchSize;
     b.optimizer = optimizer;
+    b.thetaOptimizer = thetaOptimizer;
     b.thetaLearningRate = thetaLearningRate;
     b.thetaInit = thetaInit;
     b.finetuneEpochs = finetuneEpochs;
@@ -85,6 +94,7 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     private int epochs = 60;
     private int batchSize = 128;
     private OptimizerSpec optimizer = OptimizerSpec.adam(1e-3, 1e-5);
+    private ThetaOptimizer thetaOptimizer = ThetaOptimizer.SGD;
     private double thetaLearningRate = 1.0;
     private float thetaInit = 1.0f;
     private int finetuneEpochs = 0;
@@ -114,6 +124,11 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
 
     public Builder optimizer(OptimizerSpec v) {
       optimizer = v;
+      return this;
+    }
+
+    public Builder thetaOptimizer(ThetaOptimizer v) {
+      thetaOptimizer = v;
       return this;
     }
 
@@ -173,7 +188,8 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     }
 
     public TrainerConfig build() {
-      return new TrainerConfig(knobs, epochs, batchSize, optimizer, thetaLearningRate, thetaInit,
+      return new TrainerConfig(knobs, epochs, batchSize, optimizer, thetaOptimizer,
+          thetaLearningRate, thetaInit,
           finetuneEpochs, finetuneLearningRate, pruningCondition, pruneCheckEvery, normRefreshEvery, seed, gated,
           evalBatchSize, threads);
     }

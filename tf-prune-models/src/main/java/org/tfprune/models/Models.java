@@ -7,12 +7,14 @@ import org.tfprune.spec.ArchitectureSpec;
 /** Looks reference architectures up by name, for command-line tools. */
 public final class Models {
   /** Names accepted by {@link #create}. */
-  public static final ImmutableList<String> NAMES = ImmutableList.of("lenet-300-100");
+  public static final ImmutableList<String> NAMES = ImmutableList.of("lenet-300-100", "lenet-5",
+      "vgg-16", "resnet-20", "resnet-32", "resnet-56", "resnet-110");
 
   private Models() {}
 
   /**
-   * The named architecture for inputs of {@code inputShape} (per example) and {@code classes}.
+   * The named architecture for inputs of {@code inputShape} (per example, {@code [h, w, c]}) and
+   * {@code classes}.
    *
    * @param widthMultiplier scales every prunable width
    */
@@ -22,12 +24,25 @@ public final class Models {
     for (int d : inputShape) {
       features *= d;
     }
-    switch (name.toLowerCase(Locale.ROOT)) {
-      case "lenet-300-100", "lenet300100", "lenet-300" -> {
-        return LeNet300100.create(features, classes, widthMultiplier, true);
-      }
+    String n = name.toLowerCase(Locale.ROOT);
+    if (n.equals("lenet-300-100") || n.equals("lenet300100")) {
+      return LeNet300100.create(features, classes, widthMultiplier, true);
+    }
+    if (inputShape.length != 3 && (n.startsWith("lenet-5") || n.startsWith("vgg")
+        || n.startsWith("resnet"))) {
+      throw new IllegalArgumentException("model " + name + " needs images [height, width, "
+          + "channels]; the data has shape " + java.util.Arrays.toString(inputShape));
+    }
+    return switch (n) {
+      case "lenet-5", "lenet5" -> LeNet5.create(inputShape[0], inputShape[1], inputShape[2],
+          classes, widthMultiplier);
+      case "vgg-16", "vgg16" -> Vgg16.create(inputShape[0], inputShape[1], inputShape[2],
+          classes, widthMultiplier);
+      case "resnet-20", "resnet-32", "resnet-56", "resnet-110" -> ResNet.create(
+          Integer.parseInt(n.substring("resnet-".length())), inputShape[0], inputShape[1],
+          inputShape[2], classes, widthMultiplier);
       default -> throw new IllegalArgumentException("unknown model '" + name + "'; available: "
           + NAMES);
-    }
+    };
   }
 }

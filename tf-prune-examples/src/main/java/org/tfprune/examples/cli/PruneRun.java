@@ -16,6 +16,7 @@ import org.tfprune.export.SavedModelInspector;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.LayerSpec;
+import org.tfprune.spec.ResidualBlock;
 import org.tfprune.train.PruningTrainer;
 import org.tfprune.train.TrainerConfig;
 import org.tfprune.train.TrainingResult;
@@ -74,7 +75,7 @@ public final class PruneRun {
               dense == null ? null : dense.trainSeconds()),
           network(compact.model().spec(), cc, compactAccuracy, gated.trainSeconds()),
           new RunReport.Gates(gated.binaryFraction(), gated.epochOf90PercentPruning(),
-              gated.testAccuracy(), gated.keep().removed()),
+              gated.testAccuracy(), gated.keep().removed(), removedBlocks(spec, gated)),
           new RunReport.Export(options.out().toAbsolutePath().normalize().toString(),
               compact.maxAbsDiff(), CompactExporter.DEFAULT_TOLERANCE, verifyCount, -1, -1, -1),
           cc.macsRatio(dc), cc.paramsRatio(dc), latency, gated.history(),
@@ -103,9 +104,24 @@ public final class PruneRun {
     Map<String, Integer> widths = new LinkedHashMap<>();
     widths.put("input", spec.input().width());
     for (LayerSpec l : spec.layers()) {
-      widths.put(l.name(), l.width());
+      if (l instanceof ResidualBlock r) {
+        widths.put(r.name(), r.innerWidth()); // the block's inner filters; absent when removed
+      } else if (l.width() > 0) {
+        widths.put(l.name(), l.width());
+      }
     }
     return new RunReport.Network(spec.widthString(), widths, c.macs(), c.params(), acc, seconds);
+  }
+
+  /** Names of the residual blocks whose gate closed. */
+  private static List<String> removedBlocks(ArchitectureSpec spec, TrainingResult r) {
+    List<String> removed = new java.util.ArrayList<>();
+    for (LayerSpec l : spec.layers()) {
+      if (l instanceof ResidualBlock b && b.gated() && !r.keep().flags(b.name())[0]) {
+        removed.add(b.name());
+      }
+    }
+    return removed;
   }
 
   /** Test accuracy of a served model, in batches of 1000. */

@@ -78,10 +78,14 @@ final class TrainCommand implements Callable<Integer> {
       description = "adam or momentum. Default: ${DEFAULT-VALUE}.")
   String optimizer;
 
-  @Option(names = "--theta-lr", defaultValue = "1.0",
-      description = "Step size of projected SGD on the gate probabilities. Default: "
-          + "${DEFAULT-VALUE}.")
-  double thetaLr;
+  @Option(names = "--theta-optimizer", defaultValue = "sgd",
+      description = "sgd (projected SGD, calibrated for LeNet-300-100) or adam (then projected; "
+          + "steadier for conv nets). Default: ${DEFAULT-VALUE}.")
+  String thetaOptimizer;
+
+  @Option(names = "--theta-lr",
+      description = "Step size of the theta update. Default: 1.0 for sgd, 0.01 for adam.")
+  Double thetaLr;
 
   @Option(names = "--width-multiplier", defaultValue = "1.0",
       description = "Scales the model's prunable widths. Default: ${DEFAULT-VALUE}.")
@@ -126,8 +130,16 @@ final class TrainCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("unknown optimizer '" + optimizer
           + "': use adam or momentum");
     };
+    TrainerConfig.ThetaOptimizer thetaOpt = switch (thetaOptimizer.toLowerCase()) {
+      case "sgd" -> TrainerConfig.ThetaOptimizer.SGD;
+      case "adam" -> TrainerConfig.ThetaOptimizer.ADAM;
+      default -> throw new IllegalArgumentException("unknown theta optimizer '" + thetaOptimizer
+          + "': use sgd or adam");
+    };
     TrainerConfig config = TrainerConfig.builder().knobs(knobs).epochs(epochs)
-        .finetuneEpochs(finetune).finetuneLearningRate(finetuneLr).batchSize(batchSize).optimizer(opt).thetaLearningRate(thetaLr)
+        .finetuneEpochs(finetune).finetuneLearningRate(finetuneLr).batchSize(batchSize).optimizer(opt).thetaOptimizer(thetaOpt)
+        .thetaLearningRate(thetaLr != null ? thetaLr
+            : thetaOpt == TrainerConfig.ThetaOptimizer.ADAM ? 0.01 : 1.0)
         .seed(seed).threads(threads).build();
     Path target = out != null ? out : Path.of("saved-models", model + "-" + dataset);
     Datasets.Split split = dataDir != null ? Datasets.load(dataset, dataDir)

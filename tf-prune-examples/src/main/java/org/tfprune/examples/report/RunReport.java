@@ -33,7 +33,7 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
 
   /** The gates at the end of training. */
   public record Gates(double binaryFraction, int epochOf90PercentPruning,
-      double deterministicTestAccuracy, int structuresRemoved) {}
+      double deterministicTestAccuracy, int structuresRemoved, List<String> blocksRemoved) {}
 
   /** The exported SavedModel. */
   public record Export(String path, double maxAbsDiff, double tolerance, int verifiedExamples,
@@ -80,6 +80,10 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
     s.append(String.format("theta within 0.01 of 0 or 1: %.2f%%; 90%% of the pruning reached at "
         + "epoch %d of %d%n", 100 * gates.binaryFraction(), gates.epochOf90PercentPruning(),
         settings.epochs()));
+    if (!gates.blocksRemoved().isEmpty()) {
+      s.append("residual blocks removed: ").append(String.join(", ", gates.blocksRemoved()))
+          .append('\n');
+    }
     s.append(String.format("export: max |compact - gated| = %.2g over %d test examples; graph "
             + "counts %d MACs, %d params; %d nodes with a device%n", export.maxAbsDiff(),
         export.verifiedExamples(), export.graphMacs(), export.graphParams(),

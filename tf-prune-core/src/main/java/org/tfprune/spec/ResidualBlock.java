@@ -1,0 +1,94 @@
+package org.tfprune.spec;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
+
+/**
+ * A residual basic block {@code y = relu(shortcut(x) + xi_B * F(x))} with
+ * {@code F = bn(conv2(gates(relu(bn(conv1(x))))))}. When {@link #gated()} the whole branch is
+ * multiplied by one block gate {@code xi_B}: a closed gate turns the block into its shortcut
+ * (an identity shortcut: the block disappears; a projection: only the 1x1 conv + BN stays).
+ * {@code conv1}'s filters may carry their own gates; the output channels (the residual stream)
+ * are not gated.
+ *
+ * @param shortcut the projection (1x1 conv + BN), or null for the identity
+ */
+public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
+    Conv2DLayer shortcut, boolean gated) implements LayerSpec {
+
+  public ResidualBlock {
+    LayerSpec.checkName(name);
+    checkNotNull(conv1, "conv1 of block %s", name);
+    checkNotNull(conv2, "conv2 of block %s", name);
+    checkArgument(conv1.activation() == Activation.RELU, "block %s: conv1 must use ReLU", name);
+    checkArgument(conv2.activation() == Activation.IDENTITY && !conv2.gated()
+        && conv2.stride() == 1, "block %s: conv2 must be an ungated stride-1 conv without "
+        + "activation (the block adds the shortcut, then applies ReLU)", name);
+    checkArgument(shortcut == null || (shortcut.filters() == conv2.filters()
+        && !shortcut.gated() && shortcut.activation() == Activation.IDENTITY
+        && shortcut.stride() == conv1.stride()), "block %s: the projection shortcut must be an "
+        + "ungated conv without activation, with conv2's filters and conv1's stride", name);
+  }
+
+  /**
+   * A basic block of two 3x3 conv + BN layers with {@code filters} channels, a projection
+   * shortcut when the stride or the channel count changes, a block gate and gated inner filters.
+   */
+  public static ResidualBlock basic(String name, int inChannels, int filters, int stride,
+      boolean blockGate, boolean filterGates) {
+    Conv2DLayer c1 = Conv2DLayer.bnRelu(name + "_conv1", filters, stride).withGated(filterGates);
+    Conv2DLayer c2 = new Conv2DLayer(name + "_conv2", filters, 3, 1, Padding.SAME, true,
+        Activation.IDENTITY, false);
+    Conv2DLayer sc = stride != 1 || inChannels != filters
+        ? new Conv2DLayer(name + "_shortcut", filters, 1, stride, Padding.SAME, true,
+            Activation.IDENTITY, false)
+        : null;
+    return new ResidualBlock(name, c1, c2, sc, blockGate);
+  }
+
+  @Override
+  public int width() {
+    return conv2.filters();
+  }
+
+  /** Channels inside the branch (conv1's filters). */
+  public int innerWidth() {
+    return conv1.filters();
+  }
+
+  @Override
+  public FeatureMap outputShape(FeatureMap in) {
+    FeatureMap out = conv2.outputShape(conv1.outputShape(in));
+    if (shortcut == null) {
+      checkArgument(in.channels() == out.channels() && in.height() == out.height()
+          && in.width() == out.width(), "block %s has an identity shortcut but maps %s to %s: "
+          + "give it a projection shortcut", name, in, out);
+    } else {
+      checkArgument(shortcut.outputShape(in).equals(out), "block %s: the shortcut gives %s but "
+          + "the branch %s", name, shortcut.outputShape(in), out);
+    }
+    return out;
+  }
+
+  /** A copy with {@code width} filters in conv1 (the compact block). */
+  public ResidualBlock withInnerWidth(int width) {
+    return new ResidualBlock(name, conv1.withWidth(width), conv2, shortcut, gated);
+  }
+
+  @Override
+  public LayerSpec withWidth(int width) {
+    throw new UnsupportedOperationException("the output channels of block '" + name + "' are "
+        + "the residual stream and are not pruned; use withInnerWidth");
+  }
+
+  @Override
+  public ResidualBlock withGated(boolean g) {
+    return new ResidualBlock(name, conv1.withGated(g), conv2, shortcut, g);
+  }
+
+  /** The convolutions of the block, in graph order (conv1, conv2, then the shortcut if any). */
+  public java.util.List<Conv2DLayer> convs() {
+    return shortcut == null ? java.util.List.of(conv1, conv2)
+        : java.util.List.of(conv1, conv2, shortcut);
+  }
+}
