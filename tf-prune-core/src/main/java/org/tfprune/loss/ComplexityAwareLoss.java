@@ -95,17 +95,17 @@ public final class ComplexityAwareLoss {
    */
   public LossTerms call(Ops tf, NetworkGraph net, Operand<TFloat32> logits,
       Operand<TFloat32> labels, Map<String, Operand<TFloat32>> theta, double strength) {
-    return call(tf, net, logits, labels, theta, strength, null);
+    return call(tf, net, logits, labels, theta, strength, TensorCache.NONE);
   }
 
   /**
-   * Builds the objective with given structure norms {@code |w_s|^2} per gate group (e.g. a cache
-   * refreshed every few steps, to save their computation in each step; {@code null} computes
-   * them live). The norms only enter the prior's gradient with respect to theta.
+   * Builds the objective, taking the gradient-free parts of the prior (the structure norms
+   * {@code |w_s|^2}, which only enter theta's gradient, and the per-weight coefficients of its
+   * weight gradient) through {@code cache}, so a trainer can refresh them every few steps.
    */
   public LossTerms call(Ops tf, NetworkGraph net, Operand<TFloat32> logits,
       Operand<TFloat32> labels, Map<String, Operand<TFloat32>> theta, double strength,
-      Map<String, ? extends Operand<TFloat32>> structureNorms) {
+      TensorCache cache) {
     Ops s = tf.withSubScope("loss");
     Operand<TFloat32> data = s.math.mean(
         s.nn.softmaxCrossEntropyWithLogits(logits, labels).loss(), s.constant(0));
@@ -113,8 +113,9 @@ public final class ComplexityAwareLoss {
     float n = trainingExamples;
     Operand<TFloat32> energy = s.constant(0f);
     Operand<TFloat32> price = s.constant(0f);
-    Map<String, ? extends Operand<TFloat32>> norms = structureNorms != null ? structureNorms
-        : StructureWeights.squaredNorms(s, net);
+    Map<String, Operand<TFloat32>> norms = new LinkedHashMap<>();
+    StructureWeights.squaredNorms(s, net).forEach((g, live) ->
+        norms.put(g, cache.cached("structure_norm/" + g, live)));
     Map<String, Operand<TFloat32>> weightCoefficients = new LinkedHashMap<>();
     for (GateGroup g : net.gateGroups()) {
       PriorScales p = StructureWeights.scales(spec, g.name());
@@ -132,7 +133,7 @@ public final class ComplexityAwareLoss {
     }
     Map<String, Operand<TFloat32>> weightGradients = weightCoefficients.isEmpty() ? Map.of()
         : StructureWeights.quadraticGradients(s.withSubScope("prior_gradients"), net,
-            weightCoefficients);
+            weightCoefficients, cache);
     Operand<TFloat32> prior = s.math.div(s.math.add(energy,
         s.math.mul(price, s.constant((float) (0.5 * PRESSURE_SCALE * strength)))),
         s.constant(n));

@@ -175,6 +175,15 @@ public final class StructureWeights {
    */
   public static Map<String, Operand<TFloat32>> quadraticGradients(Ops s, NetworkGraph net,
       Map<String, Operand<TFloat32>> coefficients) {
+    return quadraticGradients(s, net, coefficients, TensorCache.NONE);
+  }
+
+  /**
+   * As {@link #quadraticGradients(Ops, NetworkGraph, Map)}, with each variable's broadcast
+   * coefficient {@code C} taken from {@code cache} (named {@code prior_coefficient/<variable>}).
+   */
+  public static Map<String, Operand<TFloat32>> quadraticGradients(Ops s, NetworkGraph net,
+      Map<String, Operand<TFloat32>> coefficients, TensorCache cache) {
     Map<String, List<Operand<TFloat32>>> perVariable = new LinkedHashMap<>();
     for (Owned o : ownership(net.spec())) {
       Operand<TFloat32> c = s.math.mul(coefficients.get(o.group()), s.constant(2f));
@@ -183,7 +192,7 @@ public final class StructureWeights {
       } else if (o.rank() > 1) {
         int[] shape = new int[o.rank()];
         java.util.Arrays.fill(shape, 1);
-        shape[o.axis()] = -1;
+        shape[o.axis()] = (int) net.variable(o.variable()).shape().get(o.axis());
         c = s.reshape(c, s.constant(shape));
       }
       perVariable.computeIfAbsent(o.variable(), v -> new ArrayList<>()).add(c);
@@ -194,8 +203,10 @@ public final class StructureWeights {
       for (int i = 1; i < cs.size(); i++) {
         c = s.math.add(c, cs.get(i));
       }
+      c = cache.cached("prior_coefficient/" + v, s.stopGradient(c));
       grads.put(v, s.math.mul(s.identity(net.variable(v)), c));
     });
     return grads;
   }
+
 }

@@ -36,6 +36,7 @@ import org.tfprune.loss.ComplexityAwareLoss;
 import org.tfprune.loss.LossTerms;
 import org.tfprune.loss.PriorScales;
 import org.tfprune.loss.StructureWeights;
+import org.tfprune.loss.TensorCache;
 import org.tfprune.op.GateMode;
 import org.tfprune.op.PruneOps;
 import org.tfprune.slice.HostTensor;
@@ -55,6 +56,9 @@ import org.tfprune.spec.ResidualBlock;
  * {@code gated = false} the same trainer produces the dense baseline.
  */
 public final class PruningTrainer {
+  /** Steps between two fetches of the full objective (a report; the data loss is every step). */
+  static final int OBJECTIVE_EVERY = 10;
+
   private final TrainerConfig config;
   private final TrainingListener listener;
 
@@ -121,7 +125,7 @@ public final class PruningTrainer {
     private final Placeholder<TFloat32> learningRate;
     private final LossTerms terms;
     private final Op pruneStep;
-    private final Op refreshNorms;
+    private final Op refreshPriorCache;
     private Op finetuneStep;
     private Operand<TFloat32> finetuneLoss;
     private final Operand<TFloat32> correct;
@@ -153,22 +157,20 @@ public final class PruningTrainer {
       ForwardPass evalPass = net.forward(gated ? GateMode.DETERMINISTIC : GateMode.NONE, false,
           "eval");
       ComplexityAwareLoss loss = new ComplexityAwareLoss(config.knobs(), train.size());
-      Map<String, Variable<TFloat32>> normCache = new LinkedHashMap<>();
       List<Op> refresh = new ArrayList<>();
+      Ops cacheOps = tf.withSubScope("prior_cache");
+      // gradient-free parts of the prior, refreshed every normRefreshEvery steps
+      TensorCache cache = (name, live) -> {
+        Variable<TFloat32> v = cacheOps.withName(name.replace('/', '_') + "_" + refresh.size())
+            .variable(live.shape(), TFloat32.class);
+        refresh.add(cacheOps.assign(v, live));
+        return v;
+      };
       if (gated) {
-        Ops c = tf.withSubScope("norm_cache");
-        Map<String, Operand<TFloat32>> live = StructureWeights.squaredNorms(c, net);
-        norms.putAll(live); // the pruning condition reads them live
-        for (GateGroup g : net.gateGroups()) {
-          Variable<TFloat32> v = c.withName(g.name()).variable(Shape.of(g.size()),
-              TFloat32.class);
-          normCache.put(g.name(), v);
-          refresh.add(c.assign(v, live.get(g.name())));
-        }
+        norms.putAll(StructureWeights.squaredNorms(tf.withSubScope("norms"), net));
       }
-      refreshNorms = tf.withControlDependencies(refresh).withName("refresh_norms").noOp();
       terms = gated ? loss.call(tf, net, trainPass.logits(), labels,
-          ComplexityAwareLoss.effectiveThetas(net), config.knobs().strength(), normCache)
+          ComplexityAwareLoss.effectiveThetas(net), config.knobs().strength(), cache)
           : loss.call(tf, net, trainPass.logits(), labels, Map.of(), 0);
       pruneStep = stepOp(terms, gated, trainPass.updates(), "prune_step");
       if (gated && config.finetuneEpochs() > 0) {
@@ -179,10 +181,12 @@ public final class PruningTrainer {
         }
         ForwardPass finetunePass = net.forward(GateMode.DETERMINISTIC, true, "finetune");
         LossTerms ft = loss.call(tf.withSubScope("finetune"), net, finetunePass.logits(), labels,
-            hard, 0, normCache);
+            hard, 0, cache);
         finetuneLoss = ft.total();
         finetuneStep = stepOp(ft, false, finetunePass.updates(), "finetune_step");
       }
+      refreshPriorCache = tf.withControlDependencies(refresh).withName("refresh_prior_cache")
+          .noOp();
       Ops e = tf.withSubScope("accuracy");
       correct = e.reduceSum(e.dtypes.cast(e.math.equal(
           e.math.argMax(evalPass.logits(), e.constant(1)),
@@ -299,6 +303,7 @@ public final class PruningTrainer {
         if (finetune && epoch == config.pruningEpochs() + 1) {
           binaryAtEndOfPruning = binaryFraction(readThetas());
           roundTheta();
+          session.run(refreshPriorCache);
           listener.onFinetuneStart(epoch, binaryAtEndOfPruning);
         }
         Op step = finetune ? finetuneStep : pruneStep;
@@ -308,28 +313,37 @@ public final class PruningTrainer {
         double objSum = 0;
         double windowLoss = 0;
         double windowObj = 0;
+        int objCount = 0;
+        int windowObjCount = 0;
         int window = 0;
         long t0 = System.nanoTime();
         for (int s = 0; s < stepsPerEpoch; s++) {
           if (gated && globalStep % config.normRefreshEvery() == 0) {
-            session.run(refreshNorms);
+            session.run(refreshPriorCache);
           }
           System.arraycopy(order, s * b, idx, 0, b);
           train.fill(idx, x, y);
           float lr = (float) learningRate(finetune, globalStep, totalSteps, stepsPerEpoch);
+          // the full objective is only a report: fetch it every OBJECTIVE_EVERY steps, so the
+          // other steps skip the ops that only compute its value
+          boolean withObjective = (s + 1) % OBJECTIVE_EVERY == 0 || s + 1 == stepsPerEpoch;
           float[] values;
           try (TFloat32 xt = TFloat32.tensorOf(Shape.of(xShape), DataBuffers.of(x, true, false));
               TFloat32 yt = TFloat32.tensorOf(Shape.of(b, train.numClasses()),
                   DataBuffers.of(y, true, false));
-              TFloat32 lrt = TFloat32.scalarOf(lr);
-              Result r = session.runner().feed(net.input(), xt).feed(labels, yt)
-                  .feed(learningRate, lrt).addTarget(step).fetch(terms.data())
-                  .fetch(objective).run()) {
-            values = new float[] {((TFloat32) r.get(0)).getFloat(),
-                ((TFloat32) r.get(1)).getFloat()};
+              TFloat32 lrt = TFloat32.scalarOf(lr)) {
+            Session.Runner runner = session.runner().feed(net.input(), xt).feed(labels, yt)
+                .feed(learningRate, lrt).addTarget(step).fetch(terms.data());
+            if (withObjective) {
+              runner.fetch(objective);
+            }
+            try (Result r = runner.run()) {
+              values = new float[] {((TFloat32) r.get(0)).getFloat(),
+                  withObjective ? ((TFloat32) r.get(1)).getFloat() : Float.NaN};
+            }
           }
           globalStep++;
-          if (!Float.isFinite(values[0]) || !Float.isFinite(values[1])) {
+          if (!Float.isFinite(values[0]) || (withObjective && !Float.isFinite(values[1]))) {
             throw new TrainingDivergedException(String.format(
                 "the training objective became %s at epoch %d, step %d (cross-entropy %s) with "
                     + "learning rate %.3g: lower the weight learning rate or the strength, and "
@@ -337,20 +351,25 @@ public final class PruningTrainer {
                 values[0], lr));
           }
           lossSum += values[0];
-          objSum += values[1];
           windowLoss += values[0];
-          windowObj += values[1];
           window++;
+          if (withObjective) {
+            objSum += values[1];
+            objCount++;
+            windowObj += values[1];
+            windowObjCount++;
+          }
           if ((s + 1) % config.pruneCheckEvery() == 0 || s + 1 == stepsPerEpoch) {
             Map<String, float[]> theta = gated ? readThetas() : Map.of();
             if (gated && !finetune) {
               applyPruningCondition(theta);
             }
             listener.onStep(new StepProgress(epoch, config.epochs(), s + 1, stepsPerEpoch,
-                windowLoss / window, windowObj / window, liveWidths(theta),
+                windowLoss / window, windowObj / Math.max(1, windowObjCount), liveWidths(theta),
                 macsFraction(theta), frozen()));
             windowLoss = 0;
             windowObj = 0;
+            windowObjCount = 0;
             window = 0;
           }
         }
@@ -358,7 +377,7 @@ public final class PruningTrainer {
         trainSeconds += seconds;
         Map<String, float[]> theta = gated ? readThetas() : Map.of();
         EpochStats stats = new EpochStats(epoch, !gated ? "dense" : finetune ? "finetune"
-            : "prune", lossSum / stepsPerEpoch, objSum / stepsPerEpoch, accuracy(),
+            : "prune", lossSum / stepsPerEpoch, objSum / Math.max(1, objCount), accuracy(),
             liveWidths(theta), macsFraction(theta), paramsFraction(theta),
             gated ? binaryFraction(theta) : 1.0, frozen(), seconds);
         history.add(stats);

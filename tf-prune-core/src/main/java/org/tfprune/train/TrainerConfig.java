@@ -19,9 +19,10 @@ import org.tfprune.loss.PruningKnobs;
  *     suits networks whose layers differ widely in cost per structure, such as conv nets)
  * @param thetaLearningRate step size of the theta update (SGD: 1.0; Adam: 0.01 suits)
  * @param pruneCheckEvery steps between two applications of the pruning condition
- * @param normRefreshEvery steps between two refreshes of the structure norms {@code |w_s|^2}
- *     that the prior's theta-gradient reads (1 = every step, exact; the default 10 saves most of
- *     their cost, while weights move little in 10 steps)
+ * @param normRefreshEvery steps between two refreshes of the prior's gradient-free parts: the
+ *     structure norms {@code |w_s|^2} that theta's gradient reads and the per-weight coefficients
+ *     of the weights' gradient (1 = every step, exact; the default 10 saves most of their cost,
+ *     while weights and theta move little in 10 steps)
  * @param threads TensorFlow intra-op threads (0 = TensorFlow's default)
  */
 public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
