@@ -5,7 +5,7 @@ import static com.google.common.base.Preconditions.checkNotNull;
 
 /** Max or average pooling over square windows; channels pass through unchanged. */
 public record PoolLayer(String name, Kind kind, int size, int stride, Padding padding)
-    implements LayerSpec {
+    implements PassThroughLayer {
 
   /** The pooling function. */
   public enum Kind { MAX, AVG }
@@ -23,31 +23,10 @@ public record PoolLayer(String name, Kind kind, int size, int stride, Padding pa
   }
 
   @Override
-  public boolean gated() {
-    return false;
-  }
-
-  @Override
-  public int width() {
-    return -1;
-  }
-
-  @Override
   public FeatureMap outputShape(FeatureMap in) {
     checkArgument(!in.isFlat() || in.channels() == 1, "pool '%s' needs a feature map, gets a "
         + "flat vector of %s", name, in.channels());
     return new FeatureMap(padding.outputSize(in.height(), size, stride),
         padding.outputSize(in.width(), size, stride), in.channels());
-  }
-
-  @Override
-  public LayerSpec withWidth(int width) {
-    throw new UnsupportedOperationException("pool layer '" + name + "' has no width of its own");
-  }
-
-  @Override
-  public LayerSpec withGated(boolean g) {
-    checkArgument(!g, "pool layer '%s' cannot carry gates", name);
-    return this;
   }
 }

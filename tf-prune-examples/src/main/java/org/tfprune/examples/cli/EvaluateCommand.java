@@ -84,16 +84,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 DataBuffers.of(test.features(idx), true, false));
             Result r = f.call(Map.of(input, x))) {
           HostTensor logits = HostTensor.of((TFloat32) r.get(InferenceModel.LOGITS).orElseThrow());
-          int[] labels = test.labels(idx);
-          for (int i = 0; i < len; i++) {
-            int best = 0;
-            for (int k = 1; k < nc; k++) {
-              if (logits.get(i * nc + k) > logits.get(i * nc + best)) {
-                best = k;
-              }
-            }
-            correct += best == labels[i] ? 1 : 0;
-          }
+          correct += PruneRun.correct(logits, test.labels(idx), nc);
         }
       }
       double acc = (double) correct / n;

@@ -135,19 +135,24 @@ public final class PruneRun {
       for (int i = 0; i < len; i++) {
         idx[i] = start + i;
       }
-      HostTensor logits = model.predict(data.features(idx), len);
-      int[] labels = data.labels(idx);
-      for (int i = 0; i < len; i++) {
-        int best = 0;
-        for (int k = 1; k < nc; k++) {
-          if (logits.get(i * nc + k) > logits.get(i * nc + best)) {
-            best = k;
-          }
-        }
-        correct += best == labels[i] ? 1 : 0;
-      }
+      correct += correct(model.predict(data.features(idx), len), data.labels(idx), nc);
     }
     return (double) correct / n;
+  }
+
+  /** How many rows of {@code logits} ({@code labels.length x classes}) pick their label. */
+  static int correct(HostTensor logits, int[] labels, int classes) {
+    int correct = 0;
+    for (int i = 0; i < labels.length; i++) {
+      int best = 0;
+      for (int k = 1; k < classes; k++) {
+        if (logits.get(i * classes + k) > logits.get(i * classes + best)) {
+          best = k;
+        }
+      }
+      correct += best == labels[i] ? 1 : 0;
+    }
+    return correct;
   }
 
   static int[] range(int n) {
