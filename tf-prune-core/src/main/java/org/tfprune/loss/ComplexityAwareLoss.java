@@ -80,6 +80,21 @@ public final class ComplexityAwareLoss {
     return call(tf, net, logits, labels, effectiveThetas(net), knobs.strength());
   }
 
+  /** {@code flopsShare * MACs / MACs_full + (1 - flopsShare) * params / params_full}. */
+  private Operand<TFloat32> normalized(Ops s, LayerCost<Operand<TFloat32>> cost,
+      Complexity full) {
+    return s.math.add(
+        s.math.mul(cost.macs(), s.constant((float) (knobs.flopsShare() / full.macs()))),
+        s.math.mul(cost.params(), s.constant((float) ((1 - knobs.flopsShare()) / full.params()))));
+  }
+
+  /** Expected widths where only gate groups of {@code kind} pass a gradient. */
+  private static Function<String, Operand<TFloat32>> routed(Ops s,
+      Function<String, Operand<TFloat32>> width, Map<String, GateGroup.Kind> kinds,
+      GateGroup.Kind kind) {
+    return g -> kinds.get(g) == kind ? width.apply(g) : s.stopGradient(width.apply(g));
+  }
+
   /** The effective keep probabilities {@code theta * mask} of every gate group of {@code net}. */
   public static Map<String, Operand<TFloat32>> effectiveThetas(NetworkGraph net) {
     Map<String, Operand<TFloat32>> theta = new LinkedHashMap<>();
@@ -139,13 +154,28 @@ public final class ComplexityAwareLoss {
         s.constant(n));
 
     PruneOps prune = PruneOps.create(s);
+    Map<String, GateGroup.Kind> kinds = new LinkedHashMap<>();
+    net.gateGroups().forEach(g -> kinds.put(g.name(), g.kind()));
     Function<String, Operand<TFloat32>> width = g -> prune.complexity.expectedWidth(theta.get(g));
     LayerCost<Operand<TFloat32>> expected = prune.complexity.expected(spec, width);
     Complexity full = ComplexityCounter.count(spec);
-    Operand<TFloat32> normalized = s.math.add(
-        s.math.mul(expected.macs(), s.constant((float) (knobs.flopsShare() / full.macs()))),
-        s.math.mul(expected.params(),
-            s.constant((float) ((1 - knobs.flopsShare()) / full.params()))));
+    boolean blocks = kinds.containsValue(GateGroup.Kind.BLOCK);
+    boolean units = kinds.containsValue(GateGroup.Kind.UNIT);
+    Operand<TFloat32> normalized;
+    if (blocks && units) {
+      // layerShare routes the pressure, not the value: the cost is evaluated twice, once with
+      // only block gates and once with only unit gates differentiable; the two add up to it
+      LayerCost<Operand<TFloat32>> toBlocks = prune.complexity.expected(spec,
+          routed(s, width, kinds, GateGroup.Kind.BLOCK));
+      LayerCost<Operand<TFloat32>> toUnits = prune.complexity.expected(spec,
+          routed(s, width, kinds, GateGroup.Kind.UNIT));
+      normalized = s.math.add(
+          s.math.mul(normalized(s, toBlocks, full), s.constant((float) knobs.layerShare())),
+          s.math.mul(normalized(s, toUnits, full),
+              s.constant((float) (1 - knobs.layerShare()))));
+    } else {
+      normalized = normalized(s, expected, full); // one kind of gate carries all of it
+    }
     double k = PRESSURE_SCALE * COMPLEXITY_WEIGHT;
     Operand<TFloat32> complexity = s.math.mul(normalized, s.constant((float) (strength * k)));
     Operand<TFloat32> total = s.withName("objective").math.add(s.math.add(data, prior),
