@@ -340,19 +340,6 @@ public final class NetworkGraph {
     return read(session, parameterNames());
   }
 
-  /** Reads the masks of all gate groups. */
-  public Map<String, float[]> readMasks(Session session) {
-    List<String> names = spec.gateGroups().stream()
-        .map(g -> ParameterSet.key(g.name(), MASK)).toList();
-    Map<String, float[]> m = new LinkedHashMap<>();
-    if (!gated || names.isEmpty()) {
-      return m;
-    }
-    read(session, names).asMap().forEach((k, v) -> m.put(k.substring(0, k.indexOf('/')),
-        v.values()));
-    return m;
-  }
-
   /** Gate groups of the spec (empty if the graph was built without gates). */
   public List<GateGroup> gateGroups() {
     return gated ? spec.gateGroups() : List.of();

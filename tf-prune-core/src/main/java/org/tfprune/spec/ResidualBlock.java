@@ -85,10 +85,4 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
   public ResidualBlock withGated(boolean g) {
     return new ResidualBlock(name, conv1.withGated(g), conv2, shortcut, g);
   }
-
-  /** The convolutions of the block, in graph order (conv1, conv2, then the shortcut if any). */
-  public java.util.List<Conv2DLayer> convs() {
-    return shortcut == null ? java.util.List.of(conv1, conv2)
-        : java.util.List.of(conv1, conv2, shortcut);
-  }
 }

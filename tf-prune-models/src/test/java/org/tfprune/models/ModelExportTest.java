@@ -20,8 +20,6 @@ import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.KeepMask;
-import org.tfprune.spec.LayerSpec;
-import org.tfprune.spec.ResidualBlock;
 import org.tfprune.testing.Mnist;
 
 /**
@@ -125,14 +123,5 @@ class ModelExportTest {
           t));
     }
     return new ParameterSet(m);
-  }
-
-  static boolean hasBlocks(ArchitectureSpec spec) {
-    for (LayerSpec l : spec.layers()) {
-      if (l instanceof ResidualBlock) {
-        return true;
-      }
-    }
-    return false;
   }
 }
