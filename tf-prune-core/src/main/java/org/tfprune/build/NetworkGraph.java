@@ -20,6 +20,7 @@ import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.op.nn.FusedBatchNorm;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 import org.tfprune.op.GateMode;
 import org.tfprune.op.PruneOps;
 import org.tfprune.slice.HostTensor;
@@ -55,6 +56,7 @@ public final class NetworkGraph {
   private final ImmutableMap<String, Placeholder<TFloat32>> feeds;
   private final ImmutableMap<String, Op> assigns;
   private final long seed;
+  private final Operand<TInt64> gateKey;
 
   NetworkGraph(Ops tf, ArchitectureSpec spec, boolean gated, Placeholder<TFloat32> input,
       Map<String, Variable<TFloat32>> variables, Map<String, Placeholder<TFloat32>> feeds,
@@ -67,12 +69,27 @@ public final class NetworkGraph {
     this.feeds = ImmutableMap.copyOf(feeds);
     this.assigns = ImmutableMap.copyOf(assigns);
     this.seed = seed;
+    this.gateKey = gated ? PruneOps.create(tf.withSubScope("gate_key")).gates.freshKey(seed) : null;
     this.batchSize = tf.withSubScope("batch_size").slice(tf.shape(input), tf.constant(new int[] {0}),
         tf.constant(new int[] {1}));
   }
 
   public ArchitectureSpec spec() {
     return spec;
+  }
+
+  /**
+   * The {@code [2]} int64 key of the gate samples of every sampled pass. Feed it (e.g. {@code
+   * (seed, step)}) to make sampling a function of the key; unfed, a fresh key is drawn per run.
+   */
+  public Operand<TInt64> gateKey() {
+    checkArgument(gated, "spec %s was built without gates", spec.name());
+    return gateKey;
+  }
+
+  /** The sampling key of one gate group: the graph's key offset by a salt of the group's name. */
+  private Operand<TInt64> keyOf(Ops s, String group) {
+    return s.math.add(gateKey, s.constant(new long[] {0, group.hashCode() & 0x7fffffffL}));
   }
 
   /** Whether this graph holds gate variables (theta and masks). */
@@ -166,14 +183,15 @@ public final class NetworkGraph {
     }
     Operand<TFloat32> inputGate = null;
     if (in.gated() && mode != GateMode.NONE) {
-      inputGate = p.gates.perBatch(effectiveTheta(InputSpec.GATE_GROUP), mode,
-          seed * 31 + 1);
+      inputGate = mode == GateMode.DETERMINISTIC
+          ? p.gates.deterministic(effectiveTheta(InputSpec.GATE_GROUP))
+          : p.gates.perBatch(effectiveTheta(InputSpec.GATE_GROUP), mode,
+              keyOf(s, InputSpec.GATE_GROUP));
       gateValues.put(InputSpec.GATE_GROUP, inputGate);
     }
     int index = 0;
     for (LayerSpec l : spec.layers()) {
       Ops ls = s.withSubScope(l.name());
-      long gateSeed = seed * 31 + 7 * (index + 2);
       if (l instanceof DenseLayer d) {
         Operand<TFloat32> kernel = variable(ParameterSet.key(l.name(), ParameterSet.KERNEL));
         if (index == 0 && inputGate != null) {
@@ -183,15 +201,15 @@ public final class NetworkGraph {
                 MatMul.transposeA(index == 0 && transposed)),
             variable(ParameterSet.key(l.name(), ParameterSet.BIAS)));
         x = gate(ls, p, activate(ls, h, d.activation()), l.gated() ? l.name() : null, mode,
-            gateSeed, gateValues);
+            gateValues);
       } else if (l instanceof Conv2DLayer c) {
         x = gate(ls, p, conv(ls, c, x, training, updates), c.gated() ? c.name() : null, mode,
-            gateSeed, gateValues);
+            gateValues);
       } else if (l instanceof ResidualBlock r) {
         Operand<TFloat32> h = gate(ls, p, conv(ls, r.conv1(), x, training, updates),
-            r.conv1().gated() ? r.conv1().name() : null, mode, gateSeed, gateValues);
+            r.conv1().gated() ? r.conv1().name() : null, mode, gateValues);
         Operand<TFloat32> f = gate(ls, p, conv(ls, r.conv2(), h, training, updates),
-            r.gated() ? r.name() : null, mode, gateSeed + 3, gateValues);
+            r.gated() ? r.name() : null, mode, gateValues);
         Operand<TFloat32> shortcut = r.shortcut() == null ? x
             : conv(ls, r.shortcut(), x, training, updates);
         x = ls.nn.relu(ls.math.add(shortcut, f));
@@ -217,11 +235,13 @@ public final class NetworkGraph {
 
   /** Multiplies the last axis of {@code h} by the gates of {@code group} (null: no gates). */
   private Operand<TFloat32> gate(Ops ls, PruneOps p, Operand<TFloat32> h, String group,
-      GateMode mode, long seed, ImmutableMap.Builder<String, Operand<TFloat32>> gateValues) {
+      GateMode mode, ImmutableMap.Builder<String, Operand<TFloat32>> gateValues) {
     if (group == null || mode == GateMode.NONE) {
       return h;
     }
-    Operand<TFloat32> z = p.gates.perExample(effectiveTheta(group), batchSize, mode, seed);
+    Operand<TFloat32> z = mode == GateMode.DETERMINISTIC
+        ? p.gates.deterministic(effectiveTheta(group))
+        : p.gates.perExample(effectiveTheta(group), batchSize, mode, keyOf(ls, group));
     gateValues.put(group, z);
     int rank = h.shape().numDimensions();
     if (mode == GateMode.SAMPLED && rank == 4) {

@@ -54,15 +54,27 @@ public final class ComplexityAwareLoss {
 
   private final PruningKnobs knobs;
   private final long trainingExamples;
+  private final ArchitectureSpec reference;
 
   /**
    * @param trainingExamples N, the size of the training set (the prior is per example)
    */
   public ComplexityAwareLoss(PruningKnobs knobs, long trainingExamples) {
+    this(knobs, trainingExamples, null);
+  }
+
+  /**
+   * A loss whose prior scales and complexity normalisers come from {@code reference}, the spec
+   * training started from, rather than from the network it is applied to: a network rebuilt
+   * smaller mid-training keeps exactly the objective it had (null: the network's own spec).
+   */
+  public ComplexityAwareLoss(PruningKnobs knobs, long trainingExamples,
+      ArchitectureSpec reference) {
     checkArgument(trainingExamples > 0, "training set size must be positive, got %s",
         trainingExamples);
     this.knobs = knobs;
     this.trainingExamples = trainingExamples;
+    this.reference = reference;
   }
 
   public PruningKnobs knobs() {
@@ -125,6 +137,7 @@ public final class ComplexityAwareLoss {
     Operand<TFloat32> data = s.math.mean(
         s.nn.softmaxCrossEntropyWithLogits(logits, labels).loss(), s.constant(0));
     ArchitectureSpec spec = net.spec();
+    ArchitectureSpec scales = reference != null ? reference : spec;
     float n = trainingExamples;
     Operand<TFloat32> energy = s.constant(0f);
     Operand<TFloat32> price = s.constant(0f);
@@ -133,7 +146,7 @@ public final class ComplexityAwareLoss {
         norms.put(g, cache.cached("structure_norm/" + g, live)));
     Map<String, Operand<TFloat32>> weightCoefficients = new LinkedHashMap<>();
     for (GateGroup g : net.gateGroups()) {
-      PriorScales p = StructureWeights.scales(spec, g.name());
+      PriorScales p = StructureWeights.scales(scales, g.name());
       Operand<TFloat32> t = theta.get(g.name());
       // c_s = t_s / (2 sigma1^2) + (1 - t_s) / (2 sigma0^2)
       Operand<TFloat32> c = s.math.add(
@@ -158,7 +171,7 @@ public final class ComplexityAwareLoss {
     net.gateGroups().forEach(g -> kinds.put(g.name(), g.kind()));
     Function<String, Operand<TFloat32>> width = g -> prune.complexity.expectedWidth(theta.get(g));
     LayerCost<Operand<TFloat32>> expected = prune.complexity.expected(spec, width);
-    Complexity full = ComplexityCounter.count(spec);
+    Complexity full = ComplexityCounter.count(scales);
     boolean blocks = kinds.containsValue(GateGroup.Kind.BLOCK);
     boolean units = kinds.containsValue(GateGroup.Kind.UNIT);
     Operand<TFloat32> normalized;

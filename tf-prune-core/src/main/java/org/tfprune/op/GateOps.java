@@ -3,10 +3,12 @@ package org.tfprune.op;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.random.RandomUniform;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.random.RandomUniformInt;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 
 /**
  * Stochastic 0/1 gates with learned keep probabilities {@code theta}: Bernoulli sampling, the
@@ -24,12 +26,32 @@ public final class GateOps {
    * A Bernoulli({@code theta}) sample broadcast to {@code shape} (whose last dimension is theta's
    * length). No gradient flows through it. Sampling ops have no gradient in TF-Java, so the shape
    * must not depend on trainable tensors: take the batch size from the input placeholder.
+   *
+   * @param seed a {@code [2]} int64 key: the same key gives the same sample (stateless sampling,
+   *     so a trainer can feed {@code (seed, step)} and a resumed run draws what the first one
+   *     would have)
    */
-  public Operand<TFloat32> sample(Operand<TFloat32> theta, Operand<TInt32> shape, long seed) {
-    Operand<TFloat32> u = tf.random.randomUniform(shape, TFloat32.class,
-        RandomUniform.seed(seed >>> 1), RandomUniform.seed2(seed ^ 0x5DEECE66DL));
+  public Operand<TFloat32> sample(Operand<TFloat32> theta, Operand<TInt32> shape,
+      Operand<TInt64> seed) {
+    Operand<TFloat32> u = tf.random.statelessRandomUniform(shape, seed, TFloat32.class);
     Operand<TBool> keep = tf.math.less(u, tf.stopGradient(theta));
     return tf.stopGradient(tf.dtypes.cast(keep, TFloat32.class));
+  }
+
+  /** A sample with a fresh key drawn at every run from a generator seeded with {@code seed}. */
+  public Operand<TFloat32> sample(Operand<TFloat32> theta, Operand<TInt32> shape, long seed) {
+    return sample(theta, shape, freshKey(seed));
+  }
+
+  /**
+   * A {@code [2]} int64 sampling key that is redrawn at every run (a stateful generator seeded
+   * with {@code seed}), unless a caller feeds its own key into it.
+   */
+  public Operand<TInt64> freshKey(long seed) {
+    Operand<TInt64> drawn = tf.random.randomUniformInt(tf.constant(new int[] {2}),
+        tf.constant(0L), tf.constant(Long.MAX_VALUE), RandomUniformInt.seed(seed >>> 1),
+        RandomUniformInt.seed2(seed ^ 0x5DEECE66DL));
+    return tf.placeholderWithDefault(drawn, Shape.of(2));
   }
 
   /**
@@ -54,6 +76,13 @@ public final class GateOps {
    */
   public Operand<TFloat32> perExample(Operand<TFloat32> theta, Operand<TInt32> batchSize,
       GateMode mode, long seed) {
+    return mode == GateMode.DETERMINISTIC ? deterministic(theta)
+        : perExample(theta, batchSize, mode, freshKey(seed));
+  }
+
+  /** {@link #perExample(Operand, Operand, GateMode, long)} with a given sampling key. */
+  public Operand<TFloat32> perExample(Operand<TFloat32> theta, Operand<TInt32> batchSize,
+      GateMode mode, Operand<TInt64> seed) {
     if (mode == GateMode.DETERMINISTIC) {
       return deterministic(theta);
     }
@@ -67,6 +96,13 @@ public final class GateOps {
    * scales a weight matrix instead of activations (input-feature gates scale kernel rows).
    */
   public Operand<TFloat32> perBatch(Operand<TFloat32> theta, GateMode mode, long seed) {
+    return mode == GateMode.DETERMINISTIC ? deterministic(theta)
+        : perBatch(theta, mode, freshKey(seed));
+  }
+
+  /** {@link #perBatch(Operand, GateMode, long)} with a given sampling key. */
+  public Operand<TFloat32> perBatch(Operand<TFloat32> theta, GateMode mode,
+      Operand<TInt64> seed) {
     if (mode == GateMode.DETERMINISTIC) {
       return deterministic(theta);
     }

@@ -22,7 +22,8 @@ import org.tfprune.spec.ResidualBlock;
  * gates of its live units; a convolution keeps the input channels of its live inputs and the
  * filters (with bias or batch-norm entries) it keeps; a flatten maps each live channel to its
  * {@code H*W} features; a residual block keeps its live inner filters or, when dead, only its
- * projection. Parameters of other owners pass through unchanged.
+ * projection. Parameters of other owners pass through unchanged, and a set may hold any subset
+ * of the parameters (an optimizer's slots, say): what is absent is skipped.
  */
 public final class WeightSlicer {
   private WeightSlicer() {}
@@ -42,16 +43,17 @@ public final class WeightSlicer {
       if (l instanceof DenseLayer d) {
         int[] liveOut = d.gated() ? mask.kept(l.name()) : null;
         String kernel = ParameterSet.key(l.name(), ParameterSet.KERNEL);
-        HostTensor k = params.get(kernel);
-        if (liveIn != null) {
-          k = k.select(0, liveIn);
+        if (params.has(kernel)) {
+          HostTensor k = params.get(kernel);
+          if (liveIn != null) {
+            k = k.select(0, liveIn);
+          }
+          out.put(kernel, liveOut != null ? k.select(1, liveOut) : k);
         }
         if (liveOut != null) {
-          k = k.select(1, liveOut);
           sliceIfPresent(params, out, ParameterSet.key(l.name(), ParameterSet.BIAS), 0, liveOut);
           sliceIfPresent(params, out, ParameterSet.key(l.name(), ParameterSet.THETA), 0, liveOut);
         }
-        out.put(kernel, k);
         liveIn = liveOut;
       } else if (l instanceof Conv2DLayer c) {
         int[] liveOut = c.gated() ? mask.kept(c.name()) : null;
@@ -97,18 +99,62 @@ public final class WeightSlicer {
   private static void conv(ParameterSet params, Map<String, HostTensor> out, Conv2DLayer c,
       int[] liveIn, int[] liveOut) {
     String kernel = ParameterSet.key(c.name(), ParameterSet.KERNEL);
-    HostTensor k = params.get(kernel);
-    if (liveIn != null) {
-      k = k.select(2, liveIn);
+    if (params.has(kernel)) {
+      HostTensor k = params.get(kernel);
+      if (liveIn != null) {
+        k = k.select(2, liveIn);
+      }
+      out.put(kernel, liveOut != null ? k.select(3, liveOut) : k);
     }
     if (liveOut != null) {
-      k = k.select(3, liveOut);
       for (String kind : List.of(ParameterSet.BIAS, ParameterSet.GAMMA, ParameterSet.BETA,
           ParameterSet.MOVING_MEAN, ParameterSet.MOVING_VARIANCE, ParameterSet.THETA)) {
         sliceIfPresent(params, out, ParameterSet.key(c.name(), kind), 0, liveOut);
       }
     }
-    out.put(kernel, k);
+  }
+
+  /**
+   * The inverse of {@link #slice}: places the compact parameters back at their positions in
+   * tensors of the full shapes, with zeros where structures were removed (a removed structure's
+   * theta is 0, so the full gated network computes what the compact one does). Positions come
+   * from slicing index tensors with the same rules, so no rule is written twice.
+   *
+   * @param fullShapes the shape of every parameter of {@code spec}
+   */
+  public static ParameterSet expand(ArchitectureSpec spec, ParameterSet compact, KeepMask mask,
+      Map<String, long[]> fullShapes) {
+    Map<String, HostTensor> positions = new LinkedHashMap<>();
+    fullShapes.forEach((name, shape) -> {
+      long n = 1;
+      for (long d : shape) {
+        n *= d;
+      }
+      com.google.common.base.Preconditions.checkArgument(n <= (1 << 24),
+          "parameter %s has %s values, more than float indices address exactly", name, n);
+      float[] idx = new float[(int) n];
+      for (int i = 0; i < idx.length; i++) {
+        idx[i] = i;
+      }
+      positions.put(name, new HostTensor(shape, idx));
+    });
+    ParameterSet sliced = slice(spec, new ParameterSet(positions), mask);
+    Map<String, HostTensor> out = new LinkedHashMap<>();
+    fullShapes.forEach((name, shape) -> {
+      float[] full = new float[positions.get(name).size()];
+      if (sliced.has(name)) {
+        float[] pos = sliced.get(name).values();
+        float[] values = compact.get(name).values();
+        com.google.common.base.Preconditions.checkArgument(pos.length == values.length,
+            "compact parameter %s has %s values but the mask keeps %s", name, values.length,
+            pos.length);
+        for (int i = 0; i < pos.length; i++) {
+          full[(int) pos[i]] = values[i];
+        }
+      }
+      out.put(name, new HostTensor(shape, full));
+    });
+    return new ParameterSet(out);
   }
 
   /** Feature indices of live channels after an NHWC flatten: {@code p * C + c}. */

@@ -49,6 +49,30 @@ public final class KeepMask {
     return new KeepMask(m);
   }
 
+  /**
+   * The mask, relative to {@code spec}, of applying {@code outer} and then {@code inner} (which is
+   * relative to {@code spec.compact(outer)}): what two successive compactions keep. A group the
+   * first compaction removed (a dead block's) keeps nothing.
+   */
+  public static KeepMask compose(ArchitectureSpec spec, KeepMask outer, KeepMask inner) {
+    Map<String, boolean[]> m = new LinkedHashMap<>();
+    for (GateGroup g : spec.gateGroups()) {
+      boolean[] k = new boolean[g.size()];
+      if (inner.has(g.name())) {
+        int[] first = outer.kept(g.name());
+        boolean[] second = inner.flags(g.name());
+        checkArgument(second.length == first.length,
+            "group '%s': the inner mask has %s flags but the outer keeps %s", g.name(),
+            second.length, first.length);
+        for (int i = 0; i < first.length; i++) {
+          k[first[i]] = second[i];
+        }
+      }
+      m.put(g.name(), k);
+    }
+    return new KeepMask(m);
+  }
+
   public boolean has(String group) {
     return keep.containsKey(group);
   }

@@ -15,7 +15,10 @@ import com.google.common.collect.ImmutableMap;
  * @param binaryFraction fraction of theta within 0.01 of 0 or 1
  * @param frozen structures pruned for good so far
  * @param seconds wall time of the epoch's training steps (evaluation excluded)
+ * @param trainingMacs MACs per example of the forward pass of the graph that was trained at the
+ *     end of the epoch: falls when the trainer rebuilds the graph without frozen structures
  */
 public record EpochStats(int epoch, String phase, double dataLoss, double objective,
     double testAccuracy, ImmutableMap<String, Integer> liveWidths, double macsFraction,
-    double paramsFraction, double binaryFraction, int frozen, double seconds) {}
+    double paramsFraction, double binaryFraction, int frozen, double seconds,
+    double trainingMacs) {}

@@ -1,6 +1,7 @@
 package org.tfprune.train;
 
 import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkState;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
@@ -10,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.nio.file.Files;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
@@ -22,7 +24,9 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.Tensor;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
 import org.tfprune.build.ForwardPass;
 import org.tfprune.build.NetworkBuilder;
 import org.tfprune.build.NetworkGraph;
@@ -41,6 +45,7 @@ import org.tfprune.op.GateMode;
 import org.tfprune.op.PruneOps;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
+import org.tfprune.slice.WeightSlicer;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.InputSpec;
@@ -74,7 +79,11 @@ public final class PruningTrainer {
         test);
   }
 
-  /** Trains {@code spec} starting from {@code initial} parameters. */
+  /**
+   * Trains {@code spec} starting from {@code initial} parameters. With a {@link CheckpointPolicy}
+   * whose file exists and {@code resume} set, continues the saved run instead (a finished one
+   * returns its result at once).
+   */
   public TrainingResult train(ArchitectureSpec spec, ParameterSet initial, TrainingData train,
       TrainingData test) {
     checkData(spec, train, "training");
@@ -85,9 +94,81 @@ public final class PruningTrainer {
     checkArgument(!config.gated() || spec.hasGates(),
         "spec %s has no gates; build it with gated layers or train with gated = false",
         spec.name());
-    try (Graph graph = new Graph(); Session session = newSession(graph)) {
-      return new Run(graph, session, spec, initial, train, test).execute();
+    CheckpointPolicy policy = config.checkpoint();
+    Checkpoint.RunKey key = Checkpoint.RunKey.of(spec, config, train.size());
+    TrainingState state;
+    if (policy != null && policy.resume() && Files.exists(policy.file())) {
+      state = Checkpoint.read(policy.file(), key, spec);
+      TrainingState.Progress p = state.progress();
+      listener.onResume(p.epoch(), p.step(), p.globalStep());
+    } else {
+      state = initialState(spec, initial);
     }
+    while (!state.progress().complete()) {
+      Run run;
+      try (Graph graph = new Graph(); Session session = newSession(graph)) {
+        run = new Run(graph, session, state, train, test, key);
+        state = run.execute();
+      }
+      if (run.rebuildRequested) {
+        double before = ComplexityCounter.count(state.spec()).macs();
+        state = state.withoutFrozen();
+        TrainingState.Progress p = state.progress();
+        listener.onRebuild(p.epoch(), p.step(), before,
+            ComplexityCounter.count(state.spec()).macs());
+      }
+    }
+    return result(state);
+  }
+
+  /**
+   * Loads {@code state} into a fresh training graph and reads it straight back: what a rebuild or
+   * a resume starts from (for tests).
+   */
+  TrainingState roundTrip(TrainingState state, TrainingData train, TrainingData test) {
+    try (Graph graph = new Graph(); Session session = newSession(graph)) {
+      Run run = new Run(graph, session, state, train, test,
+          Checkpoint.RunKey.of(state.initialSpec(), config, train.size()));
+      run.load();
+      return run.snapshot(state.progress());
+    }
+  }
+
+  private TrainingState initialState(ArchitectureSpec spec, ParameterSet initial) {
+    ImmutableMap.Builder<String, long[]> shapes = ImmutableMap.builder();
+    initial.asMap().forEach((k, v) -> shapes.put(k, v.shape()));
+    ImmutableMap.Builder<String, float[]> masks = ImmutableMap.builder();
+    ImmutableMap.Builder<String, int[]> checks = ImmutableMap.builder();
+    if (config.gated()) {
+      for (GateGroup g : spec.gateGroups()) {
+        float[] ones = new float[g.size()];
+        Arrays.fill(ones, 1f);
+        masks.put(g.name(), ones);
+        checks.put(g.name(), new int[g.size()]);
+      }
+    }
+    return new TrainingState(spec, shapes.build(), config.gated() ? KeepMask.all(spec) : null,
+        initial, masks.build(), checks.build(), ImmutableMap.of(), ImmutableMap.of(),
+        TrainingState.Progress.start());
+  }
+
+  /**
+   * The result in terms of the spec training started from: parameters back at their full shapes
+   * (zeros where structures were removed during training) and the keep-mask relative to it.
+   */
+  private TrainingResult result(TrainingState s) {
+    TrainingState.Progress p = s.progress();
+    double binary = config.gated() ? p.binaryAtEndOfPruning() : 1.0;
+    if (s.inGraph() == null) {
+      return new TrainingResult(s.initialSpec(), s.parameters(), KeepMask.all(s.initialSpec()),
+          p.history(), binary, p.trainSeconds());
+    }
+    KeepMask last = KeepMask.fromTheta(s.parameters().thetas());
+    KeepMask keep = KeepMask.compose(s.initialSpec(), s.inGraph(), last);
+    ParameterSet full = s.inGraph().removed() == 0 ? s.parameters()
+        : WeightSlicer.expand(s.initialSpec(), s.parameters(), s.inGraph(), s.initialShapes());
+    return new TrainingResult(s.initialSpec(), full, keep, p.history(), binary,
+        p.trainSeconds());
   }
 
   private Session newSession(Graph graph) {
@@ -110,14 +191,19 @@ public final class PruningTrainer {
         spec.name(), spec.numClasses());
   }
 
-  /** One training run: the graph, the session and the host-side pruning state. */
+  /**
+   * One training graph and its session: runs the schedule from a {@link TrainingState} until the
+   * run ends or the graph should be rebuilt smaller, and returns the state it reached.
+   */
   private final class Run {
     private final Graph graph;
     private final Session session;
+    private final TrainingState start;
     private final ArchitectureSpec spec;
-    private final ParameterSet initial;
+    private final ArchitectureSpec initialSpec;
     private final TrainingData train;
     private final TrainingData test;
+    private final Checkpoint.RunKey key;
     private final boolean gated;
     private final Ops tf;
     private final NetworkGraph net;
@@ -133,21 +219,29 @@ public final class PruningTrainer {
     private final Map<String, int[]> zeroChecks = new LinkedHashMap<>();
     private final Map<String, float[]> masks = new LinkedHashMap<>();
     private final List<WeightOptimizer> optimizers = new ArrayList<>();
+    private final Map<String, Variable<TFloat32>> cacheVariables = new LinkedHashMap<>();
+    private final Map<String, Placeholder<TFloat32>> cacheFeeds = new LinkedHashMap<>();
+    private final Map<String, Op> cacheRestores = new LinkedHashMap<>();
     private final Complexity dense;
+    private final double trainingMacs;
     private final java.util.Set<String> bypassable = new java.util.HashSet<>();
+    private boolean rebuildRequested;
 
-    Run(Graph graph, Session session, ArchitectureSpec spec, ParameterSet initial,
-        TrainingData train, TrainingData test) {
+    Run(Graph graph, Session session, TrainingState state, TrainingData train, TrainingData test,
+        Checkpoint.RunKey key) {
       this.graph = graph;
       this.session = session;
-      this.spec = spec;
-      this.initial = initial;
+      this.start = state;
+      this.spec = state.spec();
+      this.initialSpec = state.initialSpec();
       this.train = train;
       this.test = test;
+      this.key = key;
       this.gated = config.gated();
       this.tf = Ops.create(graph);
       this.net = NetworkBuilder.build(tf, spec, gated, config.seed());
-      this.dense = ComplexityCounter.count(spec);
+      this.dense = ComplexityCounter.count(initialSpec);
+      this.trainingMacs = ComplexityCounter.count(spec).macs();
       labels = tf.withName("labels").placeholder(TFloat32.class,
           Placeholder.shape(Shape.of(-1, spec.numClasses())));
       learningRate = tf.withName("learning_rate").placeholder(TFloat32.class,
@@ -156,14 +250,21 @@ public final class PruningTrainer {
           "train");
       ForwardPass evalPass = net.forward(gated ? GateMode.DETERMINISTIC : GateMode.NONE, false,
           "eval");
-      ComplexityAwareLoss loss = new ComplexityAwareLoss(config.knobs(), train.size());
+      // the objective refers to the spec training started from, so a rebuild does not change it
+      ComplexityAwareLoss loss = new ComplexityAwareLoss(config.knobs(), train.size(),
+          initialSpec);
       List<Op> refresh = new ArrayList<>();
       Ops cacheOps = tf.withSubScope("prior_cache");
       // gradient-free parts of the prior, refreshed every normRefreshEvery steps
       TensorCache cache = (name, live) -> {
-        Variable<TFloat32> v = cacheOps.withName(name.replace('/', '_') + "_" + refresh.size())
-            .variable(live.shape(), TFloat32.class);
+        String id = name.replace('/', '_') + "_" + refresh.size();
+        Variable<TFloat32> v = cacheOps.withName(id).variable(live.shape(), TFloat32.class);
         refresh.add(cacheOps.assign(v, live));
+        Placeholder<TFloat32> feed = cacheOps.withName(id + "_value").placeholder(TFloat32.class,
+            Placeholder.shape(live.shape()));
+        cacheVariables.put(id, v);
+        cacheFeeds.put(id, feed);
+        cacheRestores.put(id, cacheOps.withName(id + "_restore").assign(v, feed));
         return v;
       };
       if (gated) {
@@ -195,7 +296,6 @@ public final class PruningTrainer {
         if (g.bypassable()) {
           bypassable.add(g.name());
         }
-        zeroChecks.put(g.name(), new int[g.size()]);
       }
     }
 
@@ -278,14 +378,111 @@ public final class PruningTrainer {
       return (Output<TFloat32>) o;
     }
 
-    TrainingResult execute() {
-      net.initialize(session, initial);
-      optimizers.forEach(o -> o.initialize(session));
-      for (GateGroup g : net.gateGroups()) {
-        float[] m = new float[g.size()];
-        Arrays.fill(m, 1f);
-        masks.put(g.name(), m);
+    /** Sets every variable of the graph from the state it starts from. */
+    private void load() {
+      Map<String, HostTensor> values = new LinkedHashMap<>(start.parameters().asMap());
+      start.masks().forEach((g, m) -> {
+        masks.put(g, m.clone());
+        values.put(ParameterSet.key(g, NetworkGraph.MASK), new HostTensor(new long[] {m.length},
+            m));
+      });
+      start.zeroChecks().forEach((g, z) -> zeroChecks.put(g, z.clone()));
+      net.initialize(session, new ParameterSet(values));
+      for (WeightOptimizer o : optimizers) {
+        Map<String, HostTensor> saved = start.optimizers().get(o.name());
+        if (saved == null) {
+          o.initialize(session);
+        } else {
+          o.restoreState(session, saved);
+        }
       }
+      if (start.priorCache().isEmpty()) {
+        if (gated) {
+          session.run(refreshPriorCache);
+        }
+      } else {
+        checkState(start.priorCache().keySet().equals(cacheVariables.keySet()),
+            "saved prior cache %s does not fit the graph's %s", start.priorCache().keySet(),
+            cacheVariables.keySet());
+        List<Tensor> tensors = new ArrayList<>();
+        try {
+          Session.Runner r = session.runner();
+          start.priorCache().forEach((k, v) -> {
+            TFloat32 t = v.toTensor();
+            tensors.add(t);
+            r.feed(cacheFeeds.get(k), t).addTarget(cacheRestores.get(k));
+          });
+          r.run().close();
+        } finally {
+          tensors.forEach(Tensor::close);
+        }
+      }
+    }
+
+    /** Reads the whole state back from the graph, at a position in the schedule. */
+    private TrainingState snapshot(TrainingState.Progress progress) {
+      ImmutableMap.Builder<String, ImmutableMap<String, HostTensor>> opts = ImmutableMap.builder();
+      optimizers.forEach(o -> opts.put(o.name(), ImmutableMap.copyOf(o.readState(session))));
+      ImmutableMap.Builder<String, HostTensor> cached = ImmutableMap.builder();
+      if (!cacheVariables.isEmpty()) {
+        List<String> ids = new ArrayList<>(cacheVariables.keySet());
+        Session.Runner r = session.runner();
+        ids.forEach(id -> r.fetch(cacheVariables.get(id)));
+        try (Result res = r.run()) {
+          for (int i = 0; i < ids.size(); i++) {
+            cached.put(ids.get(i), HostTensor.of((TFloat32) res.get(i)));
+          }
+        }
+      }
+      ImmutableMap.Builder<String, float[]> m = ImmutableMap.builder();
+      masks.forEach((g, v) -> m.put(g, v.clone()));
+      ImmutableMap.Builder<String, int[]> z = ImmutableMap.builder();
+      zeroChecks.forEach((g, v) -> z.put(g, v.clone()));
+      return new TrainingState(initialSpec, start.initialShapes(), start.inGraph(),
+          net.readParameters(session), m.build(), z.build(), opts.build(), cached.build(),
+          progress);
+    }
+
+    private void save(TrainingState state) {
+      if (config.checkpoint() != null) {
+        Checkpoint.write(config.checkpoint().file(), state, key);
+      }
+    }
+
+    /**
+     * Whether the frozen structures hold enough of this graph's MACs to rebuild it without them
+     * ({@code threshold} 0: whenever any is frozen).
+     */
+    private boolean rebuildDue(double threshold) {
+      if (!gated || config.rebuildThreshold() == 0) {
+        return false;
+      }
+      boolean anyFrozen = masks.values().stream().anyMatch(m -> {
+        for (float v : m) {
+          if (v == 0f) {
+            return true;
+          }
+        }
+        return false;
+      });
+      if (!anyFrozen) {
+        return false;
+      }
+      Map<String, boolean[]> live = new LinkedHashMap<>();
+      masks.forEach((g, m) -> {
+        boolean[] k = new boolean[m.length];
+        for (int i = 0; i < m.length; i++) {
+          k[i] = m[i] > 0;
+        }
+        live.put(g, k);
+      });
+      double after = ComplexityCounter.count(spec.compact(KeepMask.of(live))).macs();
+      return 1 - after / trainingMacs >= threshold;
+    }
+
+    TrainingState execute() {
+      load();
+      TrainingState.Progress p = start.progress();
       int stepsPerEpoch = train.size() / config.batchSize();
       long totalSteps = (long) stepsPerEpoch * config.epochs();
       int b = config.batchSize();
@@ -293,31 +490,47 @@ public final class PruningTrainer {
       float[] y = new float[b * train.numClasses()];
       int[] idx = new int[b];
       long[] xShape = inputShape(b);
-      List<EpochStats> history = new ArrayList<>();
-      double binaryAtEndOfPruning = gated ? Double.NaN : 1.0;
-      double trainSeconds = 0;
-      long globalStep = 0;
-      SplittableRandom shuffleRng = new SplittableRandom(config.seed() * 7919 + 17);
-      for (int epoch = 1; epoch <= config.epochs(); epoch++) {
+      List<EpochStats> history = new ArrayList<>(p.history());
+      double binaryAtEndOfPruning = p.binaryAtEndOfPruning();
+      boolean finetuneStarted = p.finetuneStarted();
+      double trainSeconds = p.trainSeconds();
+      long globalStep = p.globalStep();
+      int firstStep = p.step();
+      // a resumed run takes the rebuild decision its first run took right before saving
+      if (rebuildDue(config.rebuildThreshold())) {
+        rebuildRequested = true;
+        return start;
+      }
+      for (int epoch = p.epoch(); epoch <= config.epochs(); epoch++, firstStep = 0) {
         boolean finetune = gated && epoch > config.pruningEpochs();
-        if (finetune && epoch == config.pruningEpochs() + 1) {
-          binaryAtEndOfPruning = binaryFraction(readThetas());
+        if (finetune && !finetuneStarted) {
+          binaryAtEndOfPruning = binaryOfAll(readThetas());
           roundTheta();
+          finetuneStarted = true;
           session.run(refreshPriorCache);
           listener.onFinetuneStart(epoch, binaryAtEndOfPruning);
+          if (rebuildDue(0)) {
+            // the rounded-off structures never come back: fine-tune the smaller graph
+            rebuildRequested = true;
+            return snapshot(new TrainingState.Progress(epoch, 0, globalStep, true,
+                binaryAtEndOfPruning, trainSeconds, 0, 0, 0, 0, p.rebuilds(),
+                ImmutableList.copyOf(history), false));
+          }
         }
         Op step = finetune ? finetuneStep : pruneStep;
         Operand<TFloat32> objective = finetune ? finetuneLoss : terms.total();
-        int[] order = permutation(train.size(), shuffleRng);
-        double lossSum = 0;
-        double objSum = 0;
+        int[] order = permutation(train.size(), epochRandom(epoch));
+        boolean resumed = firstStep > 0;
+        double lossSum = resumed ? p.lossSum() : 0;
+        double objSum = resumed ? p.objectiveSum() : 0;
+        int objCount = resumed ? p.objectiveCount() : 0;
+        double secondsBefore = resumed ? p.epochSeconds() : 0;
         double windowLoss = 0;
         double windowObj = 0;
-        int objCount = 0;
         int windowObjCount = 0;
         int window = 0;
         long t0 = System.nanoTime();
-        for (int s = 0; s < stepsPerEpoch; s++) {
+        for (int s = firstStep; s < stepsPerEpoch; s++) {
           if (gated && globalStep % config.normRefreshEvery() == 0) {
             session.run(refreshPriorCache);
           }
@@ -331,9 +544,13 @@ public final class PruningTrainer {
           try (TFloat32 xt = TFloat32.tensorOf(Shape.of(xShape), DataBuffers.of(x, true, false));
               TFloat32 yt = TFloat32.tensorOf(Shape.of(b, train.numClasses()),
                   DataBuffers.of(y, true, false));
-              TFloat32 lrt = TFloat32.scalarOf(lr)) {
+              TFloat32 lrt = TFloat32.scalarOf(lr);
+              TInt64 keyt = TInt64.vectorOf(config.seed(), globalStep)) {
             Session.Runner runner = session.runner().feed(net.input(), xt).feed(labels, yt)
                 .feed(learningRate, lrt).addTarget(step).fetch(terms.data());
+            if (gated) {
+              runner.feed(net.gateKey(), keyt);
+            }
             if (withObjective) {
               runner.fetch(objective);
             }
@@ -359,7 +576,8 @@ public final class PruningTrainer {
             windowObj += values[1];
             windowObjCount++;
           }
-          if ((s + 1) % config.pruneCheckEvery() == 0 || s + 1 == stepsPerEpoch) {
+          boolean lastStep = s + 1 == stepsPerEpoch;
+          if ((s + 1) % config.pruneCheckEvery() == 0 || lastStep) {
             Map<String, float[]> theta = gated ? readThetas() : Map.of();
             if (gated && !finetune) {
               applyPruningCondition(theta);
@@ -372,25 +590,62 @@ public final class PruningTrainer {
             windowObjCount = 0;
             window = 0;
           }
+          boolean saveNow = config.checkpoint() != null && config.checkpoint().everySteps() > 0
+              && globalStep % config.checkpoint().everySteps() == 0 && !lastStep;
+          boolean rebuildNow = !lastStep && !finetune
+              && (s + 1) % config.pruneCheckEvery() == 0 && rebuildDue(config.rebuildThreshold());
+          if (saveNow || rebuildNow) {
+            double elapsed = secondsBefore + (System.nanoTime() - t0) / 1e9;
+            TrainingState here = snapshot(new TrainingState.Progress(epoch, s + 1, globalStep,
+                finetuneStarted, binaryAtEndOfPruning, trainSeconds + elapsed - secondsBefore,
+                lossSum, objSum, objCount, elapsed, p.rebuilds(), ImmutableList.copyOf(history),
+                false));
+            if (saveNow) {
+              save(here);
+            }
+            if (rebuildNow) {
+              rebuildRequested = true;
+              return here;
+            }
+          }
         }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        trainSeconds += seconds;
+        double seconds = secondsBefore + (System.nanoTime() - t0) / 1e9;
+        trainSeconds += seconds - secondsBefore;
         Map<String, float[]> theta = gated ? readThetas() : Map.of();
         EpochStats stats = new EpochStats(epoch, !gated ? "dense" : finetune ? "finetune"
             : "prune", lossSum / stepsPerEpoch, objSum / Math.max(1, objCount), accuracy(),
             liveWidths(theta), macsFraction(theta), paramsFraction(theta),
-            gated ? binaryFraction(theta) : 1.0, frozen(), seconds);
+            gated ? binaryOfAll(theta) : 1.0, frozen(), seconds, trainingMacs);
         history.add(stats);
         listener.onEpoch(stats);
+        boolean last = epoch == config.epochs();
+        if (last && gated && config.finetuneEpochs() == 0) {
+          binaryAtEndOfPruning = binaryOfAll(theta);
+        }
+        TrainingState.Progress next = new TrainingState.Progress(epoch + 1, 0, globalStep,
+            finetuneStarted, binaryAtEndOfPruning, trainSeconds, 0, 0, 0, 0, p.rebuilds(),
+            ImmutableList.copyOf(history), last);
+        boolean rebuildNow = !last && !finetune && rebuildDue(config.rebuildThreshold());
+        boolean saveNow = config.checkpoint() != null
+            && (last || config.checkpoint().everySteps() == 0);
+        if (saveNow || rebuildNow || last) {
+          TrainingState here = snapshot(next);
+          if (saveNow) {
+            save(here);
+          }
+          if (rebuildNow) {
+            rebuildRequested = true;
+          }
+          if (rebuildNow || last) {
+            return here;
+          }
+        }
       }
-      Map<String, float[]> theta = gated ? readThetas() : Map.of();
-      if (gated && config.finetuneEpochs() == 0) {
-        binaryAtEndOfPruning = binaryFraction(theta);
-      }
-      ParameterSet params = net.readParameters(session);
-      KeepMask keep = gated ? KeepMask.fromTheta(theta) : KeepMask.all(spec);
-      return new TrainingResult(spec, params, keep, ImmutableList.copyOf(history),
-          binaryAtEndOfPruning, trainSeconds);
+      throw new IllegalStateException("training ended without a final state");
+    }
+
+    private SplittableRandom epochRandom(int epoch) {
+      return new SplittableRandom(config.seed() * 7919 + 17 + 1_000_003L * epoch);
     }
 
     private double learningRate(boolean finetune, long step, long totalSteps, int stepsPerEpoch) {
@@ -434,7 +689,7 @@ public final class PruningTrainer {
           float[] t = theta.get(g);
           float[] m = masks.get(g);
           int[] zc = zeroChecks.get(g);
-          PriorScales p = StructureWeights.scales(spec, g);
+          PriorScales p = StructureWeights.scales(initialSpec, g);
           double bound = cond.maxRmsOverSigma1() * Math.sqrt(p.sigma1Squared());
           boolean any = false;
           int liveMasks = 0;
@@ -513,16 +768,28 @@ public final class PruningTrainer {
 
     /** Rounds theta to its deterministic value for the fine-tuning phase. */
     private void roundTheta() {
-      Map<String, HostTensor> rounded = new LinkedHashMap<>();
+      Map<String, HostTensor> changed = new LinkedHashMap<>();
+      Map<String, float[]> rounded = new LinkedHashMap<>();
       readThetas().forEach((g, t) -> {
         float[] r = new float[t.length];
         for (int i = 0; i < t.length; i++) {
           r[i] = t[i] >= 0.5f ? 1f : 0f;
         }
-        rounded.put(ParameterSet.key(g, ParameterSet.THETA), new HostTensor(new long[] {r.length},
-            r));
+        rounded.put(g, r);
       });
-      net.assign(session, rounded);
+      propagateBlockDeath(rounded, changed);
+      rounded.forEach((g, r) -> {
+        // fine-tuning never reopens a gate: what is closed now is frozen
+        float[] m = masks.get(g);
+        for (int i = 0; i < r.length; i++) {
+          m[i] = r[i] == 0f ? 0f : m[i];
+        }
+        changed.put(ParameterSet.key(g, ParameterSet.THETA), new HostTensor(new long[] {r.length},
+            r));
+        changed.put(ParameterSet.key(g, NetworkGraph.MASK), new HostTensor(new long[] {m.length},
+            m));
+      });
+      net.assign(session, changed);
     }
 
     private double accuracy() {
@@ -552,15 +819,22 @@ public final class PruningTrainer {
       return hits / n;
     }
 
+    /**
+     * Live structures per gate group of the spec training started from (0 for groups a rebuild
+     * removed), so progress and history keep one shape for the whole run.
+     */
     private ImmutableMap<String, Integer> liveWidths(Map<String, float[]> theta) {
       ImmutableMap.Builder<String, Integer> b = ImmutableMap.builder();
-      theta.forEach((g, t) -> {
+      if (theta.isEmpty()) {
+        return b.build();
+      }
+      for (GateGroup g : initialSpec.gateGroups()) {
         int live = 0;
-        for (float v : t) {
+        for (float v : theta.getOrDefault(g.name(), new float[0])) {
           live += v >= 0.5f ? 1 : 0;
         }
-        b.put(g, live);
-      });
+        b.put(g.name(), live);
+      }
       return b.build();
     }
 
@@ -577,8 +851,22 @@ public final class PruningTrainer {
       return theta.isEmpty() ? 1.0 : deterministicCost(theta).params() / dense.params();
     }
 
+    /**
+     * {@link #binaryFraction} over every structure of the spec training started from: those a
+     * rebuild removed have theta 0.
+     */
+    private double binaryOfAll(Map<String, float[]> theta) {
+      int removed = start.inGraph() == null ? 0 : start.inGraph().removed();
+      long n = removed;
+      for (float[] t : theta.values()) {
+        n += t.length;
+      }
+      return n == 0 ? 1.0 : (binaryFraction(theta) * (n - removed) + removed) / n;
+    }
+
+    /** Structures pruned for good: removed by rebuilds or frozen in this graph. */
     private int frozen() {
-      int f = 0;
+      int f = start.inGraph() == null ? 0 : start.inGraph().removed();
       for (float[] m : masks.values()) {
         for (float v : m) {
           f += v == 0f ? 1 : 0;

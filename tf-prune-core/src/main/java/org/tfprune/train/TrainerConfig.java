@@ -24,12 +24,18 @@ import org.tfprune.loss.PruningKnobs;
  *     of the weights' gradient (1 = every step, exact; the default 10 saves most of their cost,
  *     while weights and theta move little in 10 steps)
  * @param threads TensorFlow intra-op threads (0 = TensorFlow's default)
+ * @param rebuildThreshold the training graph is rebuilt without the frozen structures once they
+ *     hold at least this fraction of its MACs, so later steps cost less (0 = never rebuild: masks
+ *     only)
+ * @param checkpoint where and how often the whole training state is saved, and whether to resume
+ *     from it (null: no checkpoints)
  */
 public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     OptimizerSpec optimizer, ThetaOptimizer thetaOptimizer, double thetaLearningRate,
     float thetaInit, int finetuneEpochs,
     double finetuneLearningRate, PruningCondition pruningCondition, int pruneCheckEvery, int normRefreshEvery, long seed,
-    boolean gated, int evalBatchSize, int threads) {
+    boolean gated, int evalBatchSize, int threads, double rebuildThreshold,
+    CheckpointPolicy checkpoint) {
 
   /** How theta is updated (always followed by the projection onto [0, 1]). */
   public enum ThetaOptimizer { SGD, ADAM }
@@ -57,6 +63,17 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
         normRefreshEvery);
     checkArgument(evalBatchSize > 0, "eval batch size must be positive, got %s", evalBatchSize);
     checkArgument(threads >= 0, "threads must be >= 0, got %s", threads);
+    checkArgument(rebuildThreshold >= 0 && rebuildThreshold <= 1,
+        "rebuild threshold must be in [0, 1] (a fraction of the training graph's MACs; 0 = never "
+            + "rebuild), got %s", rebuildThreshold);
+  }
+
+  /**
+   * The settings that decide a run's trajectory, as text: a checkpoint records it and only
+   * resumes under the same (checkpoint and resume settings themselves excluded).
+   */
+  public String trajectoryKey() {
+    return toBuilder().checkpoint(null).build().toString();
   }
 
   public static Builder builder() {
@@ -81,6 +98,8 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     b.gated = gated;
     b.evalBatchSize = evalBatchSize;
     b.threads = threads;
+    b.rebuildThreshold = rebuildThreshold;
+    b.checkpoint = checkpoint;
     return b;
   }
 
@@ -107,6 +126,18 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     private boolean gated = true;
     private int evalBatchSize = 1000;
     private int threads = 0;
+    private double rebuildThreshold = 0.1;
+    private CheckpointPolicy checkpoint = null;
+
+    public Builder rebuildThreshold(double v) {
+      rebuildThreshold = v;
+      return this;
+    }
+
+    public Builder checkpoint(CheckpointPolicy v) {
+      checkpoint = v;
+      return this;
+    }
 
     public Builder knobs(PruningKnobs v) {
       knobs = v;
@@ -192,7 +223,7 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
       return new TrainerConfig(knobs, epochs, batchSize, optimizer, thetaOptimizer,
           thetaLearningRate, thetaInit,
           finetuneEpochs, finetuneLearningRate, pruningCondition, pruneCheckEvery, normRefreshEvery, seed, gated,
-          evalBatchSize, threads);
+          evalBatchSize, threads, rebuildThreshold, checkpoint);
     }
   }
 }

@@ -9,5 +9,16 @@ public interface TrainingListener {
   /** Called once when the fine-tuning phase starts (theta is rounded then). */
   default void onFinetuneStart(int epoch, double binaryFractionBeforeRounding) {}
 
+  /** Called when a run continues from a checkpoint, before its first step. */
+  default void onResume(int epoch, int step, long globalStep) {}
+
+  /**
+   * Called when the training graph was rebuilt without the frozen structures.
+   *
+   * @param macsBefore MACs per example of the graph trained until now
+   * @param macsAfter MACs per example of the rebuilt graph
+   */
+  default void onRebuild(int epoch, int step, double macsBefore, double macsAfter) {}
+
   TrainingListener NONE = new TrainingListener() {};
 }
