@@ -46,10 +46,11 @@ final class ConsoleProgress implements TrainingListener {
     if (terminal && !quiet) {
       out.print("\r");
     }
-    out.printf("[%s] epoch %d %-8s loss %.4f  test acc %.2f%%%s%s  (%.1fs)%n", label, e.epoch(),
-        e.phase(), e.dataLoss(), 100 * e.testAccuracy(), live(e.liveWidths()),
-        e.liveWidths().isEmpty() ? "" : String.format("  MACs %.2f%%  binary theta %.1f%%",
-            100 * e.macsFraction(), 100 * e.binaryFraction()), e.seconds());
+    out.printf("[%s] epoch %d %-8s loss %.4f  test acc %.2f%%%s%s  (%.1fs, training graph "
+        + "%,.0f MACs)%n", label, e.epoch(), e.phase(), e.dataLoss(), 100 * e.testAccuracy(),
+        live(e.liveWidths()), e.liveWidths().isEmpty() ? ""
+            : String.format("  MACs %.2f%%  binary theta %.1f%%", 100 * e.macsFraction(),
+                100 * e.binaryFraction()), e.seconds(), e.trainingMacs());
   }
 
   @Override
@@ -57,6 +58,21 @@ final class ConsoleProgress implements TrainingListener {
     out.printf("[%s] structure settled: fine-tuning weights with deterministic gates from epoch "
         + "%d (%.2f%% of theta were within 0.01 of 0 or 1 and are now rounded)%n", label, epoch,
         100 * binaryFraction);
+  }
+
+  @Override
+  public void onResume(int epoch, int step, long globalStep) {
+    out.printf("[%s] resuming from the checkpoint at epoch %d, step %d (%d steps done)%n", label,
+        epoch, step, globalStep);
+  }
+
+  @Override
+  public void onRebuild(int epoch, int step, double macsBefore, double macsAfter) {
+    if (terminal && !quiet) {
+      out.print("\r");
+    }
+    out.printf("[%s] rebuilt the training graph without frozen structures at epoch %d step %d: "
+        + "%,.0f -> %,.0f MACs per example%n", label, epoch, step, macsBefore, macsAfter);
   }
 
   private static String live(Map<String, Integer> widths) {

@@ -1,6 +1,7 @@
 package org.tfprune.examples.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +18,7 @@ import org.tfprune.slice.HostTensor;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.LayerSpec;
 import org.tfprune.spec.ResidualBlock;
+import org.tfprune.train.CheckpointPolicy;
 import org.tfprune.train.PruningTrainer;
 import org.tfprune.train.TrainerConfig;
 import org.tfprune.train.TrainingResult;
@@ -28,7 +30,19 @@ import org.tfprune.train.TrainingResult;
 public final class PruneRun {
   /** Settings of one run that are not part of {@link TrainerConfig}. */
   public record Options(String model, String dataset, Path out, boolean overwrite,
-      boolean baseline, int[] latencyBatches, long latencyBudgetMillis, boolean quiet) {}
+      boolean baseline, int[] latencyBatches, long latencyBudgetMillis, boolean quiet,
+      Path checkpointDir, int checkpointEvery, boolean resume) {
+
+    /** Options without checkpoints. */
+    public Options(String model, String dataset, Path out, boolean overwrite, boolean baseline,
+        int[] latencyBatches, long latencyBudgetMillis, boolean quiet) {
+      this(model, dataset, out, overwrite, baseline, latencyBatches, latencyBudgetMillis, quiet,
+          null, 0, false);
+    }
+  }
+
+  static final String PRUNE_CHECKPOINT = "prune.ckpt";
+  static final String DENSE_CHECKPOINT = "dense.ckpt";
 
   private final PrintWriter out;
 
@@ -40,6 +54,21 @@ public final class PruneRun {
   public RunReport run(ArchitectureSpec spec, LabeledImages trainSet, LabeledImages testSet,
       TrainerConfig config, Options options) {
     InferenceModel.checkTarget(options.out(), options.overwrite());
+    Path ckpt = options.checkpointDir();
+    if (ckpt != null) {
+      boolean saved = Files.exists(ckpt.resolve(PRUNE_CHECKPOINT))
+          || Files.exists(ckpt.resolve(DENSE_CHECKPOINT));
+      if (saved && !options.resume()) {
+        throw new IllegalArgumentException("checkpoint directory " + ckpt + " holds a saved run: "
+            + "continue it with --resume (same command line), or delete the directory to start "
+            + "over");
+      }
+      if (!saved && options.resume()) {
+        out.printf("no checkpoint in %s: starting a new run%n", ckpt);
+      }
+      config = config.toBuilder().checkpoint(new CheckpointPolicy(ckpt.resolve(PRUNE_CHECKPOINT),
+          options.checkpointEvery(), true)).build();
+    }
     ImagesTrainingData train = new ImagesTrainingData(trainSet);
     ImagesTrainingData test = new ImagesTrainingData(testSet);
     out.printf("training %s (%s) on %s: %d training / %d test examples%n", spec.name(),
@@ -49,7 +78,12 @@ public final class PruneRun {
     TrainingResult dense = null;
     if (options.baseline()) {
       out.printf("training the dense baseline (same network and epochs, no gates)%n");
-      dense = new PruningTrainer(config.toBuilder().gated(false).finetuneEpochs(0).build(),
+      TrainerConfig.Builder denseConfig = config.toBuilder().gated(false).finetuneEpochs(0);
+      if (ckpt != null) {
+        denseConfig.checkpoint(new CheckpointPolicy(ckpt.resolve(DENSE_CHECKPOINT),
+            options.checkpointEvery(), true));
+      }
+      dense = new PruningTrainer(denseConfig.build(),
           new ConsoleProgress(out, "dense", options.quiet())).train(spec, train, test);
     }
     int verifyCount = Math.min(1000, test.size());
@@ -93,9 +127,27 @@ public final class PruneRun {
       extra.put("report.json", report.toJson());
       extra.put("report.txt", report.toTable().getBytes(java.nio.charset.StandardCharsets.UTF_8));
       compact.model().save(options.out(), options.overwrite(), extra);
+      if (ckpt != null) {
+        deleteCheckpoints(ckpt);
+      }
       out.print(report.toTable());
       out.flush();
       return report;
+    }
+  }
+
+  /** Removes the job's checkpoint files, and the directory when nothing else is in it. */
+  private static void deleteCheckpoints(Path dir) {
+    try {
+      Files.deleteIfExists(dir.resolve(PRUNE_CHECKPOINT));
+      Files.deleteIfExists(dir.resolve(DENSE_CHECKPOINT));
+      try (var rest = Files.list(dir)) {
+        if (rest.findAny().isEmpty()) {
+          Files.delete(dir);
+        }
+      }
+    } catch (java.io.IOException e) {
+      // the model and report are written; a leftover checkpoint only costs disk space
     }
   }
 

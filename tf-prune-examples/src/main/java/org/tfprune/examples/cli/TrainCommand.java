@@ -120,6 +120,29 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--quiet", description = "Only epoch lines, no step lines.")
   boolean quiet;
 
+  @Option(names = "--rebuild-threshold", defaultValue = "0.1",
+      description = "Rebuild the training graph without its frozen structures once they hold "
+          + "this fraction of its MACs, so later steps cost less (0 = never; masks only). "
+          + "Default: ${DEFAULT-VALUE}.")
+  double rebuildThreshold;
+
+  @Option(names = "--checkpoint-dir", description = "Where the training state is saved while "
+      + "the job runs (default: <out>.checkpoint); removed when the job completes.")
+  Path checkpointDir;
+
+  @Option(names = "--checkpoint-every", defaultValue = "0",
+      description = "Steps between two checkpoints (0 = at the end of every epoch). Default: "
+          + "${DEFAULT-VALUE}.")
+  int checkpointEvery;
+
+  @Option(names = "--no-checkpoint", negatable = true, defaultValue = "true",
+      description = "Save checkpoints (default) or not.")
+  boolean checkpoint;
+
+  @Option(names = "--resume", description = "Continue the job saved in the checkpoint "
+      + "directory (run the same command line with --resume added).")
+  boolean resume;
+
   @Override
   public Integer call() {
     PruningKnobs knobs = new PruningKnobs(strength, flopsShare, layerShare);
@@ -140,8 +163,13 @@ final class TrainCommand implements Callable<Integer> {
         .finetuneEpochs(finetune).finetuneLearningRate(finetuneLr).batchSize(batchSize).optimizer(opt).thetaOptimizer(thetaOpt)
         .thetaLearningRate(thetaLr != null ? thetaLr
             : thetaOpt == TrainerConfig.ThetaOptimizer.ADAM ? 0.01 : 1.0)
-        .seed(seed).threads(threads).build();
+        .seed(seed).threads(threads).rebuildThreshold(rebuildThreshold).build();
     Path target = out != null ? out : Path.of("saved-models", model + "-" + dataset);
+    Path checkpoints = !checkpoint ? null : checkpointDir != null ? checkpointDir
+        : target.resolveSibling(target.getFileName() + ".checkpoint");
+    if (resume && checkpoints == null) {
+      throw new IllegalArgumentException("--resume needs checkpoints: drop --no-checkpoint");
+    }
     Datasets.Split split = dataDir != null ? Datasets.load(dataset, dataDir)
         : Datasets.load(dataset);
     LabeledImages train = trainLimit > 0 ? split.train().head(trainLimit) : split.train();
@@ -149,7 +177,8 @@ final class TrainCommand implements Callable<Integer> {
     ArchitectureSpec spec = Models.create(model, train.featureShape(), train.numClasses(),
         widthMultiplier);
     new PruneRun(commandSpec.commandLine().getOut()).run(spec, train, test, config, new PruneRun.Options(model, dataset,
-        target, overwrite, baseline, new int[] {1, 32, 256}, 1500, quiet));
+        target, overwrite, baseline, new int[] {1, 32, 256}, 1500, quiet, checkpoints,
+        checkpointEvery, resume));
     return 0;
   }
 
