@@ -579,7 +579,7 @@ public final class PruningTrainer {
           boolean lastStep = s + 1 == stepsPerEpoch;
           if ((s + 1) % config.pruneCheckEvery() == 0 || lastStep) {
             Map<String, float[]> theta = gated ? readThetas() : Map.of();
-            if (gated && !finetune) {
+            if (gated && !finetune && !theta.isEmpty()) {
               applyPruningCondition(theta);
             }
             listener.onStep(new StepProgress(epoch, config.epochs(), s + 1, stepsPerEpoch,
@@ -667,6 +667,9 @@ public final class PruningTrainer {
     }
 
     private Map<String, float[]> readThetas() {
+      if (net.gateGroups().isEmpty()) {
+        return new LinkedHashMap<>(); // a rebuild removed every gated structure
+      }
       List<String> names = net.gateGroups().stream()
           .map(g -> ParameterSet.key(g.name(), ParameterSet.THETA)).toList();
       Map<String, float[]> m = new LinkedHashMap<>();
@@ -825,7 +828,7 @@ public final class PruningTrainer {
      */
     private ImmutableMap<String, Integer> liveWidths(Map<String, float[]> theta) {
       ImmutableMap.Builder<String, Integer> b = ImmutableMap.builder();
-      if (theta.isEmpty()) {
+      if (!gated) {
         return b.build();
       }
       for (GateGroup g : initialSpec.gateGroups()) {
@@ -844,11 +847,11 @@ public final class PruningTrainer {
     }
 
     private double macsFraction(Map<String, float[]> theta) {
-      return theta.isEmpty() ? 1.0 : deterministicCost(theta).macs() / dense.macs();
+      return !gated ? 1.0 : deterministicCost(theta).macs() / dense.macs();
     }
 
     private double paramsFraction(Map<String, float[]> theta) {
-      return theta.isEmpty() ? 1.0 : deterministicCost(theta).params() / dense.params();
+      return !gated ? 1.0 : deterministicCost(theta).params() / dense.params();
     }
 
     /**

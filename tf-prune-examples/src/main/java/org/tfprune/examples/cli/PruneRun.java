@@ -73,9 +73,12 @@ public final class PruneRun {
     ImagesTrainingData test = new ImagesTrainingData(testSet);
     out.printf("training %s (%s) on %s: %d training / %d test examples%n", spec.name(),
         spec.widthString(), options.dataset(), train.size(), test.size());
+    long t0 = System.nanoTime();
     TrainingResult gated = new PruningTrainer(config,
         new ConsoleProgress(out, "prune", options.quiet())).train(spec, train, test);
+    double gatedWall = (System.nanoTime() - t0) / 1e9;
     TrainingResult dense = null;
+    double denseWall = 0;
     if (options.baseline()) {
       out.printf("training the dense baseline (same network and epochs, no gates)%n");
       TrainerConfig.Builder denseConfig = config.toBuilder().gated(false).finetuneEpochs(0);
@@ -83,8 +86,10 @@ public final class PruneRun {
         denseConfig.checkpoint(new CheckpointPolicy(ckpt.resolve(DENSE_CHECKPOINT),
             options.checkpointEvery(), true));
       }
+      long t1 = System.nanoTime();
       dense = new PruningTrainer(denseConfig.build(),
           new ConsoleProgress(out, "dense", options.quiet())).train(spec, train, test);
+      denseWall = (System.nanoTime() - t1) / 1e9;
     }
     int verifyCount = Math.min(1000, test.size());
     float[] sample = testSet.features(range(verifyCount));
@@ -106,8 +111,9 @@ public final class PruneRun {
           config.thetaLearningRate(), config.seed(), train.size(), test.size());
       RunReport draft = new RunReport(settings,
           network(spec, dc, dense == null ? null : dense.testAccuracy(),
-              dense == null ? null : dense.trainSeconds()),
-          network(compact.model().spec(), cc, compactAccuracy, gated.trainSeconds()),
+              dense == null ? null : dense.trainSeconds(), dense == null ? null : denseWall),
+          network(compact.model().spec(), cc, compactAccuracy, gated.trainSeconds(),
+              gatedWall),
           new RunReport.Gates(gated.binaryFraction(), gated.epochOf90PercentPruning(),
               gated.testAccuracy(), gated.keep().removed(), removedBlocks(spec, gated)),
           new RunReport.Export(options.out().toAbsolutePath().normalize().toString(),
@@ -152,7 +158,7 @@ public final class PruneRun {
   }
 
   private static RunReport.Network network(ArchitectureSpec spec, Complexity c, Double acc,
-      Double seconds) {
+      Double seconds, Double wallSeconds) {
     Map<String, Integer> widths = new LinkedHashMap<>();
     widths.put("input", spec.input().width());
     for (LayerSpec l : spec.layers()) {
@@ -162,7 +168,8 @@ public final class PruneRun {
         widths.put(l.name(), l.width());
       }
     }
-    return new RunReport.Network(spec.widthString(), widths, c.macs(), c.params(), acc, seconds);
+    return new RunReport.Network(spec.widthString(), widths, c.macs(), c.params(), acc, seconds,
+        wallSeconds);
   }
 
   /** Names of the residual blocks whose gate closed. */

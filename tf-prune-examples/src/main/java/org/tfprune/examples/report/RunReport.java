@@ -26,10 +26,12 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
 
   /**
    * One network's size and quality. {@code testAccuracy} is null when not measured (e.g. the
-   * dense baseline switched off).
+   * dense baseline switched off). {@code trainSeconds} counts the training steps;
+   * {@code wallSeconds} the whole training call (graph builds and rebuilds, evaluation after each
+   * epoch, checkpoints).
    */
   public record Network(String widths, Map<String, Integer> widthPerLayer, long macs,
-      long params, Double testAccuracy, Double trainSeconds) {}
+      long params, Double testAccuracy, Double trainSeconds, Double wallSeconds) {}
 
   /** The gates at the end of training. */
   public record Gates(double binaryFraction, int epochOf90PercentPruning,
@@ -60,6 +62,43 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
   }
 
   /** The human-readable summary table. */
+  /**
+   * Training cost per epoch: the MACs per example of the graph that was trained (it falls when the
+   * trainer rebuilds it smaller) and the wall time, beside the dense baseline's; then the totals.
+   */
+  String trainingCost() {
+    StringBuilder s = new StringBuilder();
+    if (history.isEmpty()) {
+      return "";
+    }
+    boolean withDense = !baselineHistory.isEmpty();
+    s.append(String.format("%-6s %-9s %14s %10s %9s%s%n", "epoch", "phase", "train MACs",
+        "MACs left", "seconds", withDense ? "  dense seconds" : ""));
+    double total = 0;
+    double denseTotal = 0;
+    for (int i = 0; i < history.size(); i++) {
+      EpochStats e = history.get(i);
+      total += e.seconds();
+      String d = "";
+      if (withDense && i < baselineHistory.size()) {
+        denseTotal += baselineHistory.get(i).seconds();
+        d = String.format("  %13.2f", baselineHistory.get(i).seconds());
+      }
+      s.append(String.format("%-6d %-9s %,14.0f %9.2f%% %9.2f%s%n", e.epoch(), e.phase(),
+          e.trainingMacs(), 100 * e.macsFraction(), e.seconds(), d));
+    }
+    s.append(String.format("training steps: train+prune %.1f s%s%n", total, withDense
+        ? String.format(", dense %.1f s, ratio %.2fx", denseTotal, total / denseTotal) : ""));
+    if (compact.wallSeconds() != null) {
+      boolean both = dense.wallSeconds() != null;
+      s.append(String.format("training wall time (with evaluation, graph builds, rebuilds and "
+          + "checkpoints): train+prune %.1f s%s%n", compact.wallSeconds(), both
+          ? String.format(", dense %.1f s, ratio %.2fx", dense.wallSeconds(),
+              compact.wallSeconds() / dense.wallSeconds()) : ""));
+    }
+    return s.toString();
+  }
+
   public String toTable() {
     StringBuilder s = new StringBuilder();
     s.append(String.format("%n%s on %s  (strength %s, flopsShare %s, layerShare %s, %d epochs"
@@ -96,6 +135,7 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
             r.compactMs(), r.speedup()));
       }
     }
+    s.append(trainingCost());
     s.append("SavedModel: ").append(export.path()).append('\n');
     return s.toString();
   }
