@@ -57,6 +57,7 @@ public final class NetworkGraph {
   private final ImmutableMap<String, Op> assigns;
   private final long seed;
   private final Operand<TInt64> gateKey;
+  private final ImmutableMap<String, Operand<TFloat32>> uniforms;
 
   NetworkGraph(Ops tf, ArchitectureSpec spec, boolean gated, Placeholder<TFloat32> input,
       Map<String, Variable<TFloat32>> variables, Map<String, Placeholder<TFloat32>> feeds,
@@ -72,6 +73,21 @@ public final class NetworkGraph {
     this.gateKey = gated ? PruneOps.create(tf.withSubScope("gate_key")).gates.freshKey(seed) : null;
     this.batchSize = tf.withSubScope("batch_size").slice(tf.shape(input), tf.constant(new int[] {0}),
         tf.constant(new int[] {1}));
+    ImmutableMap.Builder<String, Operand<TFloat32>> u = ImmutableMap.builder();
+    if (gated) {
+      Ops us = tf.withSubScope("gate_uniforms");
+      for (GateGroup g : spec.gateGroups()) {
+        boolean perBatch = g.name().equals(InputSpec.GATE_GROUP);
+        Operand<TInt32> shape = perBatch ? us.constant(new int[] {g.size()})
+            : us.concat(List.of(batchSize, us.constant(new int[] {g.size()})), us.constant(0));
+        Operand<TFloat32> drawn = us.random.statelessRandomUniform(shape, keyOf(us, g.name()),
+            TFloat32.class);
+        u.put(g.name(), us.withName(g.name()).placeholderWithDefault(drawn,
+            perBatch ? org.tensorflow.ndarray.Shape.of(g.size())
+                : org.tensorflow.ndarray.Shape.of(-1, g.size())));
+      }
+    }
+    this.uniforms = u.build();
   }
 
   public ArchitectureSpec spec() {
@@ -85,6 +101,16 @@ public final class NetworkGraph {
   public Operand<TInt64> gateKey() {
     checkArgument(gated, "spec %s was built without gates", spec.name());
     return gateKey;
+  }
+
+  /**
+   * The uniform draws behind each gate group's samples in {@link GateMode#SAMPLED} passes:
+   * {@code [batch, n]} for unit and filter gates (one gate per example), {@code [n]} for input
+   * gates (one per batch). Unfed, they are drawn in the graph from {@link #gateKey}; a trainer can
+   * feed host-drawn values instead (cheaper, and reproducible from a seed and a step number).
+   */
+  public ImmutableMap<String, Operand<TFloat32>> gateUniforms() {
+    return uniforms;
   }
 
   /** The sampling key of one gate group: the graph's key offset by a salt of the group's name. */
@@ -183,10 +209,8 @@ public final class NetworkGraph {
     }
     Operand<TFloat32> inputGate = null;
     if (in.gated() && mode != GateMode.NONE) {
-      inputGate = mode == GateMode.DETERMINISTIC
-          ? p.gates.deterministic(effectiveTheta(InputSpec.GATE_GROUP))
-          : p.gates.perBatch(effectiveTheta(InputSpec.GATE_GROUP), mode,
-              keyOf(s, InputSpec.GATE_GROUP));
+      inputGate = p.gates.fromUniforms(effectiveTheta(InputSpec.GATE_GROUP),
+          uniforms.get(InputSpec.GATE_GROUP), mode);
       gateValues.put(InputSpec.GATE_GROUP, inputGate);
     }
     int index = 0;
@@ -239,9 +263,7 @@ public final class NetworkGraph {
     if (group == null || mode == GateMode.NONE) {
       return h;
     }
-    Operand<TFloat32> z = mode == GateMode.DETERMINISTIC
-        ? p.gates.deterministic(effectiveTheta(group))
-        : p.gates.perExample(effectiveTheta(group), batchSize, mode, keyOf(ls, group));
+    Operand<TFloat32> z = p.gates.fromUniforms(effectiveTheta(group), uniforms.get(group), mode);
     gateValues.put(group, z);
     int rank = h.shape().numDimensions();
     if (mode == GateMode.SAMPLED && rank == 4) {

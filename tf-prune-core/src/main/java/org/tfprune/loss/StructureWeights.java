@@ -179,8 +179,10 @@ public final class StructureWeights {
   }
 
   /**
-   * As {@link #quadraticGradients(Ops, NetworkGraph, Map)}, with each variable's broadcast
-   * coefficient {@code C} taken from {@code cache} (named {@code prior_coefficient/<variable>}).
+   * As {@link #quadraticGradients(Ops, NetworkGraph, Map)}, with each variable's gradient
+   * {@code 2 w * C} taken from {@code cache} (named {@code prior_gradient/<variable>}): a trainer
+   * refreshing the cache every few steps applies a slightly stale weight decay, and saves a pass
+   * over every weight tensor at the other steps.
    */
   public static Map<String, Operand<TFloat32>> quadraticGradients(Ops s, NetworkGraph net,
       Map<String, Operand<TFloat32>> coefficients, TensorCache cache) {
@@ -203,8 +205,10 @@ public final class StructureWeights {
       for (int i = 1; i < cs.size(); i++) {
         c = s.math.add(c, cs.get(i));
       }
-      c = cache.cached("prior_coefficient/" + v, s.stopGradient(c));
-      grads.put(v, s.math.mul(s.identity(net.variable(v)), c));
+      // the product is cached whole: refreshed with the other cached terms, it spares the step
+      // a pass over every weight tensor (TensorCache.NONE: exact at every step)
+      grads.put(v, cache.cached("prior_gradient/" + v,
+          s.stopGradient(s.math.mul(s.identity(net.variable(v)), c))));
     });
     return grads;
   }

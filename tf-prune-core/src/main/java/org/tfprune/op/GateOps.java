@@ -33,9 +33,31 @@ public final class GateOps {
    */
   public Operand<TFloat32> sample(Operand<TFloat32> theta, Operand<TInt32> shape,
       Operand<TInt64> seed) {
-    Operand<TFloat32> u = tf.random.statelessRandomUniform(shape, seed, TFloat32.class);
-    Operand<TBool> keep = tf.math.less(u, tf.stopGradient(theta));
+    return bernoulli(theta, tf.random.statelessRandomUniform(shape, seed, TFloat32.class));
+  }
+
+  /**
+   * The Bernoulli({@code theta}) sample {@code 1[u < theta]} for given uniform draws {@code u}
+   * (whose last dimension is theta's length), without gradient: a trainer may draw {@code u} on
+   * the host and feed it.
+   */
+  public Operand<TFloat32> bernoulli(Operand<TFloat32> theta, Operand<TFloat32> uniforms) {
+    Operand<TBool> keep = tf.math.less(uniforms, tf.stopGradient(theta));
     return tf.stopGradient(tf.dtypes.cast(keep, TFloat32.class));
+  }
+
+  /**
+   * Gate values from given uniform draws: the straight-through sample in {@link
+   * GateMode#SAMPLED} mode ({@code [batch, n]} draws give per-example gates, {@code [n]} draws one
+   * gate per structure for the batch), the deterministic gates otherwise.
+   */
+  public Operand<TFloat32> fromUniforms(Operand<TFloat32> theta, Operand<TFloat32> uniforms,
+      GateMode mode) {
+    if (mode == GateMode.DETERMINISTIC) {
+      return deterministic(theta);
+    }
+    checkSampled(mode);
+    return straightThrough(theta, bernoulli(theta, uniforms));
   }
 
   /** A sample with a fresh key drawn at every run from a generator seeded with {@code seed}. */

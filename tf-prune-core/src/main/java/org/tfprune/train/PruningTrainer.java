@@ -26,7 +26,6 @@ import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.Tensor;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt64;
 import org.tfprune.build.ForwardPass;
 import org.tfprune.build.NetworkBuilder;
 import org.tfprune.build.NetworkGraph;
@@ -226,6 +225,7 @@ public final class PruningTrainer {
     private final double trainingMacs;
     private final java.util.Set<String> bypassable = new java.util.HashSet<>();
     private boolean rebuildRequested;
+    private final GateDraws.Source gateDraws;
 
     Run(Graph graph, Session session, TrainingState state, TrainingData train, TrainingData test,
         Checkpoint.RunKey key) {
@@ -297,6 +297,7 @@ public final class PruningTrainer {
           bypassable.add(g.name());
         }
       }
+      gateDraws = new GateDraws.Source(net.gateUniforms(), config.seed());
     }
 
     /** Gradient step on the weights (and projected SGD on theta when {@code withTheta}). */
@@ -545,18 +546,25 @@ public final class PruningTrainer {
               TFloat32 yt = TFloat32.tensorOf(Shape.of(b, train.numClasses()),
                   DataBuffers.of(y, true, false));
               TFloat32 lrt = TFloat32.scalarOf(lr);
-              TInt64 keyt = TInt64.vectorOf(config.seed(), globalStep)) {
+              GateDraws draws = gated && !finetune ? gateDraws.draw(globalStep, b)
+                  : GateDraws.NONE) {
             Session.Runner runner = session.runner().feed(net.input(), xt).feed(labels, yt)
                 .feed(learningRate, lrt).addTarget(step).fetch(terms.data());
-            if (gated) {
-              runner.feed(net.gateKey(), keyt);
-            }
+            draws.feedInto(runner);
             if (withObjective) {
               runner.fetch(objective);
             }
-            try (Result r = runner.run()) {
+            boolean profile = globalStep == StepProfile.STEP;
+            if (profile) {
+              runner.setOptions(StepProfile.options());
+            }
+            try (Result r = profile ? runner.runAndFetchMetadata() : runner.run()) {
               values = new float[] {((TFloat32) r.get(0)).getFloat(),
                   withObjective ? ((TFloat32) r.get(1)).getFloat() : Float.NaN};
+              if (profile) {
+                StepProfile.print(r.getMetadata().orElseThrow(), gated ? "gated" : "dense",
+                    System.err);
+              }
             }
           }
           globalStep++;
