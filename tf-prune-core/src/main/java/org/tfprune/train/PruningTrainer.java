@@ -24,9 +24,12 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.GraphOptions;
+import org.tensorflow.proto.RewriterConfig;
 import org.tensorflow.Tensor;
 import org.tensorflow.types.TFloat32;
 import org.tfprune.build.ForwardPass;
+import org.tfprune.build.HostVariables;
 import org.tfprune.build.NetworkBuilder;
 import org.tfprune.build.NetworkGraph;
 import org.tfprune.build.ParameterInitializer;
@@ -171,13 +174,19 @@ public final class PruningTrainer {
   }
 
   private Session newSession(Graph graph) {
-    if (config.threads() == 0) {
-      return new Session(graph);
+    // Grappler's dependency optimizer fails to sort the training graph (its control edges keep
+    // every update after every gradient) and logs an error each time; the graph runs the same
+    // without it.
+    ConfigProto.Builder c = ConfigProto.newBuilder().setGraphOptions(GraphOptions.newBuilder()
+        .setRewriteOptions(RewriterConfig.newBuilder()
+            .setDependencyOptimization(RewriterConfig.Toggle.OFF)));
+    if (config.threads() > 0) {
+      c.setIntraOpParallelismThreads(config.threads())
+          .setInterOpParallelismThreads(config.threads());
     }
-    return new Session(graph, ConfigProto.newBuilder()
-        .setIntraOpParallelismThreads(config.threads())
-        .setInterOpParallelismThreads(config.threads()).build());
+    return new Session(graph, c.build());
   }
+
 
   private static void checkData(ArchitectureSpec spec, TrainingData data, String role) {
     checkArgument(data.size() > 0, "the %s set is empty", role);
@@ -218,9 +227,7 @@ public final class PruningTrainer {
     private final Map<String, int[]> zeroChecks = new LinkedHashMap<>();
     private final Map<String, float[]> masks = new LinkedHashMap<>();
     private final List<WeightOptimizer> optimizers = new ArrayList<>();
-    private final Map<String, Variable<TFloat32>> cacheVariables = new LinkedHashMap<>();
-    private final Map<String, Placeholder<TFloat32>> cacheFeeds = new LinkedHashMap<>();
-    private final Map<String, Op> cacheRestores = new LinkedHashMap<>();
+    private final HostVariables cacheVariables = new HostVariables();
     private final Complexity dense;
     private final double trainingMacs;
     private final java.util.Set<String> bypassable = new java.util.HashSet<>();
@@ -260,11 +267,7 @@ public final class PruningTrainer {
         String id = name.replace('/', '_') + "_" + refresh.size();
         Variable<TFloat32> v = cacheOps.withName(id).variable(live.shape(), TFloat32.class);
         refresh.add(cacheOps.assign(v, live));
-        Placeholder<TFloat32> feed = cacheOps.withName(id + "_value").placeholder(TFloat32.class,
-            Placeholder.shape(live.shape()));
-        cacheVariables.put(id, v);
-        cacheFeeds.put(id, feed);
-        cacheRestores.put(id, cacheOps.withName(id + "_restore").assign(v, feed));
+        cacheVariables.add(cacheOps, id, id, v);
         return v;
       };
       if (gated) {
@@ -402,21 +405,10 @@ public final class PruningTrainer {
           session.run(refreshPriorCache);
         }
       } else {
-        checkState(start.priorCache().keySet().equals(cacheVariables.keySet()),
+        checkState(start.priorCache().keySet().equals(cacheVariables.keys()),
             "saved prior cache %s does not fit the graph's %s", start.priorCache().keySet(),
-            cacheVariables.keySet());
-        List<Tensor> tensors = new ArrayList<>();
-        try {
-          Session.Runner r = session.runner();
-          start.priorCache().forEach((k, v) -> {
-            TFloat32 t = v.toTensor();
-            tensors.add(t);
-            r.feed(cacheFeeds.get(k), t).addTarget(cacheRestores.get(k));
-          });
-          r.run().close();
-        } finally {
-          tensors.forEach(Tensor::close);
-        }
+            cacheVariables.keys());
+        cacheVariables.assign(session, start.priorCache());
       }
     }
 
@@ -424,23 +416,14 @@ public final class PruningTrainer {
     private TrainingState snapshot(TrainingState.Progress progress) {
       ImmutableMap.Builder<String, ImmutableMap<String, HostTensor>> opts = ImmutableMap.builder();
       optimizers.forEach(o -> opts.put(o.name(), ImmutableMap.copyOf(o.readState(session))));
-      ImmutableMap.Builder<String, HostTensor> cached = ImmutableMap.builder();
-      if (!cacheVariables.isEmpty()) {
-        List<String> ids = new ArrayList<>(cacheVariables.keySet());
-        Session.Runner r = session.runner();
-        ids.forEach(id -> r.fetch(cacheVariables.get(id)));
-        try (Result res = r.run()) {
-          for (int i = 0; i < ids.size(); i++) {
-            cached.put(ids.get(i), HostTensor.of((TFloat32) res.get(i)));
-          }
-        }
-      }
+      ImmutableMap<String, HostTensor> cached = ImmutableMap.copyOf(
+          cacheVariables.read(session));
       ImmutableMap.Builder<String, float[]> m = ImmutableMap.builder();
       masks.forEach((g, v) -> m.put(g, v.clone()));
       ImmutableMap.Builder<String, int[]> z = ImmutableMap.builder();
       zeroChecks.forEach((g, v) -> z.put(g, v.clone()));
       return new TrainingState(initialSpec, start.initialShapes(), start.inGraph(),
-          net.readParameters(session), m.build(), z.build(), opts.build(), cached.build(),
+          net.readParameters(session), m.build(), z.build(), opts.build(), cached,
           progress);
     }
 
@@ -469,15 +452,7 @@ public final class PruningTrainer {
       if (!anyFrozen) {
         return false;
       }
-      Map<String, boolean[]> live = new LinkedHashMap<>();
-      masks.forEach((g, m) -> {
-        boolean[] k = new boolean[m.length];
-        for (int i = 0; i < m.length; i++) {
-          k[i] = m[i] > 0;
-        }
-        live.put(g, k);
-      });
-      double after = ComplexityCounter.count(spec.compact(KeepMask.of(live))).macs();
+      double after = ComplexityCounter.count(spec.compact(TrainingState.liveOf(masks))).macs();
       return 1 - after / trainingMacs >= threshold;
     }
 

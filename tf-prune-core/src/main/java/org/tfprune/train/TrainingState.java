@@ -43,6 +43,11 @@ record TrainingState(ArchitectureSpec initialSpec, ImmutableMap<String, long[]> 
 
   /** What of the current graph may still live: the structures whose mask is 1. */
   KeepMask live() {
+    return liveOf(masks);
+  }
+
+  /** The structures whose mask is 1. */
+  static KeepMask liveOf(Map<String, float[]> masks) {
     Map<String, boolean[]> m = new LinkedHashMap<>();
     masks.forEach((g, mask) -> {
       boolean[] k = new boolean[mask.length];

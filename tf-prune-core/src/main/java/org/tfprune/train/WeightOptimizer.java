@@ -3,21 +3,18 @@ package org.tfprune.train;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
-import org.tensorflow.Result;
 import org.tensorflow.Session;
-import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.train.ApplyMomentum;
 import org.tensorflow.types.TFloat32;
+import org.tfprune.build.HostVariables;
 import org.tfprune.slice.HostTensor;
 
 /**
@@ -27,9 +24,7 @@ import org.tfprune.slice.HostTensor;
  */
 final class WeightOptimizer {
   private final List<Op> initOps = new ArrayList<>();
-  private final Map<String, Variable<TFloat32>> slots = new LinkedHashMap<>();
-  private final Map<String, Placeholder<TFloat32>> slotFeeds = new LinkedHashMap<>();
-  private final Map<String, Op> slotAssigns = new LinkedHashMap<>();
+  private final HostVariables slots = new HostVariables();
   private final String name;
   private final Op update;
 
@@ -72,23 +67,19 @@ final class WeightOptimizer {
   private Variable<TFloat32> scalar(Ops s, String name, float init) {
     Variable<TFloat32> v = s.withName(name).variable(Shape.scalar(), TFloat32.class);
     initOps.add(s.assign(v, s.constant(init)));
-    register(s, name, name, v);
+    slots.add(s, name, name, v);
     return v;
   }
 
   private Variable<TFloat32> slot(Ops s, String base, String kind, Variable<TFloat32> like) {
     Variable<TFloat32> v = s.withName(kind).variable(like.shape(), TFloat32.class);
     initOps.add(s.assign(v, s.zeros(s.constant(like.shape().asArray()), TFloat32.class)));
-    register(s, kind, base + "/" + kind, v);
+    slots.add(s, base + "/" + kind, kind, v);
     return v;
   }
 
-  private void register(Ops s, String opName, String key, Variable<TFloat32> v) {
-    Placeholder<TFloat32> p = s.withName(opName + "_value").placeholder(TFloat32.class,
-        Placeholder.shape(v.shape()));
-    slots.put(key, v);
-    slotFeeds.put(key, p);
-    slotAssigns.put(key, s.withName(opName + "_restore").assign(v, p));
+  private static String baseName(Variable<TFloat32> v) {
+    return v.op().name();
   }
 
   /** The optimizer's name, unique in its graph; its state is saved and restored under it. */
@@ -101,39 +92,15 @@ final class WeightOptimizer {
    * and scalars such as {@code beta1_power}.
    */
   Map<String, HostTensor> readState(Session session) {
-    List<String> keys = new ArrayList<>(slots.keySet());
-    Session.Runner r = session.runner();
-    keys.forEach(k -> r.fetch(slots.get(k)));
-    Map<String, HostTensor> m = new LinkedHashMap<>();
-    try (Result res = r.run()) {
-      for (int i = 0; i < keys.size(); i++) {
-        m.put(keys.get(i), HostTensor.of((TFloat32) res.get(i)));
-      }
-    }
-    return m;
+    return slots.read(session);
   }
 
   /** Sets the whole state from {@link #readState} values (sliced to this graph's shapes). */
   void restoreState(Session session, Map<String, HostTensor> state) {
-    checkArgument(state.keySet().equals(slots.keySet()),
+    checkArgument(state.keySet().equals(slots.keys()),
         "optimizer %s state holds %s but the graph needs %s", name, state.keySet(),
-        slots.keySet());
-    List<Tensor> tensors = new ArrayList<>();
-    try {
-      Session.Runner r = session.runner();
-      state.forEach((k, v) -> {
-        TFloat32 t = v.toTensor();
-        tensors.add(t);
-        r.feed(slotFeeds.get(k), t).addTarget(slotAssigns.get(k));
-      });
-      r.run().close();
-    } finally {
-      tensors.forEach(Tensor::close);
-    }
-  }
-
-  private static String baseName(Variable<TFloat32> v) {
-    return v.op().name();
+        slots.keys());
+    slots.assign(session, state);
   }
 
   /** The op that applies one update. */
@@ -148,8 +115,4 @@ final class WeightOptimizer {
     r.run().close();
   }
 
-  /** The optimizer's state variables by name. */
-  Map<String, Variable<TFloat32>> slots() {
-    return slots;
-  }
 }
