@@ -40,10 +40,22 @@ public final class NetworkBuilder {
    * @param seed seed of the gate sampling ops
    */
   public static NetworkGraph build(Ops tf, ArchitectureSpec spec, boolean gates, long seed) {
+    return build(tf, spec, gates, seed, false);
+  }
+
+  /**
+   * As {@link #build(Ops, ArchitectureSpec, boolean, long)}; with {@code preselected}, a spec that
+   * reads a subset of its input features takes only those ({@code [batch, input().width()]}, in
+   * {@code input().readFeatures()} order) instead of the full input: a trainer selects them on
+   * the host and the graph skips the gather (exported models always take the full input).
+   */
+  public static NetworkGraph build(Ops tf, ArchitectureSpec spec, boolean gates, long seed,
+      boolean preselected) {
+    boolean pre = preselected && spec.input().selects();
     long[] inShape = new long[spec.input().shape().size() + 1];
     inShape[0] = -1;
     for (int i = 0; i < spec.input().shape().size(); i++) {
-      inShape[i + 1] = spec.input().shape().get(i);
+      inShape[i + 1] = pre ? spec.input().width() : spec.input().shape().get(i);
     }
     Placeholder<TFloat32> input = tf.withName(INPUT).placeholder(TFloat32.class,
         Placeholder.shape(Shape.of(inShape)));
@@ -79,7 +91,7 @@ public final class NetworkBuilder {
         add(scopes, tf, g.name(), NetworkGraph.MASK, Shape.of(g.size()), vars, feeds, assigns);
       }
     }
-    return new NetworkGraph(tf, spec, gates, input, vars, feeds, assigns, seed);
+    return new NetworkGraph(tf, spec, gates, input, vars, feeds, assigns, seed, pre);
   }
 
   private static void addConv(Map<String, Ops> scopes, Ops tf, Conv2DLayer c, int inChannels,

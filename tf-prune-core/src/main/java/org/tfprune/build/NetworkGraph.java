@@ -56,13 +56,15 @@ public final class NetworkGraph {
   private final ImmutableMap<String, Placeholder<TFloat32>> feeds;
   private final ImmutableMap<String, Op> assigns;
   private final long seed;
+  private final boolean preselected;
   private final Operand<TInt64> gateKey;
   private final ImmutableMap<String, Operand<TFloat32>> uniforms;
 
   NetworkGraph(Ops tf, ArchitectureSpec spec, boolean gated, Placeholder<TFloat32> input,
       Map<String, Variable<TFloat32>> variables, Map<String, Placeholder<TFloat32>> feeds,
-      Map<String, Op> assigns, long seed) {
+      Map<String, Op> assigns, long seed, boolean preselected) {
     this.tf = tf;
+    this.preselected = preselected;
     this.spec = spec;
     this.gated = gated;
     this.input = input;
@@ -123,7 +125,15 @@ public final class NetworkGraph {
     return gated;
   }
 
-  /** The input placeholder, {@code [batch, shape...]}. */
+  /**
+   * Whether the input placeholder takes only the features the spec reads ({@code [batch,
+   * input().width()]}) rather than the full input.
+   */
+  public boolean preselected() {
+    return preselected;
+  }
+
+  /** The input placeholder, {@code [batch, shape...]} (or {@code [batch, width]} preselected). */
   public Placeholder<TFloat32> input() {
     return input;
   }
@@ -202,7 +212,7 @@ public final class NetworkGraph {
     // gather copies in whole rows (a column gather copies one float at a time and costs more than
     // the MACs it saves); the first layer then multiplies with transposeA.
     boolean transposed = false;
-    if (in.selects()) {
+    if (in.selects() && !preselected) {
       x = s.gather(s.linalg.transpose(x, s.constant(new int[] {1, 0})),
           s.constant(in.readFeatures()), s.constant(0));
       transposed = true;

@@ -222,6 +222,7 @@ public final class PruningTrainer {
     private final Op refreshPriorCache;
     private Op finetuneStep;
     private Operand<TFloat32> finetuneLoss;
+    private Operand<TFloat32> finetuneData;
     private final Operand<TFloat32> correct;
     private final Map<String, Operand<TFloat32>> norms = new LinkedHashMap<>();
     private final Map<String, int[]> zeroChecks = new LinkedHashMap<>();
@@ -232,6 +233,7 @@ public final class PruningTrainer {
     private final double trainingMacs;
     private final java.util.Set<String> bypassable = new java.util.HashSet<>();
     private boolean rebuildRequested;
+    private final int[] selected;
     private final GateDraws.Source gateDraws;
 
     Run(Graph graph, Session session, TrainingState state, TrainingData train, TrainingData test,
@@ -246,7 +248,9 @@ public final class PruningTrainer {
       this.key = key;
       this.gated = config.gated();
       this.tf = Ops.create(graph);
-      this.net = NetworkBuilder.build(tf, spec, gated, config.seed());
+      // a network that reads a subset of the input is fed just that subset, selected on the host
+      this.net = NetworkBuilder.build(tf, spec, gated, config.seed(), true);
+      this.selected = net.preselected() ? spec.input().readFeatures() : null;
       this.dense = ComplexityCounter.count(initialSpec);
       this.trainingMacs = ComplexityCounter.count(spec).macs();
       labels = tf.withName("labels").placeholder(TFloat32.class,
@@ -287,6 +291,7 @@ public final class PruningTrainer {
         LossTerms ft = loss.call(tf.withSubScope("finetune"), net, finetunePass.logits(), labels,
             hard, 0, cache);
         finetuneLoss = ft.total();
+        finetuneData = ft.data();
         finetuneStep = stepOp(ft, false, finetunePass.updates(), "finetune_step");
       }
       refreshPriorCache = tf.withControlDependencies(refresh).withName("refresh_prior_cache")
@@ -462,7 +467,7 @@ public final class PruningTrainer {
       int stepsPerEpoch = train.size() / config.batchSize();
       long totalSteps = (long) stepsPerEpoch * config.epochs();
       int b = config.batchSize();
-      float[] x = new float[b * train.featureSize()];
+      float[] x = new float[b * fedFeatures(train)];
       float[] y = new float[b * train.numClasses()];
       int[] idx = new int[b];
       long[] xShape = inputShape(b);
@@ -495,6 +500,8 @@ public final class PruningTrainer {
         }
         Op step = finetune ? finetuneStep : pruneStep;
         Operand<TFloat32> objective = finetune ? finetuneLoss : terms.total();
+        // fine-tuning fetches its own data loss: the sampled pass must not run alongside it
+        Operand<TFloat32> dataLoss = finetune ? finetuneData : terms.data();
         int[] order = permutation(train.size(), epochRandom(epoch));
         boolean resumed = firstStep > 0;
         double lossSum = resumed ? p.lossSum() : 0;
@@ -511,7 +518,7 @@ public final class PruningTrainer {
             session.run(refreshPriorCache);
           }
           System.arraycopy(order, s * b, idx, 0, b);
-          train.fill(idx, x, y);
+          fill(train, idx, x, y);
           float lr = (float) learningRate(finetune, globalStep, totalSteps, stepsPerEpoch);
           // the full objective is only a report: fetch it every OBJECTIVE_EVERY steps, so the
           // other steps skip the ops that only compute its value
@@ -524,7 +531,7 @@ public final class PruningTrainer {
               GateDraws draws = gated && !finetune ? gateDraws.draw(globalStep, b)
                   : GateDraws.NONE) {
             Session.Runner runner = session.runner().feed(net.input(), xt).feed(labels, yt)
-                .feed(learningRate, lrt).addTarget(step).fetch(terms.data());
+                .feed(learningRate, lrt).addTarget(step).fetch(dataLoss);
             draws.feedInto(runner);
             if (withObjective) {
               runner.fetch(objective);
@@ -640,7 +647,23 @@ public final class PruningTrainer {
           config.optimizer().finalLearningRate(), step - start, totalSteps - start);
     }
 
+    /** Values per example that the graph's input takes. */
+    private int fedFeatures(TrainingData data) {
+      return selected != null ? selected.length : data.featureSize();
+    }
+
+    private void fill(TrainingData data, int[] idx, float[] x, float[] y) {
+      if (selected != null) {
+        data.fill(idx, selected, x, y);
+      } else {
+        data.fill(idx, x, y);
+      }
+    }
+
     private long[] inputShape(int batch) {
+      if (selected != null) {
+        return new long[] {batch, selected.length};
+      }
       long[] s = new long[spec.input().shape().size() + 1];
       s[0] = batch;
       for (int i = 1; i < s.length; i++) {
@@ -781,7 +804,7 @@ public final class PruningTrainer {
     private double accuracy() {
       int n = test.size();
       int eb = Math.min(config.evalBatchSize(), n);
-      float[] x = new float[eb * test.featureSize()];
+      float[] x = new float[eb * fedFeatures(test)];
       float[] y = new float[eb * test.numClasses()];
       double hits = 0;
       for (int start = 0; start < n; start += eb) {
@@ -790,9 +813,9 @@ public final class PruningTrainer {
         for (int i = 0; i < len; i++) {
           idx[i] = start + i;
         }
-        float[] xb = len == eb ? x : new float[len * test.featureSize()];
+        float[] xb = len == eb ? x : new float[len * fedFeatures(test)];
         float[] yb = len == eb ? y : new float[len * test.numClasses()];
-        test.fill(idx, xb, yb);
+        fill(test, idx, xb, yb);
         try (TFloat32 xt = TFloat32.tensorOf(Shape.of(inputShape(len)),
                 DataBuffers.of(xb, true, false));
             TFloat32 yt = TFloat32.tensorOf(Shape.of(len, test.numClasses()),

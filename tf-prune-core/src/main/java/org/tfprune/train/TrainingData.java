@@ -20,4 +20,21 @@ public interface TrainingData {
    * ({@code indices.length * numClasses()} values).
    */
   void fill(int[] indices, float[] features, float[] oneHot);
+
+  /**
+   * As {@link #fill(int[], float[], float[])}, copying only the features {@code selected} of each
+   * example ({@code indices.length * selected.length} values): what a network that reads a subset
+   * of its input is fed during training. The default gathers from a full copy; implementations
+   * override it to copy just the selected values.
+   */
+  default void fill(int[] indices, int[] selected, float[] features, float[] oneHot) {
+    int fs = featureSize();
+    float[] full = new float[indices.length * fs];
+    fill(indices, full, oneHot);
+    for (int i = 0; i < indices.length; i++) {
+      for (int j = 0; j < selected.length; j++) {
+        features[i * selected.length + j] = full[i * fs + selected[j]];
+      }
+    }
+  }
 }

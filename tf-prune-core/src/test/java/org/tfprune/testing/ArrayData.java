@@ -44,6 +44,18 @@ public final class ArrayData implements TrainingData {
     }
   }
 
+  @Override
+  public void fill(int[] indices, int[] selected, float[] features, float[] oneHot) {
+    Arrays.fill(oneHot, 0, indices.length * classes, 0f);
+    for (int i = 0; i < indices.length; i++) {
+      int base = indices[i] * featureSize;
+      for (int j = 0; j < selected.length; j++) {
+        features[i * selected.length + j] = x[base + selected[j]];
+      }
+      oneHot[i * classes + y[indices[i]]] = 1f;
+    }
+  }
+
   /** All features, row-major (a copy). */
   public float[] features() {
     return x.clone();

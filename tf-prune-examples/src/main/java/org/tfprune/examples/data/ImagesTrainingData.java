@@ -45,4 +45,19 @@ public final class ImagesTrainingData implements TrainingData {
       oneHot[i * nc + labels[indices[i]]] = 1f;
     }
   }
+
+  @Override
+  public void fill(int[] indices, int[] selected, float[] x, float[] oneHot) {
+    int fs = images.featureSize();
+    int nc = images.numClasses();
+    Arrays.fill(oneHot, 0, indices.length * nc, 0f);
+    for (int i = 0; i < indices.length; i++) {
+      int base = indices[i] * fs;
+      int out = i * selected.length;
+      for (int j = 0; j < selected.length; j++) {
+        x[out + j] = features.get(base + selected[j]);
+      }
+      oneHot[i * nc + labels[indices[i]]] = 1f;
+    }
+  }
 }

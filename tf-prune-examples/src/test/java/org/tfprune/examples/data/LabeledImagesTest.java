@@ -42,6 +42,20 @@ class LabeledImagesTest {
   }
 
   @Test
+  void trainingDataFeedsAllOrSelectedFeatures() {
+    ImagesTrainingData data = new ImagesTrainingData(four());
+    float[] x = new float[4];
+    float[] y = new float[6];
+    data.fill(new int[] {2, 1}, x, y);
+    assertThat(x).containsExactly(2f, 2.5f, 1f, 1.5f);
+    assertThat(y).containsExactly(0f, 1f, 0f, 1f, 0f, 0f);
+    float[] xs = new float[2];
+    data.fill(new int[] {3, 0}, new int[] {1}, xs, y);
+    assertThat(xs).containsExactly(3.5f, 0.5f);
+    assertThat(y).containsExactly(0f, 0f, 1f, 0f, 0f, 1f);
+  }
+
+  @Test
   void oneHotEncodesLabels() {
     assertThat(four().oneHot(new int[] {0, 1, 2}))
         .containsExactly(
