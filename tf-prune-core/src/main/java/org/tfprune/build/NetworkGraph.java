@@ -57,6 +57,7 @@ public final class NetworkGraph {
   private final ImmutableMap<String, Op> assigns;
   private final long seed;
   private final boolean preselected;
+  private final Map<String, Operand<TFloat32>> effectiveThetas = new LinkedHashMap<>();
   private final Operand<TInt64> gateKey;
   private final ImmutableMap<String, Operand<TFloat32>> uniforms;
 
@@ -174,7 +175,8 @@ public final class NetworkGraph {
 
   /** The effective keep probability {@code theta * mask} of a group. */
   public Operand<TFloat32> effectiveTheta(String group) {
-    return tf.math.mul(theta(group), mask(group));
+    return effectiveThetas.computeIfAbsent(group, g -> tf.withSubScope("effective_theta")
+        .withName(g.replace('/', '_')).math.mul(theta(g), mask(g)));
   }
 
   /**
