@@ -88,6 +88,27 @@ public final class HostTensor {
     return new HostTensor(s, out);
   }
 
+  /** A copy with index {@code index} along {@code axis} set to zero. */
+  public HostTensor withZeroAt(int axis, int index) {
+    checkArgument(axis >= 0 && axis < shape.length, "axis %s out of range for rank %s", axis,
+        shape.length);
+    int n = (int) shape[axis];
+    checkArgument(index >= 0 && index < n, "index %s out of range [0, %s)", index, n);
+    int outer = 1;
+    for (int i = 0; i < axis; i++) {
+      outer *= (int) shape[i];
+    }
+    int inner = 1;
+    for (int i = axis + 1; i < shape.length; i++) {
+      inner *= (int) shape[i];
+    }
+    float[] out = values.clone();
+    for (int a = 0; a < outer; a++) {
+      java.util.Arrays.fill(out, (a * n + index) * inner, (a * n + index + 1) * inner, 0f);
+    }
+    return new HostTensor(shape.clone(), out);
+  }
+
   /** Max absolute element-wise difference to {@code other} (same shape required). */
   public double maxAbsDiff(HostTensor other) {
     checkArgument(Arrays.equals(shape, other.shape), "shapes differ: %s vs %s",
