@@ -1,5 +1,8 @@
 package org.tfprune.build;
 
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,13 +43,31 @@ public final class NetworkBuilder {
    * @param seed seed of the gate sampling ops
    */
   public static NetworkGraph build(Ops tf, ArchitectureSpec spec, boolean gates, long seed) {
+    Placeholder<TFloat32> input = tf.withName(INPUT).placeholder(TFloat32.class,
+        Placeholder.shape(inputShape(spec)));
+    return build(tf, spec, gates, seed, input);
+  }
+
+  /** The input placeholder's shape: {@code [-1, spec.input().shape()...]}. */
+  public static Shape inputShape(ArchitectureSpec spec) {
     long[] inShape = new long[spec.input().shape().size() + 1];
     inShape[0] = -1;
     for (int i = 0; i < spec.input().shape().size(); i++) {
       inShape[i + 1] = spec.input().shape().get(i);
     }
-    Placeholder<TFloat32> input = tf.withName(INPUT).placeholder(TFloat32.class,
-        Placeholder.shape(Shape.of(inShape)));
+    return Shape.of(inShape);
+  }
+
+  /**
+   * Like {@link #build(Ops, ArchitectureSpec, boolean, long)} with an input placeholder the
+   * caller created (e.g. under a name a serving interface prescribes); its shape must be
+   * {@link #inputShape}. Variables are created in {@code tf}'s scope.
+   */
+  public static NetworkGraph build(Ops tf, ArchitectureSpec spec, boolean gates, long seed,
+      Placeholder<TFloat32> input) {
+    checkArgument(Arrays.equals(input.shape().asArray(), inputShape(spec).asArray()),
+        "input placeholder %s has shape %s but spec %s needs %s", input.op().name(),
+        input.shape(), spec.name(), inputShape(spec));
     Map<String, Variable<TFloat32>> vars = new LinkedHashMap<>();
     Map<String, Placeholder<TFloat32>> feeds = new LinkedHashMap<>();
     Map<String, Op> assigns = new LinkedHashMap<>();

@@ -239,7 +239,7 @@ public final class NetworkGraph {
 
   /** Batch-norm momentum of the moving statistics and its epsilon (Keras-like defaults). */
   static final float BN_MOMENTUM = 0.9f;
-  static final float BN_EPSILON = 1e-3f;
+  public static final float BN_EPSILON = 1e-3f;
 
   /** conv -> bias or batch norm -> activation. */
   private Operand<TFloat32> conv(Ops s, Conv2DLayer c, Operand<TFloat32> x, boolean training,
