@@ -1,0 +1,111 @@
+package org.tfprune.imports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tfprune.export.ServingSignature;
+import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.Conv2DLayer;
+import org.tfprune.spec.DenseLayer;
+import org.tfprune.spec.GateGroup;
+import org.tfprune.spec.GlobalAvgPoolLayer;
+import org.tfprune.spec.PoolLayer;
+import org.tfprune.spec.ResidualBlock;
+import org.tfprune.testing.ArrayData;
+import org.tfprune.testing.ForeignModels;
+import org.tfprune.testing.Mnist;
+
+/**
+ * Imports the models another team built with plain TF-Java (see {@link ForeignModels}) and checks
+ * that the imported network, every gate open, reproduces the original on real MNIST images.
+ */
+class ModelImporterTest {
+  private static final int COUNT = 1000;
+
+  private static ImportedModel load(Path p) {
+    ArrayData test = Mnist.test(COUNT);
+    return ModelImporter.load(p, ImportOptions.DEFAULT, test.features(COUNT), COUNT);
+  }
+
+  @Test
+  void importedMlpWithAllGatesOpenReproducesTheOriginalOnRealMnist() {
+    ImportedModel m = load(ForeignModels.mlp());
+    assertThat(m.check().examples()).isEqualTo(COUNT);
+    assertThat(m.check().maxAbsDiffByOutput()).containsOnlyKeys("scores", "logits");
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+    ArchitectureSpec spec = m.spec();
+    assertThat(spec.widthString()).isEqualTo("784-300-100-10");
+    assertThat(spec.input().gated()).isTrue();
+    assertThat(spec.layers()).extracting(l -> l.name()).containsExactly("dense_1", "dense_2",
+        "fc_out");
+    assertThat(spec.layers()).extracting(l -> l.gated()).containsExactly(true, true, false);
+    assertThat(spec.gateGroups()).extracting(GateGroup::name).containsExactly("input",
+        "dense_1", "dense_2");
+    assertThat(m.parameters().thetas().get("dense_1")).containsOnly(1f);
+    assertThat(m.parameters().get("dense_1/kernel").shape()).containsExactly(784, 300);
+    ServingSignature sig = m.signature();
+    assertThat(sig.key()).isEqualTo(ForeignModels.MLP_SIGNATURE);
+    assertThat(sig.inputKey()).isEqualTo(ForeignModels.MLP_INPUT_KEY);
+    assertThat(sig.inputTensor()).isEqualTo(ForeignModels.MLP_INPUT + ":0");
+    assertThat(sig.outputs()).containsExactlyInAnyOrder(
+        new ServingSignature.Output("scores", "scores:0", ServingSignature.Kind.PROBABILITIES),
+        new ServingSignature.Output("logits", ForeignModels.MLP_LOGITS + ":0",
+            ServingSignature.Kind.LOGITS));
+    assertThat(m.notes()).isEmpty();
+  }
+
+  @Test
+  void importedResidualNetWithAllGatesOpenReproducesTheOriginalOnRealMnist() {
+    ImportedModel m = load(ForeignModels.residualNet());
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+    ArchitectureSpec spec = m.spec();
+    assertThat(spec.input().shape()).containsExactly(28, 28, 1);
+    assertThat(spec.layers()).hasSize(6);
+    Conv2DLayer stem = (Conv2DLayer) spec.layers().get(0);
+    assertThat(stem.batchNorm()).isTrue();
+    assertThat(stem.gated()).as("the stem's filters are the identity shortcut's stream").isFalse();
+    assertThat(spec.layers().get(1)).isEqualTo(PoolLayer.max2("pool"));
+    ResidualBlock identity = (ResidualBlock) spec.layers().get(2);
+    assertThat(identity.shortcut()).isNull();
+    assertThat(identity.gated()).isTrue();
+    assertThat(identity.conv1().gated()).isTrue();
+    ResidualBlock projection = (ResidualBlock) spec.layers().get(3);
+    assertThat(projection.shortcut().kernelSize()).isEqualTo(1);
+    assertThat(projection.conv1().stride()).isEqualTo(2);
+    assertThat(projection.width()).isEqualTo(16);
+    assertThat(spec.layers().get(4)).isInstanceOf(GlobalAvgPoolLayer.class);
+    assertThat(spec.layers().get(5)).isEqualTo(DenseLayer.logits("head", 10));
+    assertThat(spec.gateGroups()).extracting(GateGroup::name).containsExactly("res1_conv_a",
+        "res1", "res2_conv_a", "res2");
+    assertThat(m.signature().outputs()).containsExactly(new ServingSignature.Output("probs",
+        "probs:0", ServingSignature.Kind.PROBABILITIES));
+  }
+
+  @Test
+  void aFrozenGraphDefImportsLikeItsSavedModel(@TempDir Path tmp) {
+    Path pb = tmp.resolve("frozen_mlp.pb");
+    ForeignModels.freeze(ForeignModels.mlp(), pb);
+    ImportedModel frozen = load(pb);
+    ImportedModel saved = ModelImporter.load(ForeignModels.mlp(), ImportOptions.DEFAULT);
+    assertThat(frozen.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+    assertThat(frozen.spec().layers()).isEqualTo(saved.spec().layers());
+    assertThat(frozen.parameters().asMap()).isEqualTo(saved.parameters().asMap());
+    assertThat(frozen.spec().name()).isEqualTo("frozen_mlp");
+    // no signature in a GraphDef: the outputs are the nodes nothing consumes
+    assertThat(frozen.signature().inputTensor()).isEqualTo("images:0");
+    assertThat(frozen.signature().outputs()).extracting(ServingSignature.Output::tensor)
+        .containsExactly("scores:0");
+  }
+
+  @Test
+  void aBatchNormEpsilonOtherThanTfPrunesIsFoldedIntoTheVarianceWithinTolerance(
+      @TempDir Path tmp) {
+    Path dir = tmp.resolve("eps");
+    ForeignModels.writeResidualNet(dir, new ForeignModels.Training(640, 1, 64, 0.5f, 5), 1e-5f);
+    ImportedModel m = load(dir);
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+    assertThat(m.notes()).hasSize(6).allMatch(n -> n.contains("epsilon 1.0E-5 folded"));
+  }
+}
