@@ -33,6 +33,16 @@ public final class ModelImporter {
    */
   public static ImportedModel load(Path path, ImportOptions options, float[] sample, int count) {
     try (SourceModel source = SourceModel.open(path, options)) {
+      long[] shape = source.inputShape();
+      long size = 1;
+      for (int i = 1; i < shape.length; i++) {
+        size *= shape[i];
+      }
+      if (count <= 0 || (long) sample.length != count * size) {
+        throw new ImportException(path + " reads " + size + " values per example (input shape "
+            + java.util.Arrays.toString(shape) + ") but the data gives " + (count > 0
+            ? sample.length / count : 0) + ": use the data set the model was trained on");
+      }
       ImportedModel model = GraphMapper.map(source, options);
       ImportCheck check = ImportCheck.run(source, model, sample, count);
       if (!check.passes(TOLERANCE)) {

@@ -98,4 +98,12 @@ class ImportErrorsTest {
     Path junk = Files.write(tmp.resolve("junk.pb"), new byte[] {1, 2, 3, 4, 5});
     refused(junk, ImportOptions.DEFAULT, "junk.pb", "cannot be parsed as a GraphDef");
   }
+
+  @Test
+  void dataOfAnotherShapeIsRefusedBeforeTheCheck() {
+    float[] small = new float[10 * 100];
+    assertThatThrownBy(() -> ModelImporter.load(ForeignModels.mlp(), ImportOptions.DEFAULT, small,
+        10)).isInstanceOf(ImportException.class).hasMessageContaining("reads 784 values per "
+        + "example").hasMessageContaining("the data gives 100");
+  }
 }

@@ -3,19 +3,28 @@ package org.tfprune.imports;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.types.TFloat32;
+import org.tfprune.export.CompactExporter;
 import org.tfprune.export.ServingSignature;
+import org.tfprune.slice.HostTensor;
+import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.GlobalAvgPoolLayer;
+import org.tfprune.spec.KeepMask;
 import org.tfprune.spec.PoolLayer;
 import org.tfprune.spec.ResidualBlock;
 import org.tfprune.testing.ArrayData;
 import org.tfprune.testing.ForeignModels;
 import org.tfprune.testing.Mnist;
+import org.tfprune.testing.Tf;
 
 /**
  * Imports the models another team built with plain TF-Java (see {@link ForeignModels}) and checks
@@ -107,5 +116,45 @@ class ModelImporterTest {
     ImportedModel m = load(dir);
     assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
     assertThat(m.notes()).hasSize(6).allMatch(n -> n.contains("epsilon 1.0E-5 folded"));
+  }
+
+  @Test
+  void anImportedResidualNetWithFiltersAndABlockRemovedExportsWithItsInterface(
+      @TempDir Path tmp) throws Exception {
+    ImportedModel m = ModelImporter.load(ForeignModels.residualNet(), ImportOptions.DEFAULT);
+    boolean[] inner = new boolean[16];
+    for (int i = 0; i < 16; i += 3) {
+      inner[i] = true;
+    }
+    KeepMask keep = KeepMask.of(Map.of("res1_conv_a", new boolean[8], "res1",
+        new boolean[] {false}, "res2_conv_a", inner, "res2", new boolean[] {true}));
+    ParameterSet params = m.parameters(); // theta 0 where the mask removes, as after training
+    for (String group : keep.groups()) {
+      boolean[] k = keep.flags(group);
+      float[] theta = new float[k.length];
+      for (int i = 0; i < k.length; i++) {
+        theta[i] = k[i] ? 1f : 0f;
+      }
+      params = params.with(ParameterSet.key(group, ParameterSet.THETA),
+          new HostTensor(new long[] {k.length}, theta));
+    }
+    float[] x = Mnist.test(200).features(200);
+    Path dir = tmp.resolve("compact");
+    try (CompactExporter.VerifiedModel v = CompactExporter.compact(m.spec(), params, keep,
+        x, 200, CompactExporter.DEFAULT_TOLERANCE, m.signature())) {
+      assertThat(v.maxAbsDiff()).isLessThanOrEqualTo(CompactExporter.DEFAULT_TOLERANCE);
+      assertThat(v.model().spec().layers()).extracting(l -> l.name()).containsExactly("stem",
+          "pool", "res2", "gap", "head");
+      assertThat(((ResidualBlock) v.model().spec().layers().get(2)).innerWidth()).isEqualTo(6);
+      v.model().save(dir, false, Map.of());
+    }
+    try (SavedModelBundle b = SavedModelBundle.load(dir.toString(), "serve");
+        TFloat32 xt = Tf.tensor(x, 200, 28, 28, 1);
+        Result r = b.session().runner().feed(ForeignModels.NET_INPUT + ":0", xt)
+            .fetch(ForeignModels.NET_PROBS + ":0").run()) {
+      assertThat(b.function("serving_default").signature().getInputs())
+          .containsOnlyKeys(ForeignModels.NET_INPUT_KEY);
+      assertThat(r.get(0).shape().asArray()).containsExactly(200, 10);
+    }
   }
 }
