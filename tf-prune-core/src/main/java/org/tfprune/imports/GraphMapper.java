@@ -16,7 +16,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.proto.NodeDef;
-import org.tfprune.build.NetworkGraph;
 import org.tfprune.build.ParameterInitializer;
 import org.tfprune.export.ServingSignature;
 import org.tfprune.slice.HostTensor;
@@ -537,7 +536,7 @@ final class GraphMapper {
     } else {
       float[] mean = vector(bn.mean(), filters, c).values();
       float[] beta = vector(bn.beta(), filters, c).values();
-      float[] variance = vector(bn.variance(), filters, c).values();
+      HostTensor variance = vector(bn.variance(), filters, c);
       if (c.bias() != null) { // (x + b - mean) = (x - (mean - b))
         float[] bias = vector(c.bias(), filters, c).values();
         for (int i = 0; i < filters; i++) {
@@ -554,24 +553,16 @@ final class GraphMapper {
         notes.add("bias " + bn.biasAfter() + " after " + bn.node().getName() + " folded into "
             + "beta");
       }
-      if (bn.epsilon() != NetworkGraph.BN_EPSILON) {
-        // variance + eps == (variance + eps - BN_EPSILON) + BN_EPSILON
-        for (int i = 0; i < filters; i++) {
-          variance[i] += bn.epsilon() - NetworkGraph.BN_EPSILON;
-        }
-        notes.add(bn.node().getName() + ": epsilon " + bn.epsilon() + " folded into the moving "
-            + "variance (tf-prune's batch norm uses " + NetworkGraph.BN_EPSILON + ")");
-      }
       params.put(ParameterSet.key(name, ParameterSet.GAMMA), vector(bn.gamma(), filters, c));
       params.put(ParameterSet.key(name, ParameterSet.BETA), new HostTensor(new long[] {filters},
           beta));
       params.put(ParameterSet.key(name, ParameterSet.MOVING_MEAN),
           new HostTensor(new long[] {filters}, mean));
-      params.put(ParameterSet.key(name, ParameterSet.MOVING_VARIANCE),
-          new HostTensor(new long[] {filters}, variance));
+      params.put(ParameterSet.key(name, ParameterSet.MOVING_VARIANCE), variance);
     }
     return new Conv2DLayer(name, filters, k.dim(0), c.stride(), c.padding(), bn != null,
-        c.relu() ? Activation.RELU : Activation.IDENTITY, false);
+        c.relu() ? Activation.RELU : Activation.IDENTITY, false, bn != null ? bn.epsilon()
+        : Conv2DLayer.DEFAULT_BATCH_NORM_EPSILON);
   }
 
   /** A per-unit vector of {@code n} values (zeros when {@code node} is null). */

@@ -3,6 +3,7 @@ package org.tfprune.imports;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -109,13 +110,17 @@ class ModelImporterTest {
   }
 
   @Test
-  void aBatchNormEpsilonOtherThanTfPrunesIsFoldedIntoTheVarianceWithinTolerance(
+  void aBatchNormEpsilonOtherThanTfPrunesIsKeptInTheSpecAndReproducedExactly(
       @TempDir Path tmp) {
     Path dir = tmp.resolve("eps");
     ForeignModels.writeResidualNet(dir, new ForeignModels.Training(640, 1, 64, 0.5f, 5), 1e-5f);
     ImportedModel m = load(dir);
-    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
-    assertThat(m.notes()).hasSize(6).allMatch(n -> n.contains("epsilon 1.0E-5 folded"));
+    assertThat(m.check().maxAbsDiff()).isZero();
+    assertThat(((Conv2DLayer) m.spec().layers().get(0)).batchNormEpsilon()).isEqualTo(1e-5f);
+    ResidualBlock b = (ResidualBlock) m.spec().layers().get(3);
+    assertThat(List.of(b.conv1(), b.conv2(), b.shortcut())).extracting(
+        Conv2DLayer::batchNormEpsilon).containsOnly(1e-5f);
+    assertThat(m.notes()).isEmpty();
   }
 
   @Test
