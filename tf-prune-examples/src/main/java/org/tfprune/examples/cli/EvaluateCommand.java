@@ -22,9 +22,10 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code tf-prune evaluate}: loads an exported SavedModel with plain TF-Java
- * ({@code SavedModelBundle.load(dir, "serve")}, signature {@code serving_default}) and measures
- * its test accuracy; when the directory holds a report.json, compares with the accuracy reported
- * at export time.
+ * ({@code SavedModelBundle.load(dir, "serve")}, its only signature or {@code serving_default}),
+ * prints the signature's keys and tensor names and measures its test accuracy (from the logits,
+ * or from the first output); when the directory holds a report.json, compares with the accuracy
+ * reported at export time.
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
     description = "Load an exported SavedModel with plain TF-Java and measure its test accuracy.")
