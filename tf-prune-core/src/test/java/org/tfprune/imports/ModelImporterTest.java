@@ -162,4 +162,21 @@ class ModelImporterTest {
       assertThat(r.get(0).shape().asArray()).containsExactly(200, 10);
     }
   }
+
+  @Test
+  void theCheckSeesAWeightThatDiffersFromTheOriginal() {
+    float[] x = Mnist.test(100).features(100);
+    try (SourceModel source = SourceModel.open(ForeignModels.mlp(), ImportOptions.DEFAULT)) {
+      ImportedModel m = GraphMapper.map(source, ImportOptions.DEFAULT);
+      assertThat(ImportCheck.run(source, m, x, 100).maxAbsDiff()).isZero();
+      float[] bias = m.parameters().get("fc_out/bias").values();
+      bias[3] += 1e-4f;
+      ImportedModel off = new ImportedModel(m.source(), m.spec(), m.parameters().with(
+          "fc_out/bias", new HostTensor(new long[] {10}, bias)), m.signature(), m.notes(), null);
+      ImportCheck check = ImportCheck.run(source, off, x, 100);
+      assertThat(check.maxAbsDiffByOutput().get("logits")).isCloseTo(1e-4,
+          org.assertj.core.api.Assertions.within(1e-6));
+      assertThat(check.passes(ModelImporter.TOLERANCE)).isFalse();
+    }
+  }
 }
