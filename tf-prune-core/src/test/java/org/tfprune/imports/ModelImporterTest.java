@@ -14,12 +14,15 @@ import org.tfprune.export.CompactExporter;
 import org.tfprune.export.ServingSignature;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
+import org.tfprune.spec.Activation;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
+import org.tfprune.spec.FlattenLayer;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.GlobalAvgPoolLayer;
 import org.tfprune.spec.KeepMask;
+import org.tfprune.spec.Padding;
 import org.tfprune.spec.PoolLayer;
 import org.tfprune.spec.ResidualBlock;
 import org.tfprune.testing.ArrayData;
@@ -177,6 +180,50 @@ class ModelImporterTest {
       assertThat(check.maxAbsDiffByOutput().get("logits")).isCloseTo(1e-4,
           org.assertj.core.api.Assertions.within(1e-6));
       assertThat(check.passes(ModelImporter.TOLERANCE)).isFalse();
+    }
+  }
+
+  @Test
+  void aLeNetLikeNetMapsBiasesAveragePoolingFlattenAndATransposedWeight(@TempDir Path tmp)
+      throws Exception {
+    Path dir = tmp.resolve("lenet");
+    ForeignModels.writeLeNetLike(dir);
+    ImportedModel m = load(dir);
+    assertThat(m.check().maxAbsDiff()).isZero();
+    assertThat(m.spec().layers()).containsExactly(
+        new Conv2DLayer("conv1", 6, 5, 1, Padding.VALID, false, Activation.RELU, true),
+        new PoolLayer("pool1", PoolLayer.Kind.AVG, 2, 2, Padding.VALID),
+        new Conv2DLayer("conv2", 12, 3, 1, Padding.SAME, false, Activation.RELU, true),
+        PoolLayer.max2("pool2"), new FlattenLayer("flatten"), DenseLayer.gatedRelu("fc", 32),
+        DenseLayer.logits("logits_layer", 10));
+    assertThat(m.parameters().get("logits_layer/kernel").shape()).containsExactly(32, 10);
+
+    // Filters removed before the flatten drop their rows of the dense kernel, exactly.
+    Map<String, boolean[]> flags = new java.util.LinkedHashMap<>();
+    flags.put("conv1", new boolean[] {true, false, true, true, false, true});
+    boolean[] c2 = new boolean[12];
+    c2[1] = c2[4] = c2[7] = c2[11] = true;
+    flags.put("conv2", c2);
+    boolean[] fc = new boolean[32];
+    java.util.Arrays.fill(fc, 0, 20, true);
+    flags.put("fc", fc);
+    KeepMask keep = KeepMask.of(flags);
+    ParameterSet params = m.parameters();
+    for (String group : keep.groups()) {
+      boolean[] k = keep.flags(group);
+      float[] theta = new float[k.length];
+      for (int i = 0; i < k.length; i++) {
+        theta[i] = k[i] ? 1f : 0f;
+      }
+      params = params.with(ParameterSet.key(group, ParameterSet.THETA),
+          new HostTensor(new long[] {k.length}, theta));
+    }
+    float[] x = Mnist.test(100).features(100);
+    try (CompactExporter.VerifiedModel v = CompactExporter.compact(m.spec(), params, keep, x,
+        100, CompactExporter.DEFAULT_TOLERANCE, m.signature())) {
+      assertThat(v.model().spec().widthString()).isEqualTo("784-4-4-20-10");
+      assertThat(v.model().signature().key()).isEqualTo("predict");
+      assertThat(v.model().signature().getOutputs().get("y").name).isEqualTo("y:0");
     }
   }
 }

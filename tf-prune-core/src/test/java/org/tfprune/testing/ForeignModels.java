@@ -192,6 +192,44 @@ public final class ForeignModels {
   }
 
   /**
+   * An untrained LeNet-like conv net: 5x5 conv + BiasAdd + ReLU, 2x2 average pooling, 3x3 conv +
+   * Add bias + ReLU, 2x2 max pooling (MaxPool with attributes), a Reshape flatten, a dense ReLU
+   * layer and a logits layer whose weight is stored transposed ({@code transpose_b}); signature
+   * {@code predict} with input {@code x} and output {@code y} (the softmax). Weights are random:
+   * enough to compare the import with the original.
+   */
+  public static void writeLeNetLike(Path dir) {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, 28, 28, 1)));
+      Params p = new Params(tf, 5);
+      Ops c1 = tf.withSubScope("conv1");
+      Operand<TFloat32> h = c1.nn.relu(c1.nn.biasAdd(c1.nn.conv2d(x, p.he(c1, "w", 25, 5, 5, 1, 6),
+          List.of(1L, 1L, 1L, 1L), "VALID"), p.filled(c1, "b", 6, 0.1f, true)));
+      h = tf.withSubScope("pool1").nn.avgPool(h, List.of(1L, 2L, 2L, 1L),
+          List.of(1L, 2L, 2L, 1L), "VALID");
+      Ops c2 = tf.withSubScope("conv2");
+      h = c2.nn.relu(c2.math.add(c2.nn.conv2d(h, p.he(c2, "w", 54, 3, 3, 6, 12),
+          List.of(1L, 1L, 1L, 1L), "SAME"), p.filled(c2, "b", 12, 0.05f, true)));
+      Ops pool2 = tf.withSubScope("pool2");
+      h = pool2.nn.maxPool(h, pool2.constant(new int[] {1, 2, 2, 1}),
+          pool2.constant(new int[] {1, 2, 2, 1}), "VALID");
+      Ops flat = tf.withSubScope("flatten");
+      h = flat.reshape(h, flat.constant(new int[] {-1, 6 * 6 * 12}));
+      Ops fc = tf.withSubScope("fc");
+      h = fc.nn.relu(fc.nn.biasAdd(fc.linalg.matMul(h, p.he(fc, "w", 432, 432, 32)),
+          p.filled(fc, "b", 32, 0.01f, true)));
+      Ops out = tf.withSubScope("logits_layer");
+      Operand<TFloat32> logits = out.nn.biasAdd(out.linalg.matMul(h, p.he(out, "w_t", 32, 10,
+          32), org.tensorflow.op.linalg.MatMul.transposeB(true)), p.zeros(out, "b", 10));
+      Operand<TFloat32> y = tf.withName("y").nn.softmax(logits);
+      p.initialize(s);
+      export(dir, s, Signature.builder().key("predict").input("x", x).output("y", y).build());
+    }
+  }
+
+  /**
    * An untrained MLP whose hidden layers use Tanh and Elu, which tf-prune does not map (nodes
    * {@code hidden_1/Tanh}, {@code hidden_2/Elu}).
    */
