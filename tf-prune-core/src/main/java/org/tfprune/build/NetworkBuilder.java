@@ -1,5 +1,8 @@
 package org.tfprune.build;
 
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,13 +55,44 @@ public final class NetworkBuilder {
   public static NetworkGraph build(Ops tf, ArchitectureSpec spec, boolean gates, long seed,
       boolean preselected) {
     boolean pre = preselected && spec.input().selects();
+    Placeholder<TFloat32> input = tf.withName(INPUT).placeholder(TFloat32.class,
+        Placeholder.shape(inputShape(spec, pre)));
+    return build(tf, spec, gates, seed, input, pre);
+  }
+
+  /** The input placeholder's shape: {@code [-1, spec.input().shape()...]}. */
+  public static Shape inputShape(ArchitectureSpec spec) {
+    return inputShape(spec, false);
+  }
+
+  private static Shape inputShape(ArchitectureSpec spec, boolean preselected) {
+    if (preselected) {
+      return Shape.of(-1, spec.input().width());
+    }
     long[] inShape = new long[spec.input().shape().size() + 1];
     inShape[0] = -1;
     for (int i = 0; i < spec.input().shape().size(); i++) {
-      inShape[i + 1] = pre ? spec.input().width() : spec.input().shape().get(i);
+      inShape[i + 1] = spec.input().shape().get(i);
     }
-    Placeholder<TFloat32> input = tf.withName(INPUT).placeholder(TFloat32.class,
-        Placeholder.shape(Shape.of(inShape)));
+    return Shape.of(inShape);
+  }
+
+  /**
+   * Like {@link #build(Ops, ArchitectureSpec, boolean, long)} with an input placeholder the
+   * caller created (e.g. under a name a serving interface prescribes); its shape must be
+   * {@link #inputShape}. Variables are created in {@code tf}'s scope.
+   */
+  public static NetworkGraph build(Ops tf, ArchitectureSpec spec, boolean gates, long seed,
+      Placeholder<TFloat32> input) {
+    return build(tf, spec, gates, seed, input, false);
+  }
+
+  private static NetworkGraph build(Ops tf, ArchitectureSpec spec, boolean gates, long seed,
+      Placeholder<TFloat32> input, boolean preselected) {
+    checkArgument(Arrays.equals(input.shape().asArray(),
+        inputShape(spec, preselected).asArray()),
+        "input placeholder %s has shape %s but spec %s needs %s", input.op().name(),
+        input.shape(), spec.name(), inputShape(spec, preselected));
     Map<String, Variable<TFloat32>> vars = new LinkedHashMap<>();
     Map<String, Placeholder<TFloat32>> feeds = new LinkedHashMap<>();
     Map<String, Op> assigns = new LinkedHashMap<>();
@@ -91,7 +125,7 @@ public final class NetworkBuilder {
         add(scopes, tf, g.name(), NetworkGraph.MASK, Shape.of(g.size()), vars, feeds, assigns);
       }
     }
-    return new NetworkGraph(tf, spec, gates, input, vars, feeds, assigns, seed, pre);
+    return new NetworkGraph(tf, spec, gates, input, vars, feeds, assigns, seed, preselected);
   }
 
   private static void addConv(Map<String, Ops> scopes, Ops tf, Conv2DLayer c, int inChannels,

@@ -291,9 +291,8 @@ public final class NetworkGraph {
     };
   }
 
-  /** Batch-norm momentum of the moving statistics and its epsilon (Keras-like defaults). */
+  /** Batch-norm momentum of the moving statistics (Keras-like default). */
   static final float BN_MOMENTUM = 0.9f;
-  static final float BN_EPSILON = 1e-3f;
 
   /** conv -> bias or batch norm -> activation. */
   private Operand<TFloat32> conv(Ops s, Conv2DLayer c, Operand<TFloat32> x, boolean training,
@@ -313,13 +312,13 @@ public final class NetworkGraph {
       if (training) {
         Operand<TFloat32> empty = cs.constant(new float[0]);
         FusedBatchNorm<TFloat32, TFloat32> bn = cs.nn.fusedBatchNorm(y, gamma, beta, empty, empty,
-            FusedBatchNorm.epsilon(BN_EPSILON), FusedBatchNorm.isTraining(true));
+            FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(true));
         y = bn.y();
         updates.add(cs.assign(mean, movingAverage(cs, mean, bn.batchMean())));
         updates.add(cs.assign(var, movingAverage(cs, var, bn.batchVariance())));
       } else {
-        y = cs.nn.fusedBatchNorm(y, gamma, beta, mean, var, FusedBatchNorm.epsilon(BN_EPSILON),
-            FusedBatchNorm.isTraining(false)).y();
+        y = cs.nn.fusedBatchNorm(y, gamma, beta, mean, var,
+            FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(false)).y();
       }
     }
     return activate(cs, y, c.activation());

@@ -41,11 +41,20 @@ public final class CompactExporter {
    */
   public static VerifiedModel compact(ArchitectureSpec spec, ParameterSet params, KeepMask keep,
       float[] sample, int count, double tolerance) {
+    return compact(spec, params, keep, sample, count, tolerance, ServingSignature.DEFAULT);
+  }
+
+  /**
+   * Like {@link #compact(ArchitectureSpec, ParameterSet, KeepMask, float[], int, double)}, with
+   * the serving interface {@code signature} (e.g. the one of the model that was imported).
+   */
+  public static VerifiedModel compact(ArchitectureSpec spec, ParameterSet params, KeepMask keep,
+      float[] sample, int count, double tolerance, ServingSignature signature) {
     checkArgument(count > 0, "verification needs at least one example");
     ArchitectureSpec compactSpec = spec.hasGates() ? spec.compact(keep) : spec;
     ParameterSet sliced = spec.hasGates() ? WeightSlicer.slice(spec, params, keep) : params;
     HostTensor reference = gatedLogits(spec, params, sample, count);
-    InferenceModel model = InferenceModel.of(compactSpec, sliced);
+    InferenceModel model = InferenceModel.of(compactSpec, sliced, signature);
     try {
       HostTensor compactLogits = model.predict(sample, count);
       double diff = compactLogits.maxAbsDiff(reference);

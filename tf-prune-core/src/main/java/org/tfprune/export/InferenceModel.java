@@ -8,8 +8,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -20,6 +23,7 @@ import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
 import org.tfprune.build.ForwardPass;
 import org.tfprune.build.NetworkBuilder;
@@ -31,9 +35,11 @@ import org.tfprune.spec.ArchitectureSpec;
 
 /**
  * A gate-free network ready to serve: a graph built by the one {@link NetworkBuilder} from a spec
- * and its weights, with the serving signature {@code serving_default} (input {@code input},
- * outputs {@code logits} and {@code probabilities}). It can predict in memory and be saved as a
- * SavedModel; the graph carries no device placement, so any CPU or GPU runtime places it.
+ * and its weights, with a serving signature: by default {@code serving_default} (input
+ * {@code input}, outputs {@code logits} and {@code probabilities}), or the {@link
+ * ServingSignature} of a model it replaces (the same signature key, input and output keys and
+ * tensor names). It can predict in memory and be saved as a SavedModel; the graph carries no
+ * device placement, so any CPU or GPU runtime places it.
  */
 public final class InferenceModel implements AutoCloseable {
   public static final String SIGNATURE_KEY = "serving_default";
@@ -41,29 +47,53 @@ public final class InferenceModel implements AutoCloseable {
   public static final String PROBABILITIES = "probabilities";
 
   private final ArchitectureSpec spec;
+  private final ServingSignature servingSignature;
   private final Graph graph;
   private final Session session;
   private final Signature signature;
   private final NetworkGraph net;
   private final Operand<TFloat32> logits;
 
-  private InferenceModel(ArchitectureSpec spec, ParameterSet params) {
+  private InferenceModel(ArchitectureSpec spec, ParameterSet params, ServingSignature sig) {
     this.spec = spec.withoutGates();
+    this.servingSignature = sig;
     this.graph = new Graph();
     Session s = null;
     try {
       Ops tf = Ops.create(graph);
-      net = NetworkBuilder.build(tf, this.spec, false, 0);
+      Map<String, Ops> scopes = new HashMap<>();
+      Placeholder<TFloat32> input = named(tf, scopes, sig.inputNode()).placeholder(
+          TFloat32.class, Placeholder.shape(NetworkBuilder.inputShape(this.spec)));
+      // With another model's interface, the network's own nodes go under a scope that none of
+      // the interface's names uses, so every interface name is free.
+      Ops netOps = sig.equals(ServingSignature.DEFAULT) ? tf : tf.withSubScope(freeScope(sig));
+      net = NetworkBuilder.build(netOps, this.spec, false, 0, input);
       Map<String, HostTensor> weights = new LinkedHashMap<>();
       for (String name : net.parameterNames()) {
         weights.put(name, params.get(name));
       }
       ForwardPass pass = net.forward(GateMode.NONE, "serve");
-      logits = tf.withName(LOGITS).identity(pass.logits());
-      Operand<TFloat32> probs = tf.withName(PROBABILITIES).nn.softmax(pass.logits());
-      signature = Signature.builder().key(SIGNATURE_KEY).methodName("tensorflow/serving/predict")
-          .input(NetworkBuilder.INPUT, net.input()).output(LOGITS, logits)
-          .output(PROBABILITIES, probs).build();
+      Map<String, Operand<TFloat32>> byNode = new HashMap<>();
+      Signature.Builder sb = Signature.builder().key(sig.key()).methodName(sig.methodName())
+          .input(sig.inputKey(), input);
+      Operand<TFloat32> logitsOut = null;
+      for (ServingSignature.Output o : sig.outputs()) {
+        Operand<TFloat32> op = byNode.get(o.node());
+        if (op == null) {
+          Ops named = named(tf, scopes, o.node());
+          op = o.kind() == ServingSignature.Kind.LOGITS ? named.identity(pass.logits())
+              : named.nn.softmax(pass.logits());
+          checkName(op, o.node());
+          byNode.put(o.node(), op);
+        }
+        if (o.kind() == ServingSignature.Kind.LOGITS && logitsOut == null) {
+          logitsOut = op;
+        }
+        sb.output(o.key(), op);
+      }
+      logits = logitsOut != null ? logitsOut : netOps.withName(LOGITS).identity(pass.logits());
+      checkName(input, sig.inputNode());
+      signature = sb.build();
       s = new Session(graph);
       net.initialize(s, new ParameterSet(weights));
       session = s;
@@ -78,7 +108,53 @@ public final class InferenceModel implements AutoCloseable {
 
   /** Builds the serving graph of {@code spec} (gates ignored) with {@code params}. */
   public static InferenceModel of(ArchitectureSpec spec, ParameterSet params) {
-    return new InferenceModel(spec, params);
+    return of(spec, params, ServingSignature.DEFAULT);
+  }
+
+  /** Builds the serving graph of {@code spec} with {@code params} and the interface {@code sig}. */
+  public static InferenceModel of(ArchitectureSpec spec, ParameterSet params,
+      ServingSignature sig) {
+    return new InferenceModel(spec, params, sig);
+  }
+
+  /** An {@code Ops} whose next op is named exactly {@code node} ({@code a/b/c}). */
+  private static Ops named(Ops root, Map<String, Ops> scopes, String node) {
+    String[] parts = node.split("/");
+    Ops scope = root;
+    StringBuilder path = new StringBuilder();
+    for (int i = 0; i < parts.length - 1; i++) {
+      Ops parent = scope;
+      String part = parts[i];
+      path.append(part).append('/');
+      scope = scopes.computeIfAbsent(path.toString(), k -> parent.withSubScope(part));
+    }
+    return scope.withName(parts[parts.length - 1]);
+  }
+
+  private static void checkName(Operand<?> op, String expected) {
+    String actual = op.op().name();
+    if (!actual.equals(expected)) {
+      throw new ExportException("cannot give the serving graph a node named '" + expected
+          + "' as the signature requires (TensorFlow named it '" + actual + "'): two names of "
+          + "the signature clash; rename the source model's inputs or outputs");
+    }
+  }
+
+  /** A top-level scope name that no name of {@code sig} starts with. */
+  private static String freeScope(ServingSignature sig) {
+    Set<String> used = new HashSet<>();
+    used.add(sig.inputNode().split("/")[0]);
+    sig.outputs().forEach(o -> used.add(o.node().split("/")[0]));
+    String scope = "pruned";
+    for (int i = 1; used.contains(scope); i++) {
+      scope = "pruned_" + i;
+    }
+    return scope;
+  }
+
+  /** The serving interface this model was built with. */
+  public ServingSignature servingSignature() {
+    return servingSignature;
   }
 
   public ArchitectureSpec spec() {

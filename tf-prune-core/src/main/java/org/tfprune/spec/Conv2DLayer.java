@@ -7,9 +7,15 @@ import static com.google.common.base.Preconditions.checkNotNull;
  * A 2-D convolution with square kernels, followed by either a bias or batch normalization, then
  * the activation. When {@link #gated()} each filter's output channel is multiplied by its own gate
  * after the activation (after BN and ReLU), so a closed gate removes the filter exactly.
+ *
+ * @param batchNormEpsilon the variance epsilon of the batch norm ({@value
+ *     #DEFAULT_BATCH_NORM_EPSILON} unless an imported model uses another)
  */
 public record Conv2DLayer(String name, int filters, int kernelSize, int stride, Padding padding,
-    boolean batchNorm, Activation activation, boolean gated) implements LayerSpec {
+    boolean batchNorm, Activation activation, boolean gated, float batchNormEpsilon)
+    implements LayerSpec {
+  /** The batch-norm epsilon of tf-prune's own models (Keras's default). */
+  public static final float DEFAULT_BATCH_NORM_EPSILON = 1e-3f;
 
   public Conv2DLayer {
     LayerSpec.checkName(name);
@@ -18,6 +24,15 @@ public record Conv2DLayer(String name, int filters, int kernelSize, int stride, 
         + "and stride, got %s and %s", name, kernelSize, stride);
     checkNotNull(padding, "padding of %s", name);
     checkNotNull(activation, "activation of %s", name);
+    checkArgument(batchNormEpsilon > 0, "conv layer '%s' needs a positive batch-norm epsilon, "
+        + "got %s", name, batchNormEpsilon);
+  }
+
+  /** A layer with the default batch-norm epsilon. */
+  public Conv2DLayer(String name, int filters, int kernelSize, int stride, Padding padding,
+      boolean batchNorm, Activation activation, boolean gated) {
+    this(name, filters, kernelSize, stride, padding, batchNorm, activation, gated,
+        DEFAULT_BATCH_NORM_EPSILON);
   }
 
   /** A gated 3x3 conv + BN + ReLU with SAME padding, the usual ResNet/VGG layer. */
@@ -38,16 +53,19 @@ public record Conv2DLayer(String name, int filters, int kernelSize, int stride, 
 
   @Override
   public Conv2DLayer withWidth(int width) {
-    return new Conv2DLayer(name, width, kernelSize, stride, padding, batchNorm, activation, gated);
+    return new Conv2DLayer(name, width, kernelSize, stride, padding, batchNorm, activation, gated,
+        batchNormEpsilon);
   }
 
   @Override
   public Conv2DLayer withGated(boolean g) {
-    return new Conv2DLayer(name, filters, kernelSize, stride, padding, batchNorm, activation, g);
+    return new Conv2DLayer(name, filters, kernelSize, stride, padding, batchNorm, activation, g,
+        batchNormEpsilon);
   }
 
   public Conv2DLayer withActivation(Activation a) {
-    return new Conv2DLayer(name, filters, kernelSize, stride, padding, batchNorm, a, gated);
+    return new Conv2DLayer(name, filters, kernelSize, stride, padding, batchNorm, a, gated,
+        batchNormEpsilon);
   }
 
   /** Weights of one filter: {@code kernelSize^2 * inputChannels}. */

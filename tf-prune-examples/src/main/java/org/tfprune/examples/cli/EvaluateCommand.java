@@ -22,9 +22,10 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code tf-prune evaluate}: loads an exported SavedModel with plain TF-Java
- * ({@code SavedModelBundle.load(dir, "serve")}, signature {@code serving_default}) and measures
- * its test accuracy; when the directory holds a report.json, compares with the accuracy reported
- * at export time.
+ * ({@code SavedModelBundle.load(dir, "serve")}, its only signature or {@code serving_default}),
+ * prints the signature's keys and tensor names and measures its test accuracy (from the logits,
+ * or from the first output); when the directory holds a report.json, compares with the accuracy
+ * reported at export time.
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
     description = "Load an exported SavedModel with plain TF-Java and measure its test accuracy.")
@@ -61,9 +62,15 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     int correct = 0;
     try (SavedModelBundle b = SavedModelBundle.load(savedModel.toString(), "serve")) {
-      SessionFunction f = b.function(InferenceModel.SIGNATURE_KEY);
+      // tf-prune's own interface, or the one a pruned model kept from its original
+      SessionFunction f = b.functions().size() == 1 ? b.functions().get(0)
+          : b.function(InferenceModel.SIGNATURE_KEY);
       Signature sig = f.signature();
       String input = sig.inputNames().iterator().next();
+      // the logits, or any output whose argmax is the class (e.g. the probabilities)
+      String output = sig.outputNames().contains(InferenceModel.LOGITS) ? InferenceModel.LOGITS
+          : new java.util.TreeSet<>(sig.outputNames()).first();
+      System.out.println(describe(sig));
       int n = test.count();
       int nc = test.numClasses();
       for (int start = 0; start < n; start += 1000) {
@@ -83,14 +90,14 @@ final class EvaluateCommand implements Callable<Integer> {
         try (TFloat32 x = TFloat32.tensorOf(Shape.of(shape),
                 DataBuffers.of(test.features(idx), true, false));
             Result r = f.call(Map.of(input, x))) {
-          HostTensor logits = HostTensor.of((TFloat32) r.get(InferenceModel.LOGITS).orElseThrow());
+          HostTensor logits = HostTensor.of((TFloat32) r.get(output).orElseThrow());
           correct += PruneRun.correct(logits, test.labels(idx), nc);
         }
       }
       double acc = (double) correct / n;
       System.out.printf("%s: test accuracy %.2f%% on %d %s test examples (loaded with "
-          + "SavedModelBundle.load, signature %s)%n", savedModel, 100 * acc, n, name,
-          InferenceModel.SIGNATURE_KEY);
+          + "SavedModelBundle.load, signature %s, output %s)%n", savedModel, 100 * acc, n, name,
+          sig.key(), output);
       if (report != null && report.compact().testAccuracy() != null) {
         double reported = report.compact().testAccuracy();
         boolean same = Math.abs(reported - acc) < 1e-9;
@@ -100,5 +107,19 @@ final class EvaluateCommand implements Callable<Integer> {
       }
       return 0;
     }
+  }
+
+  /**
+   * One line naming the signature's key, input and outputs with their tensor names, e.g. {@code
+   * signature 'classify': input pixels=images:0; outputs logits=fc_out/BiasAdd:0, scores=scores:0}.
+   */
+  static String describe(Signature sig) {
+    StringBuilder s = new StringBuilder("signature '").append(sig.key()).append("': input ");
+    new java.util.TreeMap<>(sig.getInputs()).forEach((k, d) -> s.append(k).append('=')
+        .append(d.name));
+    s.append("; outputs ");
+    s.append(String.join(", ", new java.util.TreeMap<>(sig.getOutputs()).entrySet().stream()
+        .map(e -> e.getKey() + "=" + e.getValue().name).toList()));
+    return s.toString();
   }
 }

@@ -14,7 +14,12 @@ import org.tfprune.examples.report.RunReport;
 import org.tfprune.export.CompactExporter;
 import org.tfprune.export.InferenceModel;
 import org.tfprune.export.SavedModelInspector;
+import org.tfprune.export.ServingSignature;
+import org.tfprune.imports.ImportCheck;
+import org.tfprune.imports.ImportedModel;
+import org.tfprune.imports.ModelImporter;
 import org.tfprune.slice.HostTensor;
+import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.LayerSpec;
 import org.tfprune.spec.ResidualBlock;
@@ -24,8 +29,10 @@ import org.tfprune.train.TrainerConfig;
 import org.tfprune.train.TrainingResult;
 
 /**
- * The end-to-end job behind {@code tf-prune train}: train and prune, train the dense baseline,
- * export the verified compact SavedModel, measure latency, and write the report beside it.
+ * The end-to-end job behind {@code tf-prune train} and {@code tf-prune prune}: train and prune
+ * (from fresh weights or from an imported model's), train the dense baseline if asked, export the
+ * verified compact SavedModel with the serving interface of the start, measure latency, and write
+ * the report beside it.
  */
 public final class PruneRun {
   /** Settings of one run that are not part of {@link TrainerConfig}. */
@@ -44,15 +51,47 @@ public final class PruneRun {
   static final String PRUNE_CHECKPOINT = "prune.ckpt";
   static final String DENSE_CHECKPOINT = "dense.ckpt";
 
+  /**
+   * What a run starts from: fresh weights and tf-prune's own serving interface ({@link
+   * #fresh()}), or an imported model's weights and interface, which the compact model keeps.
+   *
+   * @param parameters the starting weights and theta, or null for fresh ones
+   * @param imported the import's report section, or null
+   */
+  public record Start(ParameterSet parameters, ServingSignature signature,
+      RunReport.Import imported) {
+    public static Start fresh() {
+      return new Start(null, ServingSignature.DEFAULT, null);
+    }
+
+    /** Starts from {@code model}'s weights; the compact model keeps its interface. */
+    public static Start imported(ImportedModel model) {
+      ImportCheck c = model.check();
+      return new Start(model.parameters(), model.signature(), new RunReport.Import(
+          model.source(), model.signature().key(), c == null ? Double.NaN : c.maxAbsDiff(),
+          ModelImporter.TOLERANCE, c == null ? 0 : c.examples(), model.notes()));
+    }
+  }
+
   private final PrintWriter out;
 
   public PruneRun(PrintWriter out) {
     this.out = out;
   }
 
-  /** Runs the job; returns the report that was written beside the SavedModel. */
+  /** Runs the job from fresh weights; returns the report written beside the SavedModel. */
   public RunReport run(ArchitectureSpec spec, LabeledImages trainSet, LabeledImages testSet,
       TrainerConfig config, Options options) {
+    return run(spec, Start.fresh(), trainSet, testSet, config, options);
+  }
+
+  /**
+   * Runs the job from {@code start}; returns the report written beside the SavedModel. Without a
+   * trained baseline, the dense reference in the report is the starting network (the imported
+   * model), measured on the test set.
+   */
+  public RunReport run(ArchitectureSpec spec, Start start, LabeledImages trainSet,
+      LabeledImages testSet, TrainerConfig config, Options options) {
     InferenceModel.checkTarget(options.out(), options.overwrite());
     Path ckpt = options.checkpointDir();
     if (ckpt != null) {
@@ -74,8 +113,10 @@ public final class PruneRun {
     out.printf("training %s (%s) on %s: %d training / %d test examples%n", spec.name(),
         spec.widthString(), options.dataset(), train.size(), test.size());
     long t0 = System.nanoTime();
-    TrainingResult gated = new PruningTrainer(config,
-        new ConsoleProgress(out, "prune", options.quiet())).train(spec, train, test);
+    PruningTrainer trainer = new PruningTrainer(config,
+        new ConsoleProgress(out, "prune", options.quiet()));
+    TrainingResult gated = start.parameters() == null ? trainer.train(spec, train, test)
+        : trainer.train(spec, start.parameters(), train, test);
     double gatedWall = (System.nanoTime() - t0) / 1e9;
     TrainingResult dense = null;
     double denseWall = 0;
@@ -95,10 +136,12 @@ public final class PruneRun {
     float[] sample = testSet.features(range(verifyCount));
     try (CompactExporter.VerifiedModel compact = CompactExporter.compact(gated.spec(),
         gated.parameters(), gated.keep(), sample, verifyCount,
-        CompactExporter.DEFAULT_TOLERANCE);
-        InferenceModel denseModel = InferenceModel.of(spec,
-            dense != null ? dense.parameters() : gated.parameters())) {
+        CompactExporter.DEFAULT_TOLERANCE, start.signature());
+        InferenceModel denseModel = InferenceModel.of(spec, dense != null ? dense.parameters()
+            : start.parameters() != null ? start.parameters() : gated.parameters())) {
       double compactAccuracy = accuracy(compact.model(), testSet);
+      Double denseAccuracy = dense != null ? Double.valueOf(dense.testAccuracy())
+          : start.parameters() != null ? Double.valueOf(accuracy(denseModel, testSet)) : null;
       List<LatencyBenchmark.Row> latency = LatencyBenchmark.compare(denseModel, compact.model(),
           options.latencyBatches(), options.latencyBudgetMillis(), config.seed());
       Complexity dc = gated.denseComplexity();
@@ -110,8 +153,8 @@ public final class PruneRun {
           config.optimizer().kind().name().toLowerCase(), config.optimizer().learningRate(),
           config.thetaLearningRate(), config.seed(), train.size(), test.size());
       RunReport draft = new RunReport(settings,
-          network(spec, dc, dense == null ? null : dense.testAccuracy(),
-              dense == null ? null : dense.trainSeconds(), dense == null ? null : denseWall),
+          network(spec, dc, denseAccuracy, dense == null ? null : dense.trainSeconds(),
+              dense == null ? null : denseWall),
           network(compact.model().spec(), cc, compactAccuracy, gated.trainSeconds(),
               gatedWall),
           new RunReport.Gates(gated.binaryFraction(), gated.epochOf90PercentPruning(),
@@ -119,7 +162,7 @@ public final class PruneRun {
           new RunReport.Export(options.out().toAbsolutePath().normalize().toString(),
               compact.maxAbsDiff(), CompactExporter.DEFAULT_TOLERANCE, verifyCount, -1, -1, -1),
           cc.macsRatio(dc), cc.paramsRatio(dc), latency, gated.history(),
-          dense == null ? List.of() : dense.history());
+          dense == null ? List.of() : dense.history(), start.imported());
       // Count the graph that will be written, then write model and report in one atomic move.
       SavedModelInspector inspected = SavedModelInspector.of(compact.model().graphDef());
       Complexity graphCount = inspected.complexity();
@@ -128,7 +171,7 @@ public final class PruneRun {
           draft.gates(), new RunReport.Export(draft.export().path(), draft.export().maxAbsDiff(),
               draft.export().tolerance(), verifyCount, graphCount.macs(), graphCount.params(),
               placed), draft.macsRatio(), draft.paramsRatio(), latency, draft.history(),
-          draft.baselineHistory());
+          draft.baselineHistory(), draft.imported());
       Map<String, byte[]> extra = new LinkedHashMap<>();
       extra.put("report.json", report.toJson());
       extra.put("report.txt", report.toTable().getBytes(java.nio.charset.StandardCharsets.UTF_8));

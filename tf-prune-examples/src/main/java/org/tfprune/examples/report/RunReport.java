@@ -15,7 +15,15 @@ import org.tfprune.train.EpochStats;
  */
 public record RunReport(Settings settings, Network dense, Network compact, Gates gates,
     Export export, double macsRatio, double paramsRatio, List<LatencyBenchmark.Row> latency,
-    List<EpochStats> history, List<EpochStats> baselineHistory) {
+    List<EpochStats> history, List<EpochStats> baselineHistory, Import imported) {
+
+  /**
+   * The model a {@code prune} run started from (null for {@code train}): its path, the signature
+   * kept, and how closely the imported network with every gate open reproduced it before
+   * training.
+   */
+  public record Import(String source, String signature, double maxAbsDiff, double tolerance,
+      int checkedExamples, List<String> notes) {}
 
   /** The run's settings. */
   public record Settings(String model, String dataset, List<Integer> inputShape,
@@ -107,15 +115,22 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
         settings.finetuneEpochs() > 0 ? ", last " + settings.finetuneEpochs() + " fine-tuning"
             : ""));
     String rule = "-".repeat(78) + "\n";
+    if (imported != null) {
+      s.append(String.format("imported %s (signature '%s'): with every gate open it reproduces "
+              + "the original within %.2g (tolerance %.0e) over %d test examples%n",
+          imported.source(), imported.signature(), imported.maxAbsDiff(), imported.tolerance(),
+          imported.checkedExamples()));
+      imported.notes().forEach(n -> s.append("  note: ").append(n).append('\n'));
+    }
     s.append(rule);
     s.append(String.format("%-10s %-22s %12s %12s %12s%n", "network", "widths", "MACs", "params",
         "test acc"));
     s.append(rule);
-    row(s, "dense", dense);
+    row(s, imported != null ? "original" : "dense", dense);
     row(s, "compact", compact);
     s.append(rule);
-    s.append(String.format("compact / dense: MACs %.2f%%, params %.2f%%%n", 100 * macsRatio,
-        100 * paramsRatio));
+    s.append(String.format("compact / %s: MACs %.2f%%, params %.2f%%%n",
+        imported != null ? "original" : "dense", 100 * macsRatio, 100 * paramsRatio));
     s.append(String.format("theta within 0.01 of 0 or 1: %.2f%%; 90%% of the pruning reached at "
         + "epoch %d of %d%n", 100 * gates.binaryFraction(), gates.epochOf90PercentPruning(),
         settings.epochs()));
@@ -128,8 +143,9 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
         export.verifiedExamples(), export.graphMacs(), export.graphParams(),
         export.nodesWithDevice()));
     if (!latency.isEmpty()) {
-      s.append(String.format("%-8s %12s %12s %9s   (MACs ratio dense/compact %.2fx)%n", "batch",
-          "dense ms", "compact ms", "speedup", 1 / macsRatio));
+      String reference = imported != null ? "original" : "dense";
+      s.append(String.format("%-8s %12s %12s %9s   (MACs ratio %s/compact %.2fx)%n", "batch",
+          reference + " ms", "compact ms", "speedup", reference, 1 / macsRatio));
       for (LatencyBenchmark.Row r : latency) {
         s.append(String.format("%-8d %12.3f %12.3f %8.2fx%n", r.batch(), r.denseMs(),
             r.compactMs(), r.speedup()));

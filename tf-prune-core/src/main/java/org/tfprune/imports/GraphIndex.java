@@ -1,0 +1,99 @@
+package org.tfprune.imports;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.ImmutableSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+
+/** A GraphDef's nodes by name, with the lookups the importer needs. */
+final class GraphIndex {
+  /** Ops that hold weights: constants and TF1 variables. */
+  static final ImmutableSet<String> WEIGHT_OPS = ImmutableSet.of("Const", "VariableV2",
+      "Variable");
+
+  private final ImmutableMap<String, NodeDef> nodes;
+  private final String source;
+
+  GraphIndex(GraphDef graph, String source) {
+    Map<String, NodeDef> m = new LinkedHashMap<>();
+    for (NodeDef n : graph.getNodeList()) {
+      m.put(n.getName(), n);
+    }
+    this.nodes = ImmutableMap.copyOf(m);
+    this.source = source;
+  }
+
+  Optional<NodeDef> find(String name) {
+    return Optional.ofNullable(nodes.get(name));
+  }
+
+  /** The node; a missing node means the graph is damaged. */
+  NodeDef node(String name) {
+    NodeDef n = nodes.get(name);
+    if (n == null) {
+      throw new ImportException("the graph of " + source + " refers to a node '" + name + "' it "
+          + "does not hold: the file is truncated or corrupt; copy or export the model again");
+    }
+    return n;
+  }
+
+  NodeDef node(TensorRef t) {
+    return node(t.node());
+  }
+
+  ImmutableList<NodeDef> nodes() {
+    return nodes.values().asList();
+  }
+
+  /** The data inputs of a node (control inputs left out). */
+  static List<TensorRef> dataInputs(NodeDef n) {
+    return n.getInputList().stream().filter(i -> !i.startsWith("^")).map(TensorRef::parse)
+        .toList();
+  }
+
+  /** The tensor behind any chain of {@code Identity} ops. */
+  TensorRef resolve(TensorRef t) {
+    TensorRef r = t;
+    for (int guard = 0; guard <= nodes.size(); guard++) {
+      NodeDef n = node(r);
+      if (!n.getOp().equals("Identity")) {
+        return r;
+      }
+      r = dataInputs(n).get(0);
+    }
+    throw new ImportException("the graph of " + source + " has a cycle of Identity ops at " + t
+        + ": the file is corrupt");
+  }
+
+  /** Whether the tensor (behind identities) is a constant or a variable. */
+  boolean isWeight(TensorRef t) {
+    return WEIGHT_OPS.contains(node(resolve(t)).getOp());
+  }
+
+  static String string(NodeDef n, String attr, String fallback) {
+    AttrValue v = n.getAttrMap().get(attr);
+    return v == null ? fallback : v.getS().toStringUtf8();
+  }
+
+  static boolean bool(NodeDef n, String attr, boolean fallback) {
+    AttrValue v = n.getAttrMap().get(attr);
+    return v == null ? fallback : v.getB();
+  }
+
+  static float number(NodeDef n, String attr, float fallback) {
+    AttrValue v = n.getAttrMap().get(attr);
+    return v == null ? fallback : v.getF();
+  }
+
+  /** An int-list attribute such as {@code strides}; empty when absent. */
+  static List<Long> ints(NodeDef n, String attr) {
+    AttrValue v = n.getAttrMap().get(attr);
+    return v == null ? List.of() : v.getList().getIList();
+  }
+}

@@ -1,0 +1,459 @@
+package org.tfprune.imports;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.ImmutableSet;
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.tensorflow.Graph;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.SavedModel;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.proto.TensorShapeProto;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+import org.tfprune.slice.HostTensor;
+
+/**
+ * A model to import, opened: a SavedModel directory written by TF-Java (TF1 style) or a frozen
+ * GraphDef file, with its graph, its serving signature, and a TensorFlow session that holds its
+ * weights and computes its outputs. Opening checks the files first and fails with an {@link
+ * ImportException} that names the problem and the fix: a missing or corrupt {@code
+ * saved_model.pb}, a tag or signature the model does not have, missing variable files, a Python
+ * TF2 SavedModel.
+ */
+public final class SourceModel implements AutoCloseable {
+  /** The file name of a SavedModel's graph. */
+  public static final String SAVED_MODEL_PB = "saved_model.pb";
+
+  private final Path path;
+  private final String name;
+  private final GraphDef graphDef;
+  private final SourceSignature signature;
+  private final long[] inputShape;
+  private final SavedModelBundle bundle;
+  private final Graph graph;
+  private final Session session;
+  private final Map<String, HostTensor> values = new HashMap<>();
+
+  private SourceModel(Path path, String name, GraphDef graphDef, SourceSignature signature,
+      SavedModelBundle bundle, Graph graph, Session session) {
+    this.path = path;
+    this.name = name;
+    this.graphDef = graphDef;
+    this.signature = signature;
+    this.bundle = bundle;
+    this.graph = graph;
+    this.session = session;
+    this.inputShape = placeholderShape(new GraphIndex(graphDef, path.toString()),
+        TensorRef.parse(signature.inputTensor()), path);
+  }
+
+  /**
+   * Opens a SavedModel directory (or its {@code saved_model.pb}) or a frozen GraphDef file.
+   *
+   * @throws ImportException when the files are missing, damaged or of an unsupported kind
+   */
+  public static SourceModel open(Path path, ImportOptions options) {
+    Path p = path.toAbsolutePath().normalize();
+    if (!Files.exists(p)) {
+      throw new ImportException(p + " does not exist: pass a SavedModel directory or a frozen "
+          + "GraphDef (.pb) file");
+    }
+    if (Files.isRegularFile(p) && p.getFileName().toString().equals(SAVED_MODEL_PB)) {
+      p = p.getParent();
+    }
+    return Files.isDirectory(p) ? openSavedModel(p, options) : openGraphDef(p);
+  }
+
+  private static SourceModel openSavedModel(Path dir, ImportOptions options) {
+    Path pb = dir.resolve(SAVED_MODEL_PB);
+    if (!Files.isRegularFile(pb)) {
+      String hint = Files.exists(dir.resolve("saved_model.pbtxt"))
+          ? " (it holds saved_model.pbtxt, the text format, which tf-prune does not read: "
+              + "write the binary saved_model.pb)"
+          : "";
+      throw new ImportException(dir + " holds no " + SAVED_MODEL_PB + hint + ": pass a "
+          + "SavedModel directory or a frozen GraphDef (.pb) file");
+    }
+    SavedModel sm;
+    try {
+      sm = SavedModel.parseFrom(Files.readAllBytes(pb));
+    } catch (InvalidProtocolBufferException e) {
+      throw new ImportException(pb + " cannot be parsed (" + e.getMessage() + "): the file is "
+          + "truncated or corrupt; copy or export the SavedModel again", e);
+    } catch (IOException e) {
+      throw new ImportException("cannot read " + pb + " (" + e + "): check that the file is "
+          + "readable", e);
+    }
+    if (sm.getMetaGraphsCount() == 0) {
+      throw new ImportException(pb + " holds no meta graph: the file is truncated or not a "
+          + "SavedModel; copy or export the SavedModel again");
+    }
+    ImmutableSet<String> tags = options.tagSet();
+    MetaGraphDef meta = null;
+    List<String> available = new ArrayList<>();
+    for (MetaGraphDef m : sm.getMetaGraphsList()) {
+      available.add("'" + String.join(",", m.getMetaInfoDef().getTagsList()) + "'");
+      if (ImmutableSet.copyOf(m.getMetaInfoDef().getTagsList()).equals(tags)) {
+        meta = m;
+      }
+    }
+    if (meta == null) {
+      throw new ImportException(dir + " has no meta graph tagged '" + String.join(",", tags)
+          + "'; its meta graph" + (available.size() == 1 ? " is" : "s are") + " tagged "
+          + String.join(" and ", available) + ": pass --tag "
+          + String.join(",", sm.getMetaGraphs(0).getMetaInfoDef().getTagsList()));
+    }
+    GraphDef gd = meta.getGraphDef();
+    Tf2Structure.detect(gd, meta.hasObjectGraphDef()).ifPresent(t -> {
+      throw new ImportException(t.message(dir.toString()));
+    });
+    if (gd.getNodeCount() == 0) {
+      throw new ImportException(pb + " holds an empty graph: the file is truncated or corrupt; "
+          + "copy or export the SavedModel again");
+    }
+    SourceSignature sig = signature(meta, options.signatureKey(), dir);
+    GraphIndex index = new GraphIndex(gd, pb.toString());
+    checkNodes(index, sig);
+    checkVariableFiles(dir, gd);
+    SavedModelBundle bundle;
+    try {
+      bundle = SavedModelBundle.loader(dir.toString()).withTags(tags.toArray(String[]::new))
+          .load();
+    } catch (RuntimeException e) {
+      throw new ImportException("TensorFlow could not load the SavedModel " + dir + ": "
+          + e.getMessage() + ". The variables/ directory may be incomplete or damaged: copy the "
+          + "whole SavedModel directory again", e);
+    }
+    try {
+      return new SourceModel(dir, dir.getFileName().toString(), gd, sig, bundle, null,
+          bundle.session());
+    } catch (RuntimeException e) {
+      bundle.close();
+      throw e;
+    }
+  }
+
+  private static SourceModel openGraphDef(Path file) {
+    GraphDef gd;
+    try {
+      gd = GraphDef.parseFrom(Files.readAllBytes(file));
+    } catch (InvalidProtocolBufferException e) {
+      throw new ImportException(file + " cannot be parsed as a GraphDef (" + e.getMessage()
+          + "): the file is truncated or corrupt, or not a frozen GraphDef", e);
+    } catch (IOException e) {
+      throw new ImportException("cannot read " + file + " (" + e + "): check that the file is "
+          + "readable", e);
+    }
+    if (gd.getNodeCount() == 0) {
+      throw new ImportException(file + " holds no graph nodes: it is not a frozen GraphDef (a "
+          + "SavedModel is a directory holding saved_model.pb)");
+    }
+    Tf2Structure.detect(gd, false).ifPresent(t -> {
+      throw new ImportException(t.message(file.toString()));
+    });
+    List<String> variables = gd.getNodeList().stream()
+        .filter(n -> n.getOp().startsWith("Variable")).map(NodeDef::getName).limit(5).toList();
+    if (!variables.isEmpty()) {
+      throw new ImportException(file + " holds variables " + variables + " but a GraphDef file "
+          + "has no checkpoint to restore them from: freeze the graph (variables replaced by "
+          + "constants) or pass the SavedModel directory");
+    }
+    SourceSignature sig = frozenSignature(new GraphIndex(gd, file.toString()), file);
+    Graph g = new Graph();
+    try {
+      g.importGraphDef(gd);
+    } catch (RuntimeException e) {
+      g.close();
+      throw new ImportException("TensorFlow could not load the GraphDef " + file + ": "
+          + e.getMessage() + ". The file may be damaged or use ops this TensorFlow ("
+          + org.tensorflow.TensorFlow.version() + ") does not know", e);
+    }
+    Session s = new Session(g);
+    try {
+      String n = file.getFileName().toString();
+      return new SourceModel(file, n.endsWith(".pb") ? n.substring(0, n.length() - 3) : n, gd,
+          sig, null, g, s);
+    } catch (RuntimeException e) {
+      s.close();
+      g.close();
+      throw e;
+    }
+  }
+
+  /** The requested signature, or {@code serving_default}, or the only one. */
+  private static SourceSignature signature(MetaGraphDef meta, String key, Path dir) {
+    Map<String, SignatureDef> sigs = new TreeMap<>(meta.getSignatureDefMap());
+    sigs.remove("__saved_model_init_op"); // an init op, not a signature
+    if (sigs.isEmpty()) {
+      throw new ImportException(dir + " has no serving signature: export it with one (TF-Java: "
+          + "SavedModelBundle.exporter(dir).withSignature(...)) so tf-prune knows the input and "
+          + "the outputs");
+    }
+    String chosen = key;
+    if (chosen == null) {
+      chosen = sigs.containsKey("serving_default") ? "serving_default"
+          : sigs.size() == 1 ? sigs.keySet().iterator().next() : null;
+      if (chosen == null) {
+        throw new ImportException(dir + " has several signatures " + sigs.keySet() + " and "
+            + "none is serving_default: pass --signature with one of them");
+      }
+    } else if (!sigs.containsKey(chosen)) {
+      throw new ImportException(dir + " has no signature '" + chosen + "'; it has " + sigs.keySet()
+          + ": pass --signature with one of them");
+    }
+    String k = chosen;
+    SignatureDef s = sigs.get(k);
+    if (s.getInputsCount() != 1) {
+      throw new ImportException("signature '" + k + "' of " + dir + " has " + s.getInputsCount()
+          + " inputs " + s.getInputsMap().keySet() + "; tf-prune prunes networks with one "
+          + "input tensor (a batch of examples)");
+    }
+    Map.Entry<String, TensorInfo> in = s.getInputsMap().entrySet().iterator().next();
+    Map<String, String> outs = new LinkedHashMap<>();
+    new TreeMap<>(s.getOutputsMap()).forEach((ok, info) -> outs.put(ok, tensorName(info, k, dir)));
+    if (outs.isEmpty()) {
+      throw new ImportException("signature '" + k + "' of " + dir + " has no outputs");
+    }
+    return new SourceSignature(k, s.getMethodName(), in.getKey(), tensorName(in.getValue(), k,
+        dir), ImmutableMap.copyOf(outs));
+  }
+
+  private static String tensorName(TensorInfo info, String key, Path dir) {
+    if (info.getName().isEmpty()) {
+      throw new ImportException("signature '" + key + "' of " + dir + " has a tensor without a "
+          + "name (a sparse or composite tensor?); tf-prune needs dense named tensors");
+    }
+    return info.getName().contains(":") ? info.getName() : info.getName() + ":0";
+  }
+
+  /**
+   * A frozen GraphDef has no signature: its input is its one placeholder, its outputs are the
+   * nodes nothing consumes, keyed by node name.
+   */
+  private static SourceSignature frozenSignature(GraphIndex g, Path file) {
+    List<String> placeholders = new ArrayList<>();
+    Set<String> consumed = new HashSet<>();
+    for (NodeDef n : g.nodes()) {
+      if (n.getOp().equals("Placeholder")) {
+        placeholders.add(n.getName());
+      }
+      n.getInputList().forEach(i -> consumed.add(TensorRef.parse(i).node()));
+    }
+    if (placeholders.size() != 1) {
+      throw new ImportException(file + " has " + placeholders.size() + " placeholders "
+          + placeholders + "; tf-prune prunes networks with exactly one input placeholder: "
+          + "freeze the serving graph only");
+    }
+    Map<String, String> outs = new LinkedHashMap<>();
+    for (NodeDef n : g.nodes()) {
+      if (!consumed.contains(n.getName()) && !n.getOp().equals("NoOp")
+          && !n.getOp().equals("Const") && !n.getOp().equals("Placeholder")) {
+        outs.put(n.getName(), n.getName() + ":0");
+      }
+    }
+    if (outs.isEmpty()) {
+      throw new ImportException(file + " has no output node (every node is consumed by "
+          + "another): the graph is not a network");
+    }
+    return new SourceSignature("serving_default", "tensorflow/serving/predict",
+        placeholders.get(0), placeholders.get(0) + ":0", ImmutableMap.copyOf(outs));
+  }
+
+  private static void checkNodes(GraphIndex g, SourceSignature sig) {
+    g.node(TensorRef.parse(sig.inputTensor()));
+    sig.outputs().values().forEach(t -> g.node(TensorRef.parse(t)));
+  }
+
+  /** A graph with variables needs {@code variables/variables.index} and its data files. */
+  private static void checkVariableFiles(Path dir, GraphDef gd) {
+    List<String> vars = gd.getNodeList().stream().filter(n -> n.getOp().equals("VariableV2"))
+        .map(NodeDef::getName).toList();
+    if (vars.isEmpty()) {
+      return;
+    }
+    Path varDir = dir.resolve("variables");
+    Path index = varDir.resolve("variables.index");
+    boolean data = false;
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(varDir, "variables.data-*")) {
+      data = ds.iterator().hasNext();
+    } catch (NoSuchFileException e) {
+      data = false;
+    } catch (IOException e) {
+      throw new ImportException("cannot list " + varDir + " (" + e + "): check that the "
+          + "directory is readable", e);
+    }
+    if (!Files.isRegularFile(index) || !data) {
+      throw new ImportException(dir + " is missing its variable files (" + (Files.isRegularFile(
+          index) ? "" : "variables/variables.index") + (!Files.isRegularFile(index) && !data
+          ? " and " : "") + (data ? "" : "variables/variables.data-*") + "), which hold the "
+          + "values of its " + vars.size() + " variables (e.g. " + vars.get(0) + "): copy the "
+          + "whole SavedModel directory, saved_model.pb together with variables/");
+    }
+  }
+
+  /** The shape of the input placeholder: {@code [-1, dims...]}, every other dim known. */
+  private static long[] placeholderShape(GraphIndex g, TensorRef input, Path source) {
+    NodeDef n = g.node(input);
+    if (!n.getOp().equals("Placeholder")) {
+      throw new ImportException("the input " + input + " of " + source + " is a " + n.getOp()
+          + ", not a Placeholder; tf-prune needs the input fed through a placeholder");
+    }
+    DataType type = n.getAttrOrThrow("dtype").getType();
+    if (type != DataType.DT_FLOAT) {
+      throw new ImportException("the input placeholder " + n.getName() + " of " + source
+          + " has type " + type + "; tf-prune handles float32 models");
+    }
+    TensorShapeProto s = n.getAttrMap().containsKey("shape") ? n.getAttrOrThrow("shape")
+        .getShape() : TensorShapeProto.newBuilder().setUnknownRank(true).build();
+    long[] d = new long[s.getDimCount()];
+    boolean known = !s.getUnknownRank() && (d.length == 2 || d.length == 4);
+    for (int i = 0; i < d.length; i++) {
+      d[i] = s.getDim(i).getSize();
+      known &= i == 0 || d[i] > 0;
+    }
+    if (!known) {
+      throw new ImportException("the input placeholder " + n.getName() + " of " + source
+          + " has shape " + (s.getUnknownRank() ? "of unknown rank" : java.util.Arrays.toString(
+          d)) + "; tf-prune needs [batch, features] or [batch, height, width, channels] with "
+          + "every dimension but the batch known: give the placeholder a full shape");
+    }
+    d[0] = -1;
+    return d;
+  }
+
+  /** The model's file or directory. */
+  public Path path() {
+    return path;
+  }
+
+  /** A short name for the model (its directory or file name). */
+  public String name() {
+    return name;
+  }
+
+  public GraphDef graphDef() {
+    return graphDef;
+  }
+
+  public SourceSignature signature() {
+    return signature;
+  }
+
+  /** The input's shape, {@code -1} for the batch. */
+  public long[] inputShape() {
+    return inputShape.clone();
+  }
+
+  /** The static shape TensorFlow infers for a tensor of the loaded graph. */
+  Shape staticShape(TensorRef t) {
+    return session.graph().operationOrThrow(t.node()).output(t.index()).shape();
+  }
+
+  /** The float value of a weight node (a variable restored from the checkpoint, or a constant). */
+  public HostTensor value(String node) {
+    HostTensor v = values.get(node);
+    if (v == null) {
+      try (Result r = session.runner().fetch(node).run()) {
+        Tensor t = r.get(0);
+        if (!(t instanceof TFloat32 f)) {
+          throw new ImportException("weight " + node + " of " + path + " has type "
+              + t.dataType() + "; tf-prune handles float32 models");
+        }
+        v = HostTensor.of(f);
+      }
+      values.put(node, v);
+    }
+    return v;
+  }
+
+  /** The integer values of a constant node (e.g. a pooling window or reduction axes). */
+  long[] ints(TensorRef t) {
+    try (Result r = session.runner().fetch(t.node(), t.index()).run()) {
+      Tensor v = r.get(0);
+      long[] out = new long[(int) v.shape().size()];
+      if (v instanceof TInt32 i) {
+        int[] a = new int[out.length];
+        i.copyTo(DataBuffers.of(a, false, false));
+        for (int k = 0; k < out.length; k++) {
+          out[k] = a[k];
+        }
+      } else if (v instanceof TInt64 l) {
+        l.copyTo(DataBuffers.of(out, false, false));
+      } else {
+        throw new ImportException(t + " of " + path + " should hold integers but has type "
+            + v.dataType());
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Runs the original model on {@code count} examples held row-major in {@code x}; returns each
+   * signature output by key.
+   */
+  public Map<String, HostTensor> outputs(float[] x, int count) {
+    long[] shape = inputShape.clone();
+    shape[0] = count;
+    long size = 1;
+    for (long d : shape) {
+      size *= d;
+    }
+    checkArgument(x.length == size, "%s values do not make %s examples of shape %s", x.length,
+        count, java.util.Arrays.toString(inputShape));
+    List<String> tensors = new ArrayList<>(new LinkedHashSet<>(signature.outputs().values()));
+    try (TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false))) {
+      Session.Runner r = session.runner().feed(signature.inputTensor(), xt);
+      tensors.forEach(r::fetch);
+      try (Result res = r.run()) {
+        Map<String, HostTensor> byTensor = new HashMap<>();
+        for (int i = 0; i < tensors.size(); i++) {
+          if (!(res.get(i) instanceof TFloat32 f)) {
+            throw new ImportException("output " + tensors.get(i) + " of " + path + " is not "
+                + "float32; tf-prune re-creates float outputs (logits or probabilities)");
+          }
+          byTensor.put(tensors.get(i), HostTensor.of(f));
+        }
+        Map<String, HostTensor> out = new LinkedHashMap<>();
+        signature.outputs().forEach((k, t) -> out.put(k, byTensor.get(t)));
+        return out;
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    if (bundle != null) {
+      bundle.close();
+    } else {
+      session.close();
+      graph.close();
+    }
+  }
+}

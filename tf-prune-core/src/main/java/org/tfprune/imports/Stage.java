@@ -1,0 +1,49 @@
+package org.tfprune.imports;
+
+import org.tensorflow.proto.NodeDef;
+import org.tfprune.spec.Padding;
+import org.tfprune.spec.PoolLayer;
+
+/**
+ * One recognised piece of an imported graph, named by its nodes: what the backward walk from the
+ * outputs finds, before shapes are known. The forward pass of {@link GraphMapper} turns stages
+ * into layer specs and weights.
+ */
+sealed interface Stage {
+  /** The node the stage is named after (its MatMul, Conv2D, pooling op, ...). */
+  NodeDef node();
+
+  /** {@code x W (+ b)}, then ReLU or nothing. {@code bias} is null when there is none. */
+  record Dense(NodeDef node, String kernel, boolean transposed, String bias, boolean relu)
+      implements Stage {}
+
+  /**
+   * A convolution with square kernels, then a bias, batch norm (either may be null), then ReLU or
+   * nothing.
+   */
+  record Conv(NodeDef node, String kernel, int stride, Padding padding, String bias,
+      BatchNorm batchNorm, boolean relu) implements Stage {}
+
+  /**
+   * Batch normalization in inference mode; {@code biasAfter} is a bias added after it (folded
+   * into beta), or null.
+   */
+  record BatchNorm(NodeDef node, String gamma, String beta, String mean, String variance,
+      float epsilon, String biasAfter) {}
+
+  record Pool(NodeDef node, PoolLayer.Kind kind, int size, int stride, Padding padding)
+      implements Stage {}
+
+  /** A reshape to {@code [batch, features]}. */
+  record Flatten(NodeDef node) implements Stage {}
+
+  /** A mean over height and width. */
+  record GlobalAvgPool(NodeDef node) implements Stage {}
+
+  /**
+   * {@code relu(shortcut(x) + conv2(conv1(x)))}; {@code shortcut} is null for the identity.
+   *
+   * @param node the addition
+   */
+  record Block(NodeDef node, Conv conv1, Conv conv2, Conv shortcut) implements Stage {}
+}

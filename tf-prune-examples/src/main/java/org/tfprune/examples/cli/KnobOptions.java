@@ -1,0 +1,26 @@
+package org.tfprune.examples.cli;
+
+import org.tfprune.loss.PruningKnobs;
+import picocli.CommandLine.Option;
+
+/** The three pruning knobs, shared by the commands that train. */
+final class KnobOptions {
+  @Option(names = "--strength", defaultValue = "1.0",
+      description = "Pruning strength >= 0: 0 keeps the network dense, 1 is the calibrated "
+          + "default, larger prunes harder. Default: ${DEFAULT-VALUE}.")
+  double strength;
+
+  @Option(names = "--flops-share", defaultValue = "0.5",
+      description = "In [0,1]: MACs (1) versus parameters (0) in the complexity cost. Default: "
+          + "${DEFAULT-VALUE}.")
+  double flopsShare;
+
+  @Option(names = "--layer-share", defaultValue = "0.5",
+      description = "In [0,1]: complexity pressure on block gates (1) versus unit/filter gates "
+          + "(0). Default: ${DEFAULT-VALUE}.")
+  double layerShare;
+
+  PruningKnobs knobs() {
+    return new PruningKnobs(strength, flopsShare, layerShare);
+  }
+}

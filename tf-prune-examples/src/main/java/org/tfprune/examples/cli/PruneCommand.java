@@ -1,0 +1,60 @@
+package org.tfprune.examples.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.tfprune.examples.prune.ModelPruner;
+import org.tfprune.imports.ImportOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code tf-prune prune}: wrap an existing model, prune-train it, export it with its interface. */
+@Command(name = "prune", mixinStandardHelpOptions = true,
+    description = "Import a SavedModel written by TF-Java (or a frozen GraphDef), insert gates, "
+        + "prune-train it from its trained weights and export the compact SavedModel with the "
+        + "same signature, input and output names, with report.json beside it. Exits non-zero "
+        + "on any failure, and then writes nothing.")
+final class PruneCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec commandSpec;
+
+  @Option(names = "--saved-model", required = true, paramLabel = "IN",
+      description = "The model: a SavedModel directory or a frozen GraphDef (.pb) file.")
+  Path savedModel;
+
+  @Option(names = "--tag", defaultValue = "serve",
+      description = "Tags of the meta graph to read, comma-separated. Default: ${DEFAULT-VALUE}.")
+  String tag;
+
+  @Option(names = "--signature", description = "Signature key (default: serving_default, or "
+      + "the model's only signature).")
+  String signature;
+
+  @Option(names = "--out", required = true, paramLabel = "OUT",
+      description = "Output directory of the compact SavedModel and its report.")
+  Path out;
+
+  @Mixin
+  DataOptions data;
+
+  @Mixin
+  KnobOptions knobs;
+
+  @Mixin
+  TrainingOptions training;
+
+  @Mixin
+  RunOptions run;
+
+  @Override
+  public Integer call() {
+    var config = training.config(knobs.knobs());
+    ImportOptions imports = new ImportOptions(tag, signature, config.thetaInit());
+    ModelPruner pruner = new ModelPruner(config, ModelPruner.Options.DEFAULT.withImports(imports)
+        .withOverwrite(run.overwrite).withQuiet(run.quiet), commandSpec.commandLine().getOut());
+    pruner.prune(savedModel, data.dataset, data.load(), out);
+    return 0;
+  }
+}

@@ -1,0 +1,82 @@
+package org.tfprune.examples.cli;
+
+import org.tfprune.loss.PruningKnobs;
+import org.tfprune.train.OptimizerSpec;
+import org.tfprune.train.TrainerConfig;
+import picocli.CommandLine.Option;
+
+/** How to train: epochs, batches, optimizers and their learning rates, seed, threads. */
+final class TrainingOptions {
+  @Option(names = "--epochs", defaultValue = "60", description = "Default: ${DEFAULT-VALUE}.")
+  int epochs;
+
+  @Option(names = "--finetune-epochs", defaultValue = "-1",
+      description = "Last epochs trained with deterministic gates (weights only). Default: a "
+          + "quarter of the epochs.")
+  int finetuneEpochs;
+
+  @Option(names = "--finetune-lr", defaultValue = "0",
+      description = "Weight learning rate at the start of fine-tuning, decayed again to "
+          + "--final-lr (0 = continue the main schedule). Default: ${DEFAULT-VALUE}.")
+  double finetuneLr;
+
+  @Option(names = "--batch-size", defaultValue = "128", description = "Default: ${DEFAULT-VALUE}.")
+  int batchSize;
+
+  @Option(names = "--lr", defaultValue = "1e-3",
+      description = "Weight learning rate (cosine-decayed to --final-lr). Default: "
+          + "${DEFAULT-VALUE}.")
+  double lr;
+
+  @Option(names = "--final-lr", defaultValue = "1e-5", description = "Default: ${DEFAULT-VALUE}.")
+  double finalLr;
+
+  @Option(names = "--optimizer", defaultValue = "adam",
+      description = "adam or momentum. Default: ${DEFAULT-VALUE}.")
+  String optimizer;
+
+  @Option(names = "--theta-optimizer", defaultValue = "sgd",
+      description = "sgd (projected SGD, calibrated for LeNet-300-100) or adam (then projected; "
+          + "steadier for conv nets). Default: ${DEFAULT-VALUE}.")
+  String thetaOptimizer;
+
+  @Option(names = "--theta-lr",
+      description = "Step size of the theta update. Default: 1.0 for sgd, 0.01 for adam.")
+  Double thetaLr;
+
+  @Option(names = "--seed", defaultValue = "1", description = "Default: ${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(names = "--threads", defaultValue = "0",
+      description = "TensorFlow threads (0 = TensorFlow's default).")
+  int threads;
+
+  @Option(names = "--rebuild-threshold", defaultValue = "0.1",
+      description = "Rebuild the training graph without its frozen structures once they hold "
+          + "this fraction of its MACs, so later steps cost less (0 = never; masks only). "
+          + "Default: ${DEFAULT-VALUE}.")
+  double rebuildThreshold;
+
+  /** The trainer's configuration with these settings and {@code knobs}. */
+  TrainerConfig config(PruningKnobs knobs) {
+    int finetune = finetuneEpochs >= 0 ? finetuneEpochs : epochs / 4;
+    OptimizerSpec opt = switch (optimizer.toLowerCase()) {
+      case "adam" -> OptimizerSpec.adam(lr, finalLr);
+      case "momentum", "sgd" -> OptimizerSpec.momentum(lr, finalLr, 0.9);
+      default -> throw new IllegalArgumentException("unknown optimizer '" + optimizer
+          + "': use adam or momentum");
+    };
+    TrainerConfig.ThetaOptimizer thetaOpt = switch (thetaOptimizer.toLowerCase()) {
+      case "sgd" -> TrainerConfig.ThetaOptimizer.SGD;
+      case "adam" -> TrainerConfig.ThetaOptimizer.ADAM;
+      default -> throw new IllegalArgumentException("unknown theta optimizer '" + thetaOptimizer
+          + "': use sgd or adam");
+    };
+    return TrainerConfig.builder().knobs(knobs).epochs(epochs).finetuneEpochs(finetune)
+        .finetuneLearningRate(finetuneLr).batchSize(batchSize).optimizer(opt)
+        .thetaOptimizer(thetaOpt)
+        .thetaLearningRate(thetaLr != null ? thetaLr
+            : thetaOpt == TrainerConfig.ThetaOptimizer.ADAM ? 0.01 : 1.0)
+        .seed(seed).threads(threads).rebuildThreshold(rebuildThreshold).build();
+  }
+}

@@ -1,0 +1,182 @@
+package org.tfprune.examples.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.SavedModel;
+import org.tensorflow.proto.SignatureDef;
+import org.tfprune.examples.data.Datasets;
+import org.tfprune.examples.report.RunReport;
+import org.tfprune.testing.ForeignModels;
+
+/**
+ * {@code tf-prune prune} on models another team built and saved with plain TF-Java: a short run on
+ * a slice of real MNIST, and its answers to bad input (each a clear message, exit code 2, nothing
+ * written).
+ */
+class PruneCommandTest {
+  private static Path mnist;
+
+  @BeforeAll
+  static void locateMnist() {
+    mnist = Datasets.defaultRoot(Datasets.MNIST).orElseThrow(() -> new AssertionError(
+        "MNIST not found: run bash scripts/fetch-mnist.sh"));
+  }
+
+  record Run(int exitCode, String out, String err) {}
+
+  static Run cli(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = TfPruneCli.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  private static String[] quickPrune(Path in, Path out, String... extra) {
+    List<String> a = new ArrayList<>(List.of("prune", "--saved-model", in.toString(), "--data",
+        "mnist", "--data-dir", mnist.toString(), "--train-limit", "3000", "--test-limit", "1000",
+        "--epochs", "3", "--finetune-epochs", "1", "--batch-size", "100", "--strength", "4",
+        "--out", out.toString(), "--quiet"));
+    a.addAll(List.of(extra));
+    return a.toArray(String[]::new);
+  }
+
+  private static SignatureDef onlySignature(Path savedModel) throws IOException {
+    MetaGraphDef meta = SavedModel.parseFrom(Files.readAllBytes(
+        savedModel.resolve("saved_model.pb"))).getMetaGraphs(0);
+    assertThat(meta.getSignatureDefMap()).hasSize(1);
+    return meta.getSignatureDefMap().values().iterator().next();
+  }
+
+  @Test
+  void pruneKeepsTheInterfaceOfTheInputModelAndAFreshJvmLoadsTheResult(@TempDir Path tmp)
+      throws Exception {
+    Path in = ForeignModels.mlp();
+    Path out = tmp.resolve("pruned");
+    Run r = cli(quickPrune(in, out));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("importing " + in).contains("signature 'classify'")
+        .contains("original").contains("compact / original: MACs");
+
+    // the same signature key, input and output keys and tensor names
+    MetaGraphDef source = SavedModel.parseFrom(Files.readAllBytes(in.resolve("saved_model.pb")))
+        .getMetaGraphs(0);
+    MetaGraphDef pruned = SavedModel.parseFrom(Files.readAllBytes(out.resolve("saved_model.pb")))
+        .getMetaGraphs(0);
+    assertThat(pruned.getSignatureDefMap().keySet()).isEqualTo(source.getSignatureDefMap()
+        .keySet()).containsExactly(ForeignModels.MLP_SIGNATURE);
+    SignatureDef before = source.getSignatureDefOrThrow(ForeignModels.MLP_SIGNATURE);
+    SignatureDef after = pruned.getSignatureDefOrThrow(ForeignModels.MLP_SIGNATURE);
+    assertThat(after.getMethodName()).isEqualTo(before.getMethodName());
+    assertThat(after.getInputsMap().keySet()).isEqualTo(before.getInputsMap().keySet());
+    assertThat(after.getOutputsMap().keySet()).isEqualTo(before.getOutputsMap().keySet());
+    before.getInputsMap().forEach((k, v) -> assertThat(after.getInputsOrThrow(k).getName())
+        .isEqualTo(v.getName()));
+    before.getOutputsMap().forEach((k, v) -> assertThat(after.getOutputsOrThrow(k).getName())
+        .isEqualTo(v.getName()));
+    assertThat(after.getInputsOrThrow("pixels").getTensorShape())
+        .isEqualTo(before.getInputsOrThrow("pixels").getTensorShape());
+
+    RunReport report = RunReport.fromJson(Files.readAllBytes(out.resolve("report.json")));
+    assertThat(out.resolve("report.txt")).isRegularFile();
+    assertThat(report.imported().maxAbsDiff()).isLessThanOrEqualTo(1e-6);
+    assertThat(report.imported().checkedExamples()).isEqualTo(1000);
+    assertThat(report.imported().signature()).isEqualTo(ForeignModels.MLP_SIGNATURE);
+    assertThat(report.dense().widths()).isEqualTo("784-300-100-10");
+    assertThat(report.dense().macs()).isEqualTo(266_200);
+    assertThat(report.dense().testAccuracy()).as("the original's accuracy").isGreaterThan(0.85);
+    assertThat(report.compact().macs()).isLessThan(report.dense().macs());
+    assertThat(report.export().graphMacs()).isEqualTo(report.compact().macs());
+    assertThat(report.export().maxAbsDiff()).isLessThanOrEqualTo(1e-5);
+    assertThat(report.compact().testAccuracy()).isGreaterThan(0.7);
+    assertThat(siblingsOf(out)).containsExactly("pruned");
+
+    // A fresh JVM loads it with SavedModelBundle.load(dir, "serve") and reproduces the accuracy.
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString(), "-cp", System.getProperty("java.class.path"),
+        TfPruneCli.class.getName(), "evaluate", "--saved-model", out.toString(), "--data-dir",
+        mnist.toString()).redirectErrorStream(true).start();
+    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(text).isZero();
+    assertThat(text).contains("signature 'classify': input pixels=images:0; outputs "
+        + "logits=fc_out/BiasAdd:0, scores=scores:0").contains("reproduced")
+        .contains(String.format("%.2f%%", 100 * report.compact().testAccuracy()));
+  }
+
+  @Test
+  void anExistingOutputIsRefusedBeforeTheImportAndLeftUntouched(@TempDir Path tmp)
+      throws IOException {
+    Path out = Files.createDirectories(tmp.resolve("pruned"));
+    Files.writeString(out.resolve("keep.txt"), "mine");
+    Run r = cli(quickPrune(ForeignModels.mlp(), out));
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("already exists").contains("--overwrite");
+    assertThat(r.out()).doesNotContain("importing");
+    assertThat(Files.readString(out.resolve("keep.txt"))).isEqualTo("mine");
+  }
+
+  @Test
+  void badModelsAreRefusedWithAClearMessageAndNothingIsWritten(@TempDir Path tmp)
+      throws IOException {
+    Path truncated = ForeignModels.copy(ForeignModels.mlp(), tmp.resolve("truncated"));
+    byte[] pb = Files.readAllBytes(truncated.resolve("saved_model.pb"));
+    Files.write(truncated.resolve("saved_model.pb"), Arrays.copyOf(pb, pb.length / 3));
+    Path noVariables = ForeignModels.copy(ForeignModels.mlp(), tmp.resolve("novars"));
+    try (Stream<Path> files = Files.list(noVariables.resolve("variables"))) {
+      for (Path f : files.toList()) {
+        Files.delete(f);
+      }
+    }
+    Path tanh = tmp.resolve("tanh");
+    ForeignModels.writeUnsupportedMlp(tanh);
+    Path tf2 = tmp.resolve("tf2");
+    ForeignModels.writePythonTf2Like(tf2);
+    record Case(Path model, String[] extra, String... message) {}
+    List<Case> cases = List.of(
+        new Case(truncated, new String[0], "saved_model.pb", "truncated or corrupt"),
+        new Case(ForeignModels.mlp(), new String[] {"--tag", "train"}, "no meta graph tagged "
+            + "'train'", "pass --tag serve"),
+        new Case(ForeignModels.mlp(), new String[] {"--signature", "nope"}, "no signature "
+            + "'nope'", "[classify]"),
+        new Case(noVariables, new String[0], "missing its variable files",
+            "copy the whole SavedModel directory"),
+        new Case(tanh, new String[0], "cannot map 2 ops", "Tanh (hidden_1/Tanh)",
+            "Elu (hidden_2/Elu)"),
+        new Case(tf2, new String[0], "Python TensorFlow 2", "convert_variables_to_constants_v2"),
+        new Case(tmp.resolve("missing"), new String[0], "does not exist"));
+    Path outs = Files.createDirectories(tmp.resolve("outs"));
+    for (Case c : cases) {
+      Path out = outs.resolve(c.model().getFileName() + "-pruned");
+      Run r = cli(quickPrune(c.model(), out, c.extra()));
+      assertThat(r.exitCode()).as(c.model() + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err()).as(c.model().toString()).startsWith("tf-prune: error: ")
+          .contains(c.message());
+      assertThat(r.out()).doesNotContain("epoch");
+      assertThat(out).doesNotExist();
+    }
+    try (Stream<Path> left = Files.list(outs)) {
+      assertThat(left).isEmpty();
+    }
+  }
+
+  private static List<String> siblingsOf(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir.getParent())) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+}
