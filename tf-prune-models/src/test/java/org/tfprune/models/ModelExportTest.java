@@ -14,6 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.tfprune.build.ParameterInitializer;
 import org.tfprune.complexity.ComplexityCounter;
 import org.tfprune.export.CompactExporter;
+import org.tfprune.export.WidthRounding;
 import org.tfprune.export.SavedModelInspector;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
@@ -62,6 +63,32 @@ class ModelExportTest {
     assertThat(saved.placedNodes()).isZero();
     assertThat(ComplexityCounter.count(compact).macs())
         .isLessThan(ComplexityCounter.count(spec).macs());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("models")
+  void widthsRoundedUpToAMultipleStayExact(ArchitectureSpec spec, boolean colour) {
+    int count = 32;
+    float[] x = colour ? colourImages(count) : Mnist.test(count).features();
+    ParameterSet params = perturbed(spec, ParameterInitializer.initialize(spec, 3, 1f), 11);
+    KeepMask keep = KeepMask.fromTheta(params.thetas());
+    WidthRounding.Rounded r = WidthRounding.roundUp(spec, params, keep, 4);
+    int added = 0;
+    for (GateGroup g : spec.gateGroups()) {
+      int before = keep.count(g.name());
+      int after = r.keep().count(g.name());
+      if (g.kind() == GateGroup.Kind.UNIT && !g.name().equals("input") && before > 0) {
+        assertThat(after).as(g.name()).isEqualTo(Math.min(g.size(), (before + 3) / 4 * 4));
+        added += after - before;
+      } else {
+        assertThat(after).isEqualTo(before);
+      }
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(added > 0, "every width already a multiple");
+    try (CompactExporter.VerifiedModel m = CompactExporter.compact(spec, r.parameters(),
+        r.keep(), x, count, CompactExporter.DEFAULT_TOLERANCE)) {
+      assertThat(m.maxAbsDiff()).isLessThanOrEqualTo(1e-5);
+    }
   }
 
   /** Colour images (3 channels) built from MNIST digits, so the inputs are real strokes. */

@@ -11,7 +11,9 @@ import org.tfprune.examples.bench.LatencyBenchmark;
 import org.tfprune.examples.data.ImagesTrainingData;
 import org.tfprune.examples.data.LabeledImages;
 import org.tfprune.examples.report.RunReport;
+import org.tfprune.complexity.ComplexityCounter;
 import org.tfprune.export.CompactExporter;
+import org.tfprune.export.WidthRounding;
 import org.tfprune.export.InferenceModel;
 import org.tfprune.export.SavedModelInspector;
 import org.tfprune.export.ServingSignature;
@@ -38,13 +40,13 @@ public final class PruneRun {
   /** Settings of one run that are not part of {@link TrainerConfig}. */
   public record Options(String model, String dataset, Path out, boolean overwrite,
       boolean baseline, int[] latencyBatches, long latencyBudgetMillis, boolean quiet,
-      Path checkpointDir, int checkpointEvery, boolean resume) {
+      Path checkpointDir, int checkpointEvery, boolean resume, int roundWidths) {
 
-    /** Options without checkpoints. */
+    /** Options without checkpoints or width rounding. */
     public Options(String model, String dataset, Path out, boolean overwrite, boolean baseline,
         int[] latencyBatches, long latencyBudgetMillis, boolean quiet) {
       this(model, dataset, out, overwrite, baseline, latencyBatches, latencyBudgetMillis, quiet,
-          null, 0, false);
+          null, 0, false, 1);
     }
   }
 
@@ -134,8 +136,12 @@ public final class PruneRun {
     }
     int verifyCount = Math.min(1000, test.size());
     float[] sample = testSet.features(range(verifyCount));
+    WidthRounding.Rounded export = options.roundWidths() > 1 && gated.spec().hasGates()
+        ? WidthRounding.roundUp(gated.spec(), gated.parameters(), gated.keep(),
+            options.roundWidths())
+        : new WidthRounding.Rounded(gated.parameters(), gated.keep());
     try (CompactExporter.VerifiedModel compact = CompactExporter.compact(gated.spec(),
-        gated.parameters(), gated.keep(), sample, verifyCount,
+        export.parameters(), export.keep(), sample, verifyCount,
         CompactExporter.DEFAULT_TOLERANCE, start.signature());
         InferenceModel denseModel = InferenceModel.of(spec, dense != null ? dense.parameters()
             : start.parameters() != null ? start.parameters() : gated.parameters())) {
@@ -145,7 +151,7 @@ public final class PruneRun {
       List<LatencyBenchmark.Row> latency = LatencyBenchmark.compare(denseModel, compact.model(),
           options.latencyBatches(), options.latencyBudgetMillis(), config.seed());
       Complexity dc = gated.denseComplexity();
-      Complexity cc = gated.compactComplexity();
+      Complexity cc = ComplexityCounter.count(compact.model().spec());
       RunReport.Settings settings = new RunReport.Settings(options.model(), options.dataset(),
           spec.input().shape(),
           config.knobs().strength(), config.knobs().flopsShare(), config.knobs().layerShare(),

@@ -9,4 +9,10 @@ final class RunOptions {
 
   @Option(names = "--quiet", description = "Only epoch lines, no step lines.")
   boolean quiet;
+
+  @Option(names = "--round-widths", defaultValue = "1",
+      description = "Round the exported widths of units and filters up to a multiple of N (8 "
+          + "suits GPU tensor cores); the added ones output exactly 0. Default: ${DEFAULT-VALUE} "
+          + "(no rounding).")
+  int roundWidths;
 }

@@ -37,9 +37,9 @@ public final class ModelPruner {
    * budget.
    */
   public record Options(ImportOptions imports, boolean overwrite, boolean quiet,
-      int[] latencyBatches, long latencyBudgetMillis) {
+      int[] latencyBatches, long latencyBudgetMillis, int roundWidths) {
     public static final Options DEFAULT = new Options(ImportOptions.DEFAULT, false, true,
-        new int[] {1, 32, 256}, 1500);
+        new int[] {1, 32, 256}, 1500, 1);
 
     public Options {
       checkNotNull(imports, "import options");
@@ -52,19 +52,24 @@ public final class ModelPruner {
     }
 
     public Options withImports(ImportOptions i) {
-      return new Options(i, overwrite, quiet, latencyBatches, latencyBudgetMillis);
+      return new Options(i, overwrite, quiet, latencyBatches, latencyBudgetMillis, roundWidths);
     }
 
     public Options withOverwrite(boolean o) {
-      return new Options(imports, o, quiet, latencyBatches, latencyBudgetMillis);
+      return new Options(imports, o, quiet, latencyBatches, latencyBudgetMillis, roundWidths);
     }
 
     public Options withQuiet(boolean q) {
-      return new Options(imports, overwrite, q, latencyBatches, latencyBudgetMillis);
+      return new Options(imports, overwrite, q, latencyBatches, latencyBudgetMillis, roundWidths);
     }
 
     public Options withLatency(int[] batches, long budgetMillis) {
-      return new Options(imports, overwrite, quiet, batches, budgetMillis);
+      return new Options(imports, overwrite, quiet, batches, budgetMillis, roundWidths);
+    }
+
+    /** Exported widths rounded up to a multiple of {@code n} (1: none). */
+    public Options withRoundWidths(int n) {
+      return new Options(imports, overwrite, quiet, latencyBatches, latencyBudgetMillis, n);
     }
   }
 
@@ -120,6 +125,6 @@ public final class ModelPruner {
     return new PruneRun(log).run(model.spec(), PruneRun.Start.imported(model), data.train(),
         test, config, new PruneRun.Options(model.spec().name(), dataset, out,
             options.overwrite(), false, options.latencyBatches(), options.latencyBudgetMillis(),
-            options.quiet()));
+            options.quiet(), null, 0, false, options.roundWidths()));
   }
 }

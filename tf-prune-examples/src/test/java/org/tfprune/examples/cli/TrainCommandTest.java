@@ -88,6 +88,22 @@ class TrainCommandTest {
   }
 
   @Test
+  void roundedWidthsAreMultiplesAndTheExportStaysExact(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("run");
+    Run r = cli(quickTrain(out, "--round-widths", "8", "--no-baseline").toArray(String[]::new));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    RunReport report = RunReport.fromJson(Files.readAllBytes(out.resolve("report.json")));
+    // a multiple of 8, or the layer's full width when rounding up would pass it
+    assertThat(report.compact().widthPerLayer().get("dense0")).satisfiesAnyOf(
+        w -> assertThat(w % 8).isZero(), w -> assertThat(w).isEqualTo(300));
+    assertThat(report.compact().widthPerLayer().get("dense1")).satisfiesAnyOf(
+        w -> assertThat(w % 8).isZero(), w -> assertThat(w).isEqualTo(100));
+    assertThat(report.compact().macs()).isLessThan(report.dense().macs());
+    assertThat(report.export().maxAbsDiff()).isLessThanOrEqualTo(1e-5);
+    assertThat(report.export().graphMacs()).isEqualTo(report.compact().macs());
+  }
+
+  @Test
   void anExistingOutputDirectoryIsRefusedAndLeftUntouched(@TempDir Path tmp) throws IOException {
     Path out = Files.createDirectories(tmp.resolve("run"));
     Files.writeString(out.resolve("keep.txt"), "mine");
