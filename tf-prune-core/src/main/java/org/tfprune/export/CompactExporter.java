@@ -50,9 +50,31 @@ public final class CompactExporter {
    */
   public static VerifiedModel compact(ArchitectureSpec spec, ParameterSet params, KeepMask keep,
       float[] sample, int count, double tolerance, ServingSignature signature) {
+    return compact(spec, params, keep, sample, count, tolerance, signature,
+        ExportSettings.DEFAULT);
+  }
+
+  /**
+   * Like {@link #compact(ArchitectureSpec, ParameterSet, KeepMask, float[], int, double,
+   * ServingSignature)}, with widths rounded and batch norm folded as {@code settings} asks; the
+   * verification accepts the larger of {@code tolerance} and {@code settings.tolerance()}.
+   */
+  public static VerifiedModel compact(ArchitectureSpec spec, ParameterSet params, KeepMask keep,
+      float[] sample, int count, double tolerance, ServingSignature signature,
+      ExportSettings settings) {
     checkArgument(count > 0, "verification needs at least one example");
-    ArchitectureSpec compactSpec = spec.hasGates() ? spec.compact(keep) : spec;
-    ParameterSet sliced = spec.hasGates() ? WeightSlicer.slice(spec, params, keep) : params;
+    WidthRounding.Rounded kept = settings.roundWidths() > 1 && spec.hasGates()
+        ? WidthRounding.roundUp(spec, params, keep, settings.roundWidths())
+        : new WidthRounding.Rounded(params, keep);
+    ArchitectureSpec compactSpec = spec.hasGates() ? spec.compact(kept.keep()) : spec;
+    ParameterSet sliced = spec.hasGates()
+        ? WeightSlicer.slice(spec, kept.parameters(), kept.keep()) : params;
+    if (settings.foldBatchNorm()) {
+      BatchNormFolding.Folded folded = BatchNormFolding.fold(compactSpec, sliced);
+      compactSpec = folded.spec();
+      sliced = folded.parameters();
+      tolerance = Math.max(tolerance, settings.tolerance());
+    }
     HostTensor reference = gatedLogits(spec, params, sample, count);
     InferenceModel model = InferenceModel.of(compactSpec, sliced, signature);
     try {

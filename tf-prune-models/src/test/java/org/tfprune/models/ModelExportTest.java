@@ -14,6 +14,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.tfprune.build.ParameterInitializer;
 import org.tfprune.complexity.ComplexityCounter;
 import org.tfprune.export.CompactExporter;
+import org.tfprune.export.ExportSettings;
+import org.tfprune.export.ServingSignature;
 import org.tfprune.export.WidthRounding;
 import org.tfprune.export.SavedModelInspector;
 import org.tfprune.slice.HostTensor;
@@ -88,6 +90,26 @@ class ModelExportTest {
     try (CompactExporter.VerifiedModel m = CompactExporter.compact(spec, r.parameters(),
         r.keep(), x, count, CompactExporter.DEFAULT_TOLERANCE)) {
       assertThat(m.maxAbsDiff()).isLessThanOrEqualTo(1e-5);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("models")
+  void batchNormFoldedIntoConvolutionsStaysWithinItsTolerance(ArchitectureSpec spec,
+      boolean colour, @TempDir Path dir) {
+    int count = 32;
+    float[] x = colour ? colourImages(count) : Mnist.test(count).features();
+    ParameterSet params = perturbed(spec, ParameterInitializer.initialize(spec, 3, 1f), 11);
+    KeepMask keep = KeepMask.fromTheta(params.thetas());
+    try (CompactExporter.VerifiedModel m = CompactExporter.compact(spec, params, keep, x, count,
+        CompactExporter.DEFAULT_TOLERANCE, ServingSignature.DEFAULT,
+        new ExportSettings(1, true))) {
+      assertThat(m.maxAbsDiff()).isLessThanOrEqualTo(ExportSettings.FOLDED_TOLERANCE);
+      assertThat(m.model().graphDef().getNodeList()).noneMatch(
+          n -> n.getOp().startsWith("FusedBatchNorm"));
+      m.model().save(dir.resolve("model"), false, Map.of());
+      assertThat(SavedModelInspector.open(dir.resolve("model")).complexity())
+          .isEqualTo(ComplexityCounter.count(m.model().spec()));
     }
   }
 

@@ -53,7 +53,7 @@ final class PruneCommand implements Callable<Integer> {
     var config = training.config(knobs.knobs());
     ImportOptions imports = new ImportOptions(tag, signature, config.thetaInit());
     ModelPruner pruner = new ModelPruner(config, ModelPruner.Options.DEFAULT.withImports(imports)
-        .withOverwrite(run.overwrite).withQuiet(run.quiet).withRoundWidths(run.roundWidths), commandSpec.commandLine().getOut());
+        .withOverwrite(run.overwrite).withQuiet(run.quiet).withExport(run.export()), commandSpec.commandLine().getOut());
     pruner.prune(savedModel, data.dataset, data.load(), out);
     return 0;
   }

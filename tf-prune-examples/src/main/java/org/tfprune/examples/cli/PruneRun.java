@@ -13,7 +13,7 @@ import org.tfprune.examples.data.LabeledImages;
 import org.tfprune.examples.report.RunReport;
 import org.tfprune.complexity.ComplexityCounter;
 import org.tfprune.export.CompactExporter;
-import org.tfprune.export.WidthRounding;
+import org.tfprune.export.ExportSettings;
 import org.tfprune.export.InferenceModel;
 import org.tfprune.export.SavedModelInspector;
 import org.tfprune.export.ServingSignature;
@@ -40,13 +40,13 @@ public final class PruneRun {
   /** Settings of one run that are not part of {@link TrainerConfig}. */
   public record Options(String model, String dataset, Path out, boolean overwrite,
       boolean baseline, int[] latencyBatches, long latencyBudgetMillis, boolean quiet,
-      Path checkpointDir, int checkpointEvery, boolean resume, int roundWidths) {
+      Path checkpointDir, int checkpointEvery, boolean resume, ExportSettings export) {
 
-    /** Options without checkpoints or width rounding. */
+    /** Options without checkpoints, exported as trained. */
     public Options(String model, String dataset, Path out, boolean overwrite, boolean baseline,
         int[] latencyBatches, long latencyBudgetMillis, boolean quiet) {
       this(model, dataset, out, overwrite, baseline, latencyBatches, latencyBudgetMillis, quiet,
-          null, 0, false, 1);
+          null, 0, false, ExportSettings.DEFAULT);
     }
   }
 
@@ -136,13 +136,9 @@ public final class PruneRun {
     }
     int verifyCount = Math.min(1000, test.size());
     float[] sample = testSet.features(range(verifyCount));
-    WidthRounding.Rounded export = options.roundWidths() > 1 && gated.spec().hasGates()
-        ? WidthRounding.roundUp(gated.spec(), gated.parameters(), gated.keep(),
-            options.roundWidths())
-        : new WidthRounding.Rounded(gated.parameters(), gated.keep());
     try (CompactExporter.VerifiedModel compact = CompactExporter.compact(gated.spec(),
-        export.parameters(), export.keep(), sample, verifyCount,
-        CompactExporter.DEFAULT_TOLERANCE, start.signature());
+        gated.parameters(), gated.keep(), sample, verifyCount,
+        CompactExporter.DEFAULT_TOLERANCE, start.signature(), options.export());
         InferenceModel denseModel = InferenceModel.of(spec, dense != null ? dense.parameters()
             : start.parameters() != null ? start.parameters() : gated.parameters())) {
       double compactAccuracy = accuracy(compact.model(), testSet);
@@ -166,7 +162,7 @@ public final class PruneRun {
           new RunReport.Gates(gated.binaryFraction(), gated.epochOf90PercentPruning(),
               gated.testAccuracy(), gated.keep().removed(), removedBlocks(spec, gated)),
           new RunReport.Export(options.out().toAbsolutePath().normalize().toString(),
-              compact.maxAbsDiff(), CompactExporter.DEFAULT_TOLERANCE, verifyCount, -1, -1, -1),
+              compact.maxAbsDiff(), options.export().tolerance(), verifyCount, -1, -1, -1),
           cc.macsRatio(dc), cc.paramsRatio(dc), latency, gated.history(),
           dense == null ? List.of() : dense.history(), start.imported());
       // Count the graph that will be written, then write model and report in one atomic move.

@@ -1,5 +1,6 @@
 package org.tfprune.examples.cli;
 
+import org.tfprune.export.ExportSettings;
 import picocli.CommandLine.Option;
 
 /** How a run treats an existing output and how much it prints. */
@@ -15,4 +16,13 @@ final class RunOptions {
           + "suits GPU tensor cores); the added ones output exactly 0. Default: ${DEFAULT-VALUE} "
           + "(no rounding).")
   int roundWidths;
+
+  @Option(names = "--fold-batch-norm", description = "Fold batch norm into the convolutions of "
+      + "the exported model (verified within 1e-4 instead of 1e-5).")
+  boolean foldBatchNorm;
+
+  /** How the compact model is exported. */
+  ExportSettings export() {
+    return new ExportSettings(roundWidths, foldBatchNorm);
+  }
 }

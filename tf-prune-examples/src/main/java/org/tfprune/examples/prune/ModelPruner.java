@@ -11,6 +11,7 @@ import org.tfprune.examples.data.Datasets;
 import org.tfprune.examples.data.LabeledImages;
 import org.tfprune.examples.report.RunReport;
 import org.tfprune.export.InferenceModel;
+import org.tfprune.export.ExportSettings;
 import org.tfprune.imports.ImportException;
 import org.tfprune.imports.ImportOptions;
 import org.tfprune.imports.ImportedModel;
@@ -37,9 +38,9 @@ public final class ModelPruner {
    * budget.
    */
   public record Options(ImportOptions imports, boolean overwrite, boolean quiet,
-      int[] latencyBatches, long latencyBudgetMillis, int roundWidths) {
+      int[] latencyBatches, long latencyBudgetMillis, ExportSettings export) {
     public static final Options DEFAULT = new Options(ImportOptions.DEFAULT, false, true,
-        new int[] {1, 32, 256}, 1500, 1);
+        new int[] {1, 32, 256}, 1500, ExportSettings.DEFAULT);
 
     public Options {
       checkNotNull(imports, "import options");
@@ -52,24 +53,24 @@ public final class ModelPruner {
     }
 
     public Options withImports(ImportOptions i) {
-      return new Options(i, overwrite, quiet, latencyBatches, latencyBudgetMillis, roundWidths);
+      return new Options(i, overwrite, quiet, latencyBatches, latencyBudgetMillis, export);
     }
 
     public Options withOverwrite(boolean o) {
-      return new Options(imports, o, quiet, latencyBatches, latencyBudgetMillis, roundWidths);
+      return new Options(imports, o, quiet, latencyBatches, latencyBudgetMillis, export);
     }
 
     public Options withQuiet(boolean q) {
-      return new Options(imports, overwrite, q, latencyBatches, latencyBudgetMillis, roundWidths);
+      return new Options(imports, overwrite, q, latencyBatches, latencyBudgetMillis, export);
     }
 
     public Options withLatency(int[] batches, long budgetMillis) {
-      return new Options(imports, overwrite, quiet, batches, budgetMillis, roundWidths);
+      return new Options(imports, overwrite, quiet, batches, budgetMillis, export);
     }
 
-    /** Exported widths rounded up to a multiple of {@code n} (1: none). */
-    public Options withRoundWidths(int n) {
-      return new Options(imports, overwrite, quiet, latencyBatches, latencyBudgetMillis, n);
+    /** How the compact model is exported (width rounding, batch-norm folding). */
+    public Options withExport(ExportSettings e) {
+      return new Options(imports, overwrite, quiet, latencyBatches, latencyBudgetMillis, e);
     }
   }
 
@@ -125,6 +126,6 @@ public final class ModelPruner {
     return new PruneRun(log).run(model.spec(), PruneRun.Start.imported(model), data.train(),
         test, config, new PruneRun.Options(model.spec().name(), dataset, out,
             options.overwrite(), false, options.latencyBatches(), options.latencyBudgetMillis(),
-            options.quiet(), null, 0, false, options.roundWidths()));
+            options.quiet(), null, 0, false, options.export()));
   }
 }
