@@ -106,18 +106,20 @@ public final class PruningTrainer {
     } else {
       state = initialState(spec, initial);
     }
-    while (!state.progress().complete()) {
-      Run run;
-      try (Graph graph = new Graph(); Session session = newSession(graph)) {
-        run = new Run(graph, session, state, train, test, key);
-        state = run.execute();
-      }
-      if (run.rebuildRequested) {
-        double before = ComplexityCounter.count(state.spec()).macs();
-        state = state.withoutFrozen();
-        TrainingState.Progress p = state.progress();
-        listener.onRebuild(p.epoch(), p.step(), before,
-            ComplexityCounter.count(state.spec()).macs());
+    try (CheckpointWriter writer = policy == null ? null : new CheckpointWriter(policy, key)) {
+      while (!state.progress().complete()) {
+        Run run;
+        try (Graph graph = new Graph(); Session session = newSession(graph)) {
+          run = new Run(graph, session, state, train, test, writer);
+          state = run.execute();
+        }
+        if (run.rebuildRequested) {
+          double before = ComplexityCounter.count(state.spec()).macs();
+          state = state.withoutFrozen();
+          TrainingState.Progress p = state.progress();
+          listener.onRebuild(p.epoch(), p.step(), before,
+              ComplexityCounter.count(state.spec()).macs());
+        }
       }
     }
     return result(state);
@@ -129,8 +131,7 @@ public final class PruningTrainer {
    */
   TrainingState roundTrip(TrainingState state, TrainingData train, TrainingData test) {
     try (Graph graph = new Graph(); Session session = newSession(graph)) {
-      Run run = new Run(graph, session, state, train, test,
-          Checkpoint.RunKey.of(state.initialSpec(), config, train.size()));
+      Run run = new Run(graph, session, state, train, test, null);
       run.load();
       return run.snapshot(state.progress());
     }
@@ -211,7 +212,7 @@ public final class PruningTrainer {
     private final ArchitectureSpec initialSpec;
     private final TrainingData train;
     private final TrainingData test;
-    private final Checkpoint.RunKey key;
+    private final CheckpointWriter writer;
     private final boolean gated;
     private final Ops tf;
     private final NetworkGraph net;
@@ -237,7 +238,7 @@ public final class PruningTrainer {
     private final GateDraws.Source gateDraws;
 
     Run(Graph graph, Session session, TrainingState state, TrainingData train, TrainingData test,
-        Checkpoint.RunKey key) {
+        CheckpointWriter writer) {
       this.graph = graph;
       this.session = session;
       this.start = state;
@@ -245,7 +246,7 @@ public final class PruningTrainer {
       this.initialSpec = state.initialSpec();
       this.train = train;
       this.test = test;
-      this.key = key;
+      this.writer = writer;
       this.gated = config.gated();
       this.tf = Ops.create(graph);
       // a network that reads a subset of the input is fed just that subset, selected on the host
@@ -433,8 +434,8 @@ public final class PruningTrainer {
     }
 
     private void save(TrainingState state) {
-      if (config.checkpoint() != null) {
-        Checkpoint.write(config.checkpoint().file(), state, key);
+      if (writer != null) {
+        writer.submit(state);
       }
     }
 

@@ -126,7 +126,7 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     private boolean gated = true;
     private int evalBatchSize = 1000;
     private int threads = 0;
-    private double rebuildThreshold = 0.1;
+    private double rebuildThreshold = 0.25;
     private CheckpointPolicy checkpoint = null;
 
     public Builder rebuildThreshold(double v) {

@@ -51,7 +51,7 @@ final class TrainingOptions {
       description = "TensorFlow threads (0 = TensorFlow's default).")
   int threads;
 
-  @Option(names = "--rebuild-threshold", defaultValue = "0.1",
+  @Option(names = "--rebuild-threshold", defaultValue = "0.25",
       description = "Rebuild the training graph without its frozen structures once they hold "
           + "this fraction of its MACs, so later steps cost less (0 = never; masks only). "
           + "Default: ${DEFAULT-VALUE}.")
