@@ -382,6 +382,7 @@ public final class PruningTrainer {
             gated ? binaryFraction(theta) : 1.0, frozen(), seconds);
         history.add(stats);
         listener.onEpoch(stats);
+        listener.onEpochThetas(epoch, theta);
       }
       Map<String, float[]> theta = gated ? readThetas() : Map.of();
       if (gated && config.finetuneEpochs() == 0) {
