@@ -3,10 +3,14 @@ package org.tfprune.examples.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code tf-prune}: train and prune networks, export compact SavedModels, run benchmarks. */
+/**
+ * {@code tf-prune}: train and prune networks, export compact SavedModels, run benchmarks and
+ * experiment suites.
+ */
 @Command(name = "tf-prune", mixinStandardHelpOptions = true, version = "tf-prune 0.1.0",
     description = "Train a network and prune it at the same time; export a smaller SavedModel.",
-    subcommands = {TrainCommand.class, EvaluateCommand.class, BenchCommand.class})
+    subcommands = {TrainCommand.class, EvaluateCommand.class, BenchCommand.class,
+        ExperimentsCommand.class})
 public final class TfPruneCli implements Runnable {
 
   public static void main(String[] args) {
