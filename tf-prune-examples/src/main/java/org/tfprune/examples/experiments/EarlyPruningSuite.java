@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.tfprune.loss.PruningKnobs;
 import org.tfprune.train.EpochStats;
 
@@ -118,7 +119,7 @@ final class EarlyPruningSuite implements Suite {
 
   /** Epochs shown in the table: 1, 2, 3, 5 and every tenth, up to the last. */
   private static int[] marks(int epochs) {
-    return java.util.stream.IntStream.rangeClosed(1, epochs)
+    return IntStream.rangeClosed(1, epochs)
         .filter(e -> e <= 3 || e == 5 || e % 10 == 0).toArray();
   }
 

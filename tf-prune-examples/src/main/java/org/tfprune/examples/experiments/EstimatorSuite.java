@@ -1,5 +1,6 @@
 package org.tfprune.examples.experiments;
 
+import java.awt.Color;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,7 +85,7 @@ final class EstimatorSuite implements Suite {
         hi = Math.max(hi, Math.max(ex[i], st[i]));
       }
     }
-    chart.line("y = x", new double[] {lo, hi}, new double[] {lo, hi}, java.awt.Color.GRAY);
+    chart.line("y = x", new double[] {lo, hi}, new double[] {lo, hi}, Color.GRAY);
     chart.save(ctx.plotFile("estimator.png"));
     b.plot(new Plot("estimator.png", "mean straight-through estimate against the exact "
         + "gradient, every gate of every network (on the grey line the estimator is unbiased)"));

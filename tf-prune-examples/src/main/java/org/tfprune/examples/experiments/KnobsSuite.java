@@ -1,6 +1,7 @@
 package org.tfprune.examples.experiments;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.tfprune.loss.PruningKnobs;
@@ -29,7 +30,7 @@ final class KnobsSuite implements Suite {
                 + "images, %d epochs (last %d fine-tuning), strength %s, seed 1, flopsShare %s.",
             budget.trainLimit() == 0 ? "all" : String.valueOf(budget.trainLimit()),
             budget.epochs(), budget.finetuneEpochs(), Cells.num(p.convStrength(), 2),
-            java.util.Arrays.toString(FLOPS_SHARES)));
+            Arrays.toString(FLOPS_SHARES)));
     List<RunSummary> runs = new ArrayList<>();
     for (double fs : FLOPS_SHARES) {
       runs.add(ctx.train(RunRecipe.gated(RunRecipe.CONV, "mnist", 1.0,

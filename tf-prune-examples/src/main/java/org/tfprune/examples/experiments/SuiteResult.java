@@ -3,6 +3,8 @@ package org.tfprune.examples.experiments;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -66,18 +68,18 @@ public record SuiteResult(String name, String title, String summary,
      * Adds the claim that every run with gates ends with at least {@code bound} of theta within
      * 0.01 of 0 or 1 (runs of {@code method} only; null = every gated run).
      */
-    public Builder claimBinary(java.util.List<RunSummary> all, String method, double bound) {
-      java.util.List<RunSummary> gated = all.stream().filter(r -> r.binaryFraction() != null
+    public Builder claimBinary(List<RunSummary> all, String method, double bound) {
+      List<RunSummary> gated = all.stream().filter(r -> r.binaryFraction() != null
           && (method == null || r.method().equals(method))).toList();
       if (gated.isEmpty()) {
         return this;
       }
       double min = gated.stream().mapToDouble(RunSummary::binaryFraction).min().orElseThrow();
       long failing = gated.stream().filter(r -> !r.binaryOk()).count();
-      return claim(String.format(java.util.Locale.ROOT, "every %srun ends with >= %s of theta "
+      return claim(String.format(Locale.ROOT, "every %srun ends with >= %s of theta "
               + "within 0.01 of 0 or 1", method == null ? "" : method + " ",
               Cells.pct(100 * bound, 0)),
-          String.format(java.util.Locale.ROOT, "lowest %s over %d runs; %d below", Cells.pct(
+          String.format(Locale.ROOT, "lowest %s over %d runs; %d below", Cells.pct(
               100 * min, 2), gated.size(), failing), failing == 0);
     }
 

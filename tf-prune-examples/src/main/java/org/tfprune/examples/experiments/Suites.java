@@ -2,6 +2,7 @@ package org.tfprune.examples.experiments;
 
 import com.google.common.collect.ImmutableList;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 
@@ -38,7 +39,7 @@ public final class Suites {
       }
     }
     // run in the canonical order, so that shared runs are reused
-    out.sort(java.util.Comparator.comparingInt(ALL::indexOf));
+    out.sort(Comparator.comparingInt(ALL::indexOf));
     return out;
   }
 }
