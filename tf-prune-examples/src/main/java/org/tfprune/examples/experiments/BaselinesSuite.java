@@ -15,6 +15,7 @@ import org.tfprune.slice.ParameterSet;
 import org.tfprune.slice.WeightSlicer;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.GateGroup;
+import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.KeepMask;
 import org.tfprune.train.TrainerConfig;
 import org.tfprune.train.TrainingResult;
@@ -28,6 +29,10 @@ import org.tfprune.train.TrainingResult;
  *   <li>l1-norm: a dense network trained for the method's pruning epochs, pruned per layer to the
  *       method's widths by the L1 norm of each structure's weights (Li et al. 2016), then
  *       fine-tuned for the method's fine-tuning epochs;
+ *   <li>l1-norm-units: the same, but only the hidden units are ranked by L1 norm; the input
+ *       pixels are the method's (a dense network trained without weight decay leaves the weights
+ *       of pixels that are always 0 at their random initial values, so their L1 norm says
+ *       nothing about their use);
  *   <li>l1-theta: the same gates trained with a plain L1 penalty on theta instead of the
  *       complexity-aware loss (network slimming on gates), its strength searched so that its
  *       MACs match the method's (on the first seed, then reused).
@@ -36,7 +41,8 @@ import org.tfprune.train.TrainingResult;
 final class BaselinesSuite implements Suite {
   static final String NAME = "baselines";
   static final String METHOD = "complexity-aware";
-  static final List<String> BASELINES = List.of("scratch", "l1-norm", "l1-theta");
+  static final List<String> BASELINES = List.of("scratch", "l1-norm", "l1-norm-units",
+      "l1-theta");
 
   @Override
   public String name() {
@@ -47,14 +53,16 @@ final class BaselinesSuite implements Suite {
   public SuiteResult run(ExperimentContext ctx) {
     ExperimentPlan p = ctx.plan();
     TrainingBudget budget = p.mlp();
-    ctx.progress().startSuite(NAME, p.baselineSeeds().size() * 5 + p.slimmingProbes() - 1);
+    ctx.progress().startSuite(NAME, p.baselineSeeds().size() * 6 + p.slimmingProbes() - 1);
     SuiteResult.Builder b = SuiteResult.builder(NAME, "Baselines at matched MACs")
         .summary(String.format(Locale.ROOT, "LeNet-300-100 on MNIST, seeds %s, %d epochs in "
                 + "total for every method. complexity-aware: the method, default knobs, last %d "
                 + "epochs fine-tuning. scratch: the method's compact architecture (same input "
                 + "pixels and widths), no gates, trained from a fresh initialization for %d "
                 + "epochs. l1-norm: dense network trained %d epochs, pruned per layer to the "
-                + "method's widths by L1 norm (Li et al. 2016), fine-tuned %d epochs. l1-theta: "
+                + "method's widths by L1 norm (Li et al. 2016), fine-tuned %d epochs. "
+                + "l1-norm-units: the same with the method's input pixels, only hidden units "
+                + "ranked by L1 norm. l1-theta: "
                 + "the same gates with a plain L1 penalty on theta in place of the prior and the "
                 + "complexity cost (network slimming), last %d epochs fine-tuning, its strength "
                 + "searched with %d training runs on seed %d to match the method's MACs.",
@@ -89,9 +97,13 @@ final class BaselinesSuite implements Suite {
       checkState(ComplexityCounter.count(l1Spec).equals(m.compactComplexity()),
           "L1-norm pruning to the method's widths should give the method's MACs: %s vs %s",
           ComplexityCounter.count(l1Spec), m.compactComplexity());
+      TrainerConfig finetune = ungated.toBuilder().epochs(budget.finetuneEpochs()).build();
       byMethod.get("l1-norm").add(ctx.train(label("l1-norm", recipe), "l1-norm", recipe,
-          l1Spec, WeightSlicer.slice(m.spec(), denseParams, l1),
-          ungated.toBuilder().epochs(budget.finetuneEpochs()).build(), dense).summary());
+          l1Spec, WeightSlicer.slice(m.spec(), denseParams, l1), finetune, dense).summary());
+      KeepMask units = withGroup(l1, InputSpec.GATE_GROUP, m.keep());
+      byMethod.get("l1-norm-units").add(ctx.train(label("l1-norm-units", recipe),
+          "l1-norm-units", recipe, m.spec().compact(units).withoutGates(),
+          WeightSlicer.slice(m.spec(), denseParams, units), finetune, dense).summary());
 
       if (l1Strength == null) {
         l1Strength = matchL1Strength(ctx, recipe, method.summary().macs(), p.slimmingProbes(),
@@ -108,6 +120,15 @@ final class BaselinesSuite implements Suite {
   private static String label(String method, RunRecipe r) {
     return String.format(Locale.ROOT, "%s %s %s seed %d", method, r.model(), r.dataset(),
         r.seed());
+  }
+
+  /** {@code mask} with gate group {@code group} taken from {@code from}. */
+  private static KeepMask withGroup(KeepMask mask, String group, KeepMask from) {
+    Map<String, boolean[]> m = new LinkedHashMap<>();
+    for (String g : mask.groups()) {
+      m.put(g, g.equals(group) ? from.flags(g) : mask.flags(g));
+    }
+    return KeepMask.of(m);
   }
 
   /** Live structures per gate group of the method's final network. */

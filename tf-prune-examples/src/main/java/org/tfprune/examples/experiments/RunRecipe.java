@@ -56,6 +56,7 @@ public record RunRecipe(String model, String dataset, double widthMultiplier,
   }
 
   private static String trim(double v) {
-    return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
+    return v == Math.rint(v) ? String.valueOf((long) v)
+        : String.format(Locale.ROOT, "%.4g", v).replaceAll("0+$", "");
   }
 }
