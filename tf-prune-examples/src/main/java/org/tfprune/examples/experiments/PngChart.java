@@ -118,6 +118,7 @@ public final class PngChart {
     styler.setMarkerSize(7);
     styler.setXAxisLogarithmic(logX);
     styler.setYAxisLogarithmic(logY);
+    styler.setYAxisLogarithmicDecadeOnly(false); // errors often span less than a decade
     styler.setYAxisMin(yMin);
     styler.setYAxisMax(yMax);
     for (Series s : series) {
