@@ -35,7 +35,8 @@ import org.tfprune.spec.LayerSpec;
  * price is the theta-dependent part of the Gaussian normaliser; without it the prior only ever
  * keeps structures. {@code K} is {@link #COMPLEXITY_WEIGHT}: {@code strength} alone sets how hard
  * the network is squeezed, and is monotone. The objective is affine in each {@code t_s}, so
- * its minima lie at theta in {0, 1}.
+ * its minima lie at theta in {0, 1}. With {@link PenaltyKind#L1} in the knobs the prior and the
+ * complexity cost are replaced by a plain L1 penalty on theta (a baseline for comparisons).
  */
 public final class ComplexityAwareLoss {
   /**
@@ -136,6 +137,9 @@ public final class ComplexityAwareLoss {
     Ops s = tf.withSubScope("loss");
     Operand<TFloat32> data = s.math.mean(
         s.nn.softmaxCrossEntropyWithLogits(logits, labels).loss(), s.constant(0));
+    if (knobs.penalty() == PenaltyKind.L1) {
+      return l1Terms(s, net, data, theta, strength);
+    }
     ArchitectureSpec spec = net.spec();
     ArchitectureSpec scales = reference != null ? reference : spec;
     float n = trainingExamples;
@@ -197,4 +201,28 @@ public final class ComplexityAwareLoss {
         weightGradients);
   }
 
+  /**
+   * {@link PenaltyKind#L1}: the data loss plus {@code strength * c * K * mean_s theta_s} over all
+   * gates ({@code c K} as for the complexity cost, so strengths are of a like scale), no prior.
+   */
+  private LossTerms l1Terms(Ops s, NetworkGraph net, Operand<TFloat32> data,
+      Map<String, Operand<TFloat32>> theta, double strength) {
+    PruneOps prune = PruneOps.create(s);
+    Operand<TFloat32> sum = s.constant(0f);
+    for (GateGroup g : net.gateGroups()) {
+      sum = s.math.add(sum, prune.complexity.expectedWidth(theta.get(g.name())));
+    }
+    // the mean over the gates of the spec training started from: a rebuilt graph keeps its
+    // objective
+    long gates = 0;
+    for (GateGroup g : (reference != null ? reference : net.spec()).gateGroups()) {
+      gates += g.size();
+    }
+    Operand<TFloat32> penalty = s.math.mul(sum, s.constant((float) (strength * PRESSURE_SCALE
+        * COMPLEXITY_WEIGHT / Math.max(1, gates))));
+    LayerCost<Operand<TFloat32>> expected = prune.complexity.expected(net.spec(),
+        g -> prune.complexity.expectedWidth(theta.get(g)));
+    return new LossTerms(s.withName("objective").math.add(data, penalty), data, s.constant(0f),
+        penalty, expected.macs(), expected.params(), Map.of());
+  }
 }

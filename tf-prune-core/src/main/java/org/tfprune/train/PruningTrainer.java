@@ -609,6 +609,7 @@ public final class PruningTrainer {
             gated ? binaryOfAll(theta) : 1.0, frozen(), seconds, trainingMacs);
         history.add(stats);
         listener.onEpoch(stats);
+        listener.onEpochThetas(epoch, gated ? thetaOfAll(theta) : Map.of());
         boolean last = epoch == config.epochs();
         if (last && gated && config.finetuneEpochs() == 0) {
           binaryAtEndOfPruning = binaryOfAll(theta);
@@ -872,6 +873,26 @@ public final class PruningTrainer {
         n += t.length;
       }
       return n == 0 ? 1.0 : (binaryFraction(theta) * (n - removed) + removed) / n;
+    }
+
+    /**
+     * Theta for every gate group of the spec training started from, at full length: the entries
+     * of structures a rebuild removed are 0.
+     */
+    private Map<String, float[]> thetaOfAll(Map<String, float[]> theta) {
+      Map<String, float[]> all = new LinkedHashMap<>();
+      for (GateGroup g : initialSpec.gateGroups()) {
+        float[] full = new float[g.size()];
+        float[] now = theta.get(g.name());
+        if (now != null) {
+          int[] kept = start.inGraph().kept(g.name());
+          for (int i = 0; i < kept.length; i++) {
+            full[kept[i]] = now[i];
+          }
+        }
+        all.put(g.name(), full);
+      }
+      return all;
     }
 
     /** Structures pruned for good: removed by rebuilds or frozen in this graph. */

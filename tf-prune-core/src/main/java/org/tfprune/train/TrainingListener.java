@@ -6,6 +6,13 @@ public interface TrainingListener {
 
   default void onEpoch(EpochStats stats) {}
 
+  /**
+   * Called after {@link #onEpoch} with the effective gate probabilities ({@code theta * mask}) of
+   * every gate group at the end of the epoch, e.g. to trace theta trajectories; empty for an
+   * ungated run. The arrays are the listener's to keep.
+   */
+  default void onEpochThetas(int epoch, java.util.Map<String, float[]> theta) {}
+
   /** Called once when the fine-tuning phase starts (theta is rounded then). */
   default void onFinetuneStart(int epoch, double binaryFractionBeforeRounding) {}
 

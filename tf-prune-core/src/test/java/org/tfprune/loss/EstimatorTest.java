@@ -2,6 +2,10 @@ package org.tfprune.loss;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.tfprune.loss.GateEnumeration.bit;
+import static org.tfprune.loss.GateEnumeration.expectation;
+import static org.tfprune.loss.GateEnumeration.exactGradient;
+import static org.tfprune.loss.GateEnumeration.probability;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -202,50 +206,6 @@ class EstimatorTest {
   }
 
   // ---------------------------------------------------------------- enumeration helpers
-
-  private static int bit(int state, int k) {
-    return state >> k & 1;
-  }
-
-  private static double probability(int state, double[] theta) {
-    double p = 1;
-    for (int k = 0; k < GATES; k++) {
-      p *= bit(state, k) == 1 ? theta[k] : 1 - theta[k];
-    }
-    return p;
-  }
-
-  private static double expectation(double[] perState, double[] theta) {
-    double e = 0;
-    for (int st = 0; st < STATES; st++) {
-      e += probability(st, theta) * perState[st];
-    }
-    return e;
-  }
-
-  /** dE/dtheta_s = E[f | xi_s = 1] - E[f | xi_s = 0]. */
-  private static double[] exactGradient(double[] perState, double[] theta) {
-    double[] g = new double[GATES];
-    for (int k = 0; k < GATES; k++) {
-      double on = 0;
-      double off = 0;
-      for (int st = 0; st < STATES; st++) {
-        double pOthers = 1;
-        for (int j = 0; j < GATES; j++) {
-          if (j != k) {
-            pOthers *= bit(st, j) == 1 ? theta[j] : 1 - theta[j];
-          }
-        }
-        if (bit(st, k) == 1) {
-          on += pOthers * perState[st];
-        } else {
-          off += pOthers * perState[st];
-        }
-      }
-      g[k] = on - off;
-    }
-    return g;
-  }
 
   /** E over gate states of the straight-through gradient d(mean CE)/dz at z = xi. */
   private static double[] hostExpectedSte(double[] theta) {

@@ -5,12 +5,12 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code tf-prune}: train and prune networks, prune existing SavedModels, export compact
- * SavedModels, run benchmarks.
+ * SavedModels, run benchmarks and experiment suites.
  */
 @Command(name = "tf-prune", mixinStandardHelpOptions = true, version = "tf-prune 0.1.0",
     description = "Train a network and prune it at the same time; export a smaller SavedModel.",
     subcommands = {TrainCommand.class, PruneCommand.class, EvaluateCommand.class,
-        BenchCommand.class})
+        BenchCommand.class, ExperimentsCommand.class})
 public final class TfPruneCli implements Runnable {
 
   public static void main(String[] args) {
