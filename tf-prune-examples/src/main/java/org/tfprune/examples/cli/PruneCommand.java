@@ -48,12 +48,17 @@ final class PruneCommand implements Callable<Integer> {
   @Mixin
   RunOptions run;
 
+  @Mixin
+  CheckpointOptions checkpoints;
+
   @Override
   public Integer call() {
     var config = training.config(knobs.knobs());
     ImportOptions imports = new ImportOptions(tag, signature, config.thetaInit());
     ModelPruner pruner = new ModelPruner(config, ModelPruner.Options.DEFAULT.withImports(imports)
-        .withOverwrite(run.overwrite).withQuiet(run.quiet).withExport(run.export()), commandSpec.commandLine().getOut());
+        .withOverwrite(run.overwrite).withQuiet(run.quiet).withExport(run.export())
+        .withCheckpoints(new ModelPruner.Checkpoints(checkpoints.dirFor(out),
+            checkpoints.everySteps, checkpoints.resume)), commandSpec.commandLine().getOut());
     pruner.prune(savedModel, data.dataset, data.load(), out);
     return 0;
   }

@@ -38,9 +38,10 @@ public final class ModelPruner {
    * budget.
    */
   public record Options(ImportOptions imports, boolean overwrite, boolean quiet,
-      int[] latencyBatches, long latencyBudgetMillis, ExportSettings export) {
+      int[] latencyBatches, long latencyBudgetMillis, ExportSettings export,
+      Checkpoints checkpoints) {
     public static final Options DEFAULT = new Options(ImportOptions.DEFAULT, false, true,
-        new int[] {1, 32, 256}, 1500, ExportSettings.DEFAULT);
+        new int[] {1, 32, 256}, 1500, ExportSettings.DEFAULT, Checkpoints.NONE);
 
     public Options {
       checkNotNull(imports, "import options");
@@ -53,25 +54,44 @@ public final class ModelPruner {
     }
 
     public Options withImports(ImportOptions i) {
-      return new Options(i, overwrite, quiet, latencyBatches, latencyBudgetMillis, export);
+      return new Options(i, overwrite, quiet, latencyBatches, latencyBudgetMillis, export,
+          checkpoints);
     }
 
     public Options withOverwrite(boolean o) {
-      return new Options(imports, o, quiet, latencyBatches, latencyBudgetMillis, export);
+      return new Options(imports, o, quiet, latencyBatches, latencyBudgetMillis, export,
+          checkpoints);
     }
 
     public Options withQuiet(boolean q) {
-      return new Options(imports, overwrite, q, latencyBatches, latencyBudgetMillis, export);
+      return new Options(imports, overwrite, q, latencyBatches, latencyBudgetMillis, export,
+          checkpoints);
     }
 
     public Options withLatency(int[] batches, long budgetMillis) {
-      return new Options(imports, overwrite, quiet, batches, budgetMillis, export);
+      return new Options(imports, overwrite, quiet, batches, budgetMillis, export,
+          checkpoints);
     }
 
     /** How the compact model is exported (width rounding, batch-norm folding). */
     public Options withExport(ExportSettings e) {
-      return new Options(imports, overwrite, quiet, latencyBatches, latencyBudgetMillis, e);
+      return new Options(imports, overwrite, quiet, latencyBatches, latencyBudgetMillis, e,
+          checkpoints);
     }
+
+    /** Where the training state is saved while the job runs, and whether to resume it. */
+    public Options withCheckpoints(Checkpoints c) {
+      return new Options(imports, overwrite, quiet, latencyBatches, latencyBudgetMillis, export,
+          c);
+    }
+  }
+
+  /**
+   * Checkpoints of a prune job: the directory (null: none), steps between saves (0: every epoch)
+   * and whether a saved job is continued.
+   */
+  public record Checkpoints(Path dir, int everySteps, boolean resume) {
+    public static final Checkpoints NONE = new Checkpoints(null, 0, false);
   }
 
   /** Examples of the test set on which the import is checked against the original. */
@@ -126,6 +146,7 @@ public final class ModelPruner {
     return new PruneRun(log).run(model.spec(), PruneRun.Start.imported(model), data.train(),
         test, config, new PruneRun.Options(model.spec().name(), dataset, out,
             options.overwrite(), false, options.latencyBatches(), options.latencyBudgetMillis(),
-            options.quiet(), null, 0, false, options.export()));
+            options.quiet(), options.checkpoints().dir(), options.checkpoints().everySteps(),
+            options.checkpoints().resume(), options.export()));
   }
 }
