@@ -3,8 +3,6 @@ package org.tfprune.examples.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.SavedModel;
 import org.tensorflow.proto.SignatureDef;
-import org.tfprune.examples.data.Datasets;
 import org.tfprune.examples.report.RunReport;
 import org.tfprune.testing.ForeignModels;
 
@@ -33,17 +30,7 @@ class PruneCommandTest {
 
   @BeforeAll
   static void locateMnist() {
-    mnist = Datasets.defaultRoot(Datasets.MNIST).orElseThrow(() -> new AssertionError(
-        "MNIST not found: run bash scripts/fetch-mnist.sh"));
-  }
-
-  record Run(int exitCode, String out, String err) {}
-
-  static Run cli(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = TfPruneCli.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Run(code, out.toString(), err.toString());
+    mnist = CliRun.mnist();
   }
 
   private static String[] quickPrune(Path in, Path out, String... extra) {
@@ -67,7 +54,7 @@ class PruneCommandTest {
       throws Exception {
     Path in = ForeignModels.mlp();
     Path out = tmp.resolve("pruned");
-    Run r = cli(quickPrune(in, out));
+    CliRun r = CliRun.of(quickPrune(in, out));
     assertThat(r.exitCode()).as(r.err()).isZero();
     assertThat(r.out()).contains("importing " + in).contains("signature 'classify'")
         .contains("original").contains("compact / original: MACs");
@@ -123,7 +110,7 @@ class PruneCommandTest {
       throws IOException {
     Path out = Files.createDirectories(tmp.resolve("pruned"));
     Files.writeString(out.resolve("keep.txt"), "mine");
-    Run r = cli(quickPrune(ForeignModels.mlp(), out));
+    CliRun r = CliRun.of(quickPrune(ForeignModels.mlp(), out));
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).contains("already exists").contains("--overwrite");
     assertThat(r.out()).doesNotContain("importing");
@@ -162,7 +149,7 @@ class PruneCommandTest {
     Path outs = Files.createDirectories(tmp.resolve("outs"));
     for (Case c : cases) {
       Path out = outs.resolve(c.model().getFileName() + "-pruned");
-      Run r = cli(quickPrune(c.model(), out, c.extra()));
+      CliRun r = CliRun.of(quickPrune(c.model(), out, c.extra()));
       assertThat(r.exitCode()).as(c.model() + ": " + r.err()).isEqualTo(2);
       assertThat(r.err()).as(c.model().toString()).startsWith("tf-prune: error: ")
           .contains(c.message());

@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tfprune.examples.data.Datasets;
 import org.tfprune.examples.report.RunReport;
 
 /**
@@ -26,8 +25,7 @@ class ResumeTest {
 
   @BeforeAll
   static void locateMnist() {
-    mnist = Datasets.defaultRoot(Datasets.MNIST).orElseThrow(() -> new AssertionError(
-        "MNIST not found: run bash scripts/fetch-mnist.sh"));
+    mnist = CliRun.mnist();
   }
 
   private static List<String> job(Path out, String... extra) {
@@ -42,7 +40,7 @@ class ResumeTest {
   @Test
   void aKilledJobResumesToTheResultOfAnUninterruptedOne(@TempDir Path tmp) throws Exception {
     Path straightOut = tmp.resolve("straight");
-    TrainCommandTest.Run straight = TrainCommandTest.cli(job(straightOut, "--quiet")
+    CliRun straight = CliRun.of(job(straightOut, "--quiet")
         .toArray(String[]::new));
     assertThat(straight.exitCode()).as(straight.err()).isZero();
     RunReport expected = RunReport.fromJson(Files.readAllBytes(
@@ -75,11 +73,11 @@ class ResumeTest {
     assertThat(checkpoints.resolve("prune.ckpt")).isRegularFile();
 
     // without --resume the saved job is not overwritten
-    TrainCommandTest.Run again = TrainCommandTest.cli(job(out, "--quiet").toArray(String[]::new));
+    CliRun again = CliRun.of(job(out, "--quiet").toArray(String[]::new));
     assertThat(again.exitCode()).isEqualTo(2);
     assertThat(again.err()).contains("holds a saved run").contains("--resume");
 
-    TrainCommandTest.Run resumed = TrainCommandTest.cli(job(out, "--quiet", "--resume")
+    CliRun resumed = CliRun.of(job(out, "--quiet", "--resume")
         .toArray(String[]::new));
     assertThat(resumed.exitCode()).as(resumed.err()).isZero();
     assertThat(resumed.out()).contains("resuming from the checkpoint at epoch");

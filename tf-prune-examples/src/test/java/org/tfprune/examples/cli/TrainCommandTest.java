@@ -3,8 +3,6 @@ package org.tfprune.examples.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +13,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tfprune.examples.data.Datasets;
 import org.tfprune.examples.report.RunReport;
 
 /**
@@ -27,18 +24,7 @@ class TrainCommandTest {
 
   @BeforeAll
   static void locateMnist() {
-    mnist = Datasets.defaultRoot(Datasets.MNIST).orElseThrow(() -> new AssertionError(
-        "MNIST not found: run bash scripts/fetch-mnist.sh"));
-  }
-
-  /** Result of one in-process CLI run. */
-  record Run(int exitCode, String out, String err) {}
-
-  static Run cli(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = TfPruneCli.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Run(code, out.toString(), err.toString());
+    mnist = CliRun.mnist();
   }
 
   private static List<String> quickTrain(Path outDir, String... extra) {
@@ -53,7 +39,7 @@ class TrainCommandTest {
   void trainWritesAVerifiedCompactSavedModelWithReportThatAFreshJvmReproduces(@TempDir Path tmp)
       throws Exception {
     Path out = tmp.resolve("run");
-    Run r = cli(quickTrain(out).toArray(String[]::new));
+    CliRun r = CliRun.of(quickTrain(out).toArray(String[]::new));
     assertThat(r.exitCode()).as(r.err()).isZero();
     assertThat(out.resolve("saved_model.pb")).isRegularFile();
     assertThat(out.resolve("variables")).isDirectory();
@@ -90,7 +76,7 @@ class TrainCommandTest {
   @Test
   void roundedWidthsAreMultiplesAndTheExportStaysExact(@TempDir Path tmp) throws Exception {
     Path out = tmp.resolve("run");
-    Run r = cli(quickTrain(out, "--round-widths", "8", "--no-baseline").toArray(String[]::new));
+    CliRun r = CliRun.of(quickTrain(out, "--round-widths", "8", "--no-baseline").toArray(String[]::new));
     assertThat(r.exitCode()).as(r.err()).isZero();
     RunReport report = RunReport.fromJson(Files.readAllBytes(out.resolve("report.json")));
     // a multiple of 8, or the layer's full width when rounding up would pass it
@@ -107,7 +93,7 @@ class TrainCommandTest {
   void anExistingOutputDirectoryIsRefusedAndLeftUntouched(@TempDir Path tmp) throws IOException {
     Path out = Files.createDirectories(tmp.resolve("run"));
     Files.writeString(out.resolve("keep.txt"), "mine");
-    Run r = cli(quickTrain(out).toArray(String[]::new));
+    CliRun r = CliRun.of(quickTrain(out).toArray(String[]::new));
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).contains("already exists").contains("--overwrite");
     assertThat(Files.readString(out.resolve("keep.txt"))).isEqualTo("mine");
@@ -117,7 +103,7 @@ class TrainCommandTest {
   @Test
   void anOutputUnderAFileIsRefusedBeforeTraining(@TempDir Path tmp) throws IOException {
     Path file = Files.writeString(tmp.resolve("plain-file"), "x");
-    Run r = cli(quickTrain(file.resolve("run")).toArray(String[]::new));
+    CliRun r = CliRun.of(quickTrain(file.resolve("run")).toArray(String[]::new));
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).contains("cannot create the parent directory").contains("writable");
     assertThat(r.out()).doesNotContain("epoch");
@@ -126,14 +112,14 @@ class TrainCommandTest {
   @Test
   void knobsOutOfRangeAreRefusedWithTheirRangeAndNothingIsWritten(@TempDir Path tmp) {
     Path out = tmp.resolve("run");
-    Run strength = cli(quickTrain(out, "--strength", "-1").toArray(String[]::new));
+    CliRun strength = CliRun.of(quickTrain(out, "--strength", "-1").toArray(String[]::new));
     assertThat(strength.exitCode()).isEqualTo(2);
     assertThat(strength.err()).contains("strength must be in [0, 100]").contains("-1");
-    Run flops = cli(quickTrain(out, "--flops-share", "1.5").toArray(String[]::new));
+    CliRun flops = CliRun.of(quickTrain(out, "--flops-share", "1.5").toArray(String[]::new));
     assertThat(flops.err()).contains("flopsShare must be in [0, 1]").contains("1.5");
-    Run layer = cli(quickTrain(out, "--layer-share", "-0.1").toArray(String[]::new));
+    CliRun layer = CliRun.of(quickTrain(out, "--layer-share", "-0.1").toArray(String[]::new));
     assertThat(layer.err()).contains("layerShare must be in [0, 1]");
-    Run epochs = cli(quickTrain(out, "--epochs", "0").toArray(String[]::new));
+    CliRun epochs = CliRun.of(quickTrain(out, "--epochs", "0").toArray(String[]::new));
     assertThat(epochs.err()).contains("epochs must be in [1, 10000]");
     assertThat(out).doesNotExist();
     assertThat(tmp.toFile().list()).isEmpty();
@@ -141,7 +127,7 @@ class TrainCommandTest {
 
   @Test
   void missingDataNamesTheDirectoryAndHowToGetIt(@TempDir Path tmp) {
-    Run r = cli("train", "--data-dir", tmp.resolve("nowhere").toString(), "--out",
+    CliRun r = CliRun.of("train", "--data-dir", tmp.resolve("nowhere").toString(), "--out",
         tmp.resolve("run").toString());
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).contains("nowhere").contains("does not exist").contains("fetch-mnist.sh");
@@ -157,7 +143,7 @@ class TrainCommandTest {
     }
     byte[] labels = Files.readAllBytes(data.resolve("train-labels-idx1-ubyte"));
     Files.write(data.resolve("train-images-idx3-ubyte"), labels); // labels where images belong
-    Run r = cli("train", "--data-dir", data.toString(), "--out", tmp.resolve("run").toString());
+    CliRun r = CliRun.of("train", "--data-dir", data.toString(), "--out", tmp.resolve("run").toString());
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).contains("train-images-idx3-ubyte").contains("magic");
     assertThat(tmp.resolve("run")).doesNotExist();
@@ -165,7 +151,7 @@ class TrainCommandTest {
 
   @Test
   void anUnknownModelListsTheAvailableOnes(@TempDir Path tmp) {
-    Run r = cli(quickTrain(tmp.resolve("run"), "--model", "resnet-9000").toArray(String[]::new));
+    CliRun r = CliRun.of(quickTrain(tmp.resolve("run"), "--model", "resnet-9000").toArray(String[]::new));
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).contains("unknown model 'resnet-9000'").contains("lenet-300-100");
   }
