@@ -221,7 +221,12 @@ public final class PruningTrainer {
     private final LossTerms terms;
     private final Op pruneStep;
     private final Op refreshPriorCache;
+    /** Runs after {@link #refreshPriorCache}: the theta gradient of the prior and complexity. */
+    private final Op refreshThetaGradients;
+    private final List<Op> thetaRefresh = new ArrayList<>();
     private Op finetuneStep;
+    /** The pruning step without the theta update, for the warm-up epochs. */
+    private Op warmupStep;
     private Operand<TFloat32> finetuneLoss;
     private Operand<TFloat32> finetuneData;
     private final Operand<TFloat32> correct;
@@ -266,15 +271,8 @@ public final class PruningTrainer {
       ComplexityAwareLoss loss = new ComplexityAwareLoss(config.knobs(), train.size(),
           initialSpec);
       List<Op> refresh = new ArrayList<>();
-      Ops cacheOps = tf.withSubScope("prior_cache");
       // gradient-free parts of the prior, refreshed every normRefreshEvery steps
-      TensorCache cache = (name, live) -> {
-        String id = name.replace('/', '_') + "_" + refresh.size();
-        Variable<TFloat32> v = cacheOps.withName(id).variable(live.shape(), TFloat32.class);
-        refresh.add(cacheOps.assign(v, live));
-        cacheVariables.add(cacheOps, id, id, v);
-        return v;
-      };
+      TensorCache cache = cache(refresh);
       if (gated) {
         norms.putAll(StructureWeights.squaredNorms(tf.withSubScope("norms"), net));
       }
@@ -282,6 +280,10 @@ public final class PruningTrainer {
           ComplexityAwareLoss.effectiveThetas(net), config.knobs().strength(), cache)
           : loss.call(tf, net, trainPass.logits(), labels, Map.of(), 0);
       pruneStep = stepOp(terms, gated, trainPass.updates(), "prune_step");
+      if (gated && config.warmupEpochs() > 0) {
+        // the same sampled pass and objective; all theta start at 1, so every gate is open
+        warmupStep = stepOp(terms, false, trainPass.updates(), "warmup_step");
+      }
       if (gated && config.finetuneEpochs() > 0) {
         PruneOps prune = PruneOps.create(tf.withSubScope("finetune_gates"));
         Map<String, Operand<TFloat32>> hard = new LinkedHashMap<>();
@@ -297,6 +299,8 @@ public final class PruningTrainer {
       }
       refreshPriorCache = tf.withControlDependencies(refresh).withName("refresh_prior_cache")
           .noOp();
+      refreshThetaGradients = tf.withControlDependencies(thetaRefresh)
+          .withName("refresh_theta_gradients").noOp();
       Ops e = tf.withSubScope("accuracy");
       correct = e.reduceSum(e.dtypes.cast(e.math.equal(
           e.math.argMax(evalPass.logits(), e.constant(1)),
@@ -307,6 +311,27 @@ public final class PruningTrainer {
         }
       }
       gateDraws = new GateDraws.Source(net.gateUniforms(), config.seed());
+    }
+
+    /**
+     * A cache of variables refreshed by the ops added to {@code refresh}; saved with checkpoints
+     * and carried through rebuilds like the rest of the prior cache.
+     */
+    private TensorCache cache(List<Op> refresh) {
+      Ops cacheOps = tf.withSubScope("prior_cache");
+      return (name, live) -> {
+        String id = name.replace('/', '_') + "_" + cacheVariables.keys().size();
+        Variable<TFloat32> v = cacheOps.withName(id).variable(live.shape(), TFloat32.class);
+        refresh.add(cacheOps.assign(v, live));
+        cacheVariables.add(cacheOps, id, id, v);
+        return v;
+      };
+    }
+
+    /** Recomputes the cached terms of the objective (and then theta's regulariser gradient). */
+    private void refreshCaches() {
+      session.run(refreshPriorCache);
+      session.run(refreshThetaGradients);
     }
 
     /** Gradient step on the weights (and projected SGD on theta when {@code withTheta}). */
@@ -320,8 +345,17 @@ public final class PruningTrainer {
       List<Output<?>> xs = new ArrayList<>();
       weights.forEach(v -> xs.add(v.asOutput()));
       thetas.forEach(v -> xs.add(v.asOutput()));
-      Output<?>[] grads = graph.addGradients(objective.total().asOutput(),
+      // the weights' gradient beyond the data loss is analytic (objective.weightGradients());
+      // theta's gradient from the prior and the complexity cost depends on theta only through
+      // sums over layers and on the cached norms, so it is cached too and refreshed with them:
+      // a step differentiates just the data loss
+      Output<?>[] grads = graph.addGradients(objective.data().asOutput(),
           xs.toArray(new Output<?>[0]));
+      Output<?>[] regularizer = thetas.isEmpty() ? new Output<?>[0] : graph.addGradients(
+          tf.withSubScope(name + "_regularizer").math.add(objective.prior(),
+              objective.complexity()).asOutput(),
+          thetas.stream().map(Variable::asOutput).toArray(Output<?>[]::new));
+      TensorCache thetaCache = cache(thetaRefresh);
       List<Output<TFloat32>> wg = new ArrayList<>();
       Ops sum = tf.withSubScope(name + "_gradients");
       for (int i = 0; i < weights.size(); i++) {
@@ -331,8 +365,12 @@ public final class PruningTrainer {
             : sum.math.add(cast(grads[i]), analytic).asOutput());
       }
       List<Operand<TFloat32>> tg = new ArrayList<>();
+      Ops reg = tf.withSubScope(name + "_theta_gradients");
       for (int i = 0; i < thetas.size(); i++) {
-        tg.add(cast(grads[weights.size() + i]));
+        Operand<TFloat32> shaped = reg.reshape(cast(regularizer[i]),
+            reg.constant(new long[] {thetas.get(i).shape().size(0)}));
+        tg.add(reg.math.add(cast(grads[weights.size() + i]),
+            thetaCache.cached("theta_gradient/" + net.gateGroups().get(i).name(), shaped)));
       }
       // Variables are updated in place: no update may start before every gradient (and so every
       // read of the old weights) is done, or runs stop being reproducible.
@@ -408,7 +446,7 @@ public final class PruningTrainer {
       }
       if (start.priorCache().isEmpty()) {
         if (gated) {
-          session.run(refreshPriorCache);
+          refreshCaches();
         }
       } else {
         checkState(start.priorCache().keySet().equals(cacheVariables.keys()),
@@ -489,7 +527,7 @@ public final class PruningTrainer {
           binaryAtEndOfPruning = binaryOfAll(readThetas());
           roundTheta();
           finetuneStarted = true;
-          session.run(refreshPriorCache);
+          refreshCaches();
           listener.onFinetuneStart(epoch, binaryAtEndOfPruning);
           if (rebuildDue(0)) {
             // the rounded-off structures never come back: fine-tune the smaller graph
@@ -499,7 +537,8 @@ public final class PruningTrainer {
                 ImmutableList.copyOf(history), false));
           }
         }
-        Op step = finetune ? finetuneStep : pruneStep;
+        Op step = finetune ? finetuneStep
+            : gated && epoch <= config.warmupEpochs() ? warmupStep : pruneStep;
         Operand<TFloat32> objective = finetune ? finetuneLoss : terms.total();
         // fine-tuning fetches its own data loss: the sampled pass must not run alongside it
         Operand<TFloat32> dataLoss = finetune ? finetuneData : terms.data();
@@ -516,7 +555,7 @@ public final class PruningTrainer {
         long t0 = System.nanoTime();
         for (int s = firstStep; s < stepsPerEpoch; s++) {
           if (gated && globalStep % config.normRefreshEvery() == 0) {
-            session.run(refreshPriorCache);
+            refreshCaches();
           }
           System.arraycopy(order, s * b, idx, 0, b);
           fill(train, idx, x, y);

@@ -19,23 +19,29 @@ import org.tfprune.loss.PruningKnobs;
  *     suits networks whose layers differ widely in cost per structure, such as conv nets)
  * @param thetaLearningRate step size of the theta update (SGD: 1.0; Adam: 0.01 suits)
  * @param pruneCheckEvery steps between two applications of the pruning condition
- * @param normRefreshEvery steps between two refreshes of the prior's gradient-free parts: the
- *     structure norms {@code |w_s|^2} that theta's gradient reads and the per-weight coefficients
- *     of the weights' gradient (1 = every step, exact; the default 10 saves most of their cost,
- *     while weights and theta move little in 10 steps)
+ * @param normRefreshEvery steps between two refreshes of the objective's slowly changing parts:
+ *     the structure norms {@code |w_s|^2}, the per-weight coefficients of the prior's weight
+ *     gradient, and theta's gradient from the prior and the complexity cost (which depends on
+ *     theta only through sums over whole layers); a step then differentiates only the data loss
+ *     (1 = every step, exact; the default 10 saves most of their cost, while weights and theta
+ *     move little in 10 steps)
  * @param threads TensorFlow intra-op threads (0 = TensorFlow's default)
  * @param rebuildThreshold the training graph is rebuilt without the frozen structures once they
  *     hold at least this fraction of its MACs, so later steps cost less (0 = never rebuild: masks
  *     only)
  * @param checkpoint where and how often the whole training state is saved, and whether to resume
  *     from it (null: no checkpoints)
+ * @param warmupEpochs the first epochs train the weights of the whole network (all gates open)
+ *     without updating theta, so pruning starts from a network that already uses its structures:
+ *     the data gradient of a gate is meaningless in an untrained network, and conv layers whose
+ *     filters are priced high otherwise collapse before they learn anything
  */
 public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     OptimizerSpec optimizer, ThetaOptimizer thetaOptimizer, double thetaLearningRate,
     float thetaInit, int finetuneEpochs,
     double finetuneLearningRate, PruningCondition pruningCondition, int pruneCheckEvery, int normRefreshEvery, long seed,
     boolean gated, int evalBatchSize, int threads, double rebuildThreshold,
-    CheckpointPolicy checkpoint) {
+    CheckpointPolicy checkpoint, int warmupEpochs) {
 
   /** How theta is updated (always followed by the projection onto [0, 1]). */
   public enum ThetaOptimizer { SGD, ADAM }
@@ -63,6 +69,9 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
         normRefreshEvery);
     checkArgument(evalBatchSize > 0, "eval batch size must be positive, got %s", evalBatchSize);
     checkArgument(threads >= 0, "threads must be >= 0, got %s", threads);
+    checkArgument(warmupEpochs >= 0 && warmupEpochs + finetuneEpochs < epochs,
+        "warm-up epochs must be >= 0 and leave at least one pruning epoch before the %s "
+            + "fine-tuning epochs of %s, got %s", finetuneEpochs, epochs, warmupEpochs);
     checkArgument(rebuildThreshold >= 0 && rebuildThreshold <= 1,
         "rebuild threshold must be in [0, 1] (a fraction of the training graph's MACs; 0 = never "
             + "rebuild), got %s", rebuildThreshold);
@@ -100,6 +109,7 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     b.threads = threads;
     b.rebuildThreshold = rebuildThreshold;
     b.checkpoint = checkpoint;
+    b.warmupEpochs = warmupEpochs;
     return b;
   }
 
@@ -128,6 +138,12 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     private int threads = 0;
     private double rebuildThreshold = 0.25;
     private CheckpointPolicy checkpoint = null;
+    private int warmupEpochs = 0;
+
+    public Builder warmupEpochs(int v) {
+      warmupEpochs = v;
+      return this;
+    }
 
     public Builder rebuildThreshold(double v) {
       rebuildThreshold = v;
@@ -223,7 +239,7 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
       return new TrainerConfig(knobs, epochs, batchSize, optimizer, thetaOptimizer,
           thetaLearningRate, thetaInit,
           finetuneEpochs, finetuneLearningRate, pruningCondition, pruneCheckEvery, normRefreshEvery, seed, gated,
-          evalBatchSize, threads, rebuildThreshold, checkpoint);
+          evalBatchSize, threads, rebuildThreshold, checkpoint, warmupEpochs);
     }
   }
 }

@@ -143,6 +143,24 @@ class TrainerTest {
    * squeezes hard, the deterministic network must stay a network that can be compacted and export.
    */
   @Test
+  void warmUpEpochsTrainTheWholeNetworkBeforeThetaLearns() {
+    TrainerConfig cfg = config(PRUNE).toBuilder().epochs(4).warmupEpochs(2).build();
+    TrainingResult r = new PruningTrainer(cfg, null).train(SPEC, train(), test());
+    // the warm-up epochs learn with every gate open and theta untouched
+    for (int e = 0; e < 2; e++) {
+      assertThat(r.history().get(e).macsFraction()).as("MACs left after warm-up epoch %d", e + 1)
+          .isEqualTo(1.0);
+      assertThat(r.history().get(e).frozen()).isZero();
+    }
+    assertThat(r.history().get(1).testAccuracy()).isGreaterThan(0.8);
+    // then the pruning epochs prune
+    assertThat(r.history().get(3).macsFraction()).isLessThan(0.9);
+    assertThatThrownBy(() -> config(PRUNE).toBuilder().epochs(4).finetuneEpochs(2)
+        .warmupEpochs(2).build()).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("warm-up epochs").hasMessageContaining("at least one pruning epoch");
+  }
+
+  @Test
   void veryHighStrengthStillLeavesAtLeastOneUnitPerLayerAndOneInputFeature() {
     TrainingResult r = run(20, 1);
     assertThat(r.keep().count("input")).as("live input features").isPositive();

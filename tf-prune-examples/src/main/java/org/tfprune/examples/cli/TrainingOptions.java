@@ -15,6 +15,12 @@ final class TrainingOptions {
           + "quarter of the epochs.")
   int finetuneEpochs;
 
+  @Option(names = "--warmup-epochs", defaultValue = "0",
+      description = "First epochs that train the weights with every gate open before theta "
+          + "learns (conv nets: 1 keeps early layers from collapsing before they learn). "
+          + "Default: ${DEFAULT-VALUE}.")
+  int warmupEpochs;
+
   @Option(names = "--finetune-lr", defaultValue = "0",
       description = "Weight learning rate at the start of fine-tuning, decayed again to "
           + "--final-lr (0 = continue the main schedule). Default: ${DEFAULT-VALUE}.")
@@ -77,6 +83,7 @@ final class TrainingOptions {
         .thetaOptimizer(thetaOpt)
         .thetaLearningRate(thetaLr != null ? thetaLr
             : thetaOpt == TrainerConfig.ThetaOptimizer.ADAM ? 0.01 : 1.0)
-        .seed(seed).threads(threads).rebuildThreshold(rebuildThreshold).build();
+        .seed(seed).threads(threads).rebuildThreshold(rebuildThreshold)
+        .warmupEpochs(warmupEpochs).build();
   }
 }
