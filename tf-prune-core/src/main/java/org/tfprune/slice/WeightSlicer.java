@@ -22,10 +22,11 @@ import org.tfprune.spec.ResidualBlock;
  * gates of its live units; a convolution keeps the input channels of its live inputs and the
  * filters (with bias or batch-norm entries) it keeps; a flatten maps each live channel to its
  * {@code H*W} features; a residual block keeps its live inner filters or, when dead, only its
- * projection. A coupled stream channel ({@code StreamGroup}) is kept or removed everywhere at once:
- * in the output of the stage's head conv (and its batch norm), of every block's last conv and
- * projection, and in the input of every consumer. Parameters of other owners pass through unchanged, and a set may hold any subset
- * of the parameters (an optimizer's slots, say): what is absent is skipped.
+ * projection. A coupled stream channel ({@code StreamGroup}) is kept or removed everywhere at
+ * once: in the output of the stage's head conv (and its batch norm), of every block's last conv
+ * and projection, and in the input of every consumer. Parameters of other owners pass through
+ * unchanged, and a set may hold any subset of the parameters (an optimizer's slots, say): what is
+ * absent is skipped.
  */
 public final class WeightSlicer {
   private WeightSlicer() {}

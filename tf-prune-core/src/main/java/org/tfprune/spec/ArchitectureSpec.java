@@ -77,8 +77,8 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
       }
     }
     for (StreamGroup g : streams) {
-      checkArgument(!inner.contains(g.name()) && names.add(g.name()), "stream group name '%s' is used twice or clashes with "
-          + "a layer or a reserved name in spec %s", g.name(), spec);
+      checkArgument(!inner.contains(g.name()) && names.add(g.name()), "stream group name '%s' "
+          + "is used twice or clashes with a layer or a reserved name in spec %s", g.name(), spec);
       int previous = -1;
       for (String m : g.members()) {
         Integer at = index.get(m);
@@ -291,7 +291,7 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
       for (String m : g.members()) {
         String now = renamed.getOrDefault(m, m);
         if (now != null) {
-          members.add(now); // a dead identity block leaves; a dead projection block's shortcut stays
+          members.add(now); // a dead identity block leaves, a dead projection's shortcut stays
         }
       }
       gs.add(new StreamGroup(g.name(), ImmutableList.copyOf(members), g.gated()));
