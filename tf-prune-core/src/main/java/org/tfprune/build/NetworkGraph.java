@@ -203,7 +203,7 @@ public final class NetworkGraph {
         spec.name());
     Ops s = tf.withSubScope(scope);
     PruneOps p = PruneOps.create(s);
-    ImmutableMap.Builder<String, Operand<TFloat32>> gateValues = ImmutableMap.builder();
+    Map<String, Operand<TFloat32>> gateValues = new LinkedHashMap<>();
     List<Op> updates = new ArrayList<>();
     Operand<TFloat32> x = input;
     InputSpec in = spec.input();
@@ -239,8 +239,8 @@ public final class NetworkGraph {
         x = gate(ls, p, activate(ls, h, d.activation()), l.gated() ? l.name() : null, mode,
             gateValues);
       } else if (l instanceof Conv2DLayer c) {
-        x = gate(ls, p, conv(ls, c, x, training, updates), c.gated() ? c.name() : null, mode,
-            gateValues);
+        x = gate(ls, p, conv(ls, c, x, training, updates),
+            c.gated() ? c.name() : spec.gatedStreamOf(c.name()), mode, gateValues);
       } else if (l instanceof ResidualBlock r) {
         Operand<TFloat32> h = gate(ls, p, conv(ls, r.conv1(), x, training, updates),
             r.conv1().gated() ? r.conv1().name() : null, mode, gateValues);
@@ -248,7 +248,9 @@ public final class NetworkGraph {
             r.gated() ? r.name() : null, mode, gateValues);
         Operand<TFloat32> shortcut = r.shortcut() == null ? x
             : conv(ls, r.shortcut(), x, training, updates);
-        x = ls.nn.relu(ls.math.add(shortcut, f));
+        // a coupled stream is gated after the addition and ReLU (StreamGroup: exact removal)
+        x = gate(ls, p, ls.nn.relu(ls.math.add(shortcut, f)), spec.gatedStreamOf(r.name()), mode,
+            gateValues);
       } else if (l instanceof PoolLayer pool) {
         List<Long> window = List.of(1L, (long) pool.size(), (long) pool.size(), 1L);
         List<Long> strides = List.of(1L, (long) pool.stride(), (long) pool.stride(), 1L);
@@ -266,17 +268,20 @@ public final class NetworkGraph {
       }
       index++;
     }
-    return new ForwardPass(x, gateValues.build(), ImmutableList.copyOf(updates));
+    return new ForwardPass(x, ImmutableMap.copyOf(gateValues), ImmutableList.copyOf(updates));
   }
 
-  /** Multiplies the last axis of {@code h} by the gates of {@code group} (null: no gates). */
+  /**
+   * Multiplies the last axis of {@code h} by the gates of {@code group} (null: no gates). A group
+   * met again in the same pass (a stream group) reuses its gate values: one sample per example.
+   */
   private Operand<TFloat32> gate(Ops ls, PruneOps p, Operand<TFloat32> h, String group,
-      GateMode mode, ImmutableMap.Builder<String, Operand<TFloat32>> gateValues) {
+      GateMode mode, Map<String, Operand<TFloat32>> gateValues) {
     if (group == null || mode == GateMode.NONE) {
       return h;
     }
-    Operand<TFloat32> z = p.gates.fromUniforms(effectiveTheta(group), uniforms.get(group), mode);
-    gateValues.put(group, z);
+    Operand<TFloat32> z = gateValues.computeIfAbsent(group,
+        g -> p.gates.fromUniforms(effectiveTheta(g), uniforms.get(g), mode));
     int rank = h.shape().numDimensions();
     if (mode == GateMode.SAMPLED && rank == 4) {
       z = ls.expandDims(ls.expandDims(z, ls.constant(1)), ls.constant(1)); // [B,1,1,C]

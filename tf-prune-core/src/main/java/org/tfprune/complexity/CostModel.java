@@ -22,7 +22,11 @@ import org.tfprune.spec.LayerSpec;
  * {@code n_in} live inputs and {@code n_out} live units costs {@code n_in * n_out} MACs and
  * {@code n_in * n_out + n_out} parameters, so removing a unit also removes the next layer's input
  * row. With independent gates {@code E[n_in * n_out] = E[n_in] E[n_out]}, so feeding expected
- * widths gives exact expectations.
+ * widths gives exact expectations. The channels of a coupled residual stream ({@code
+ * StreamGroup}) are one gate group: the stage's head, every block's last conv and projection
+ * output them, and every consumer (each block's first conv, the next projection, the dense layer
+ * after pooling) reads them, so each of these factors is the group's live width; no conv has the
+ * same group on both sides, so the products stay exact expectations.
  */
 public final class CostModel {
   private CostModel() {}
@@ -49,14 +53,17 @@ public final class CostModel {
         out.add(new LayerCost<>(d.name(), macs, alg.add(macs, outWidth)));
         width = outWidth;
       } else if (l instanceof Conv2DLayer c) {
-        N outWidth = c.gated() ? liveWidth.apply(c.name()) : alg.constant(c.filters());
+        String stream = spec.gatedStreamOf(c.name());
+        N outWidth = c.gated() ? liveWidth.apply(c.name())
+            : stream != null ? liveWidth.apply(stream) : alg.constant(c.filters());
         out.add(conv(c, o.positions(), width, outWidth, alg));
         width = outWidth;
       } else if (l instanceof ResidualBlock r) {
         FeatureMap mid = r.conv1().outputShape(in);
         N inner = r.conv1().gated() ? liveWidth.apply(r.conv1().name())
             : alg.constant(r.innerWidth());
-        N stream = alg.constant(r.width());
+        String streamGroup = spec.gatedStreamOf(r.name());
+        N stream = streamGroup != null ? liveWidth.apply(streamGroup) : alg.constant(r.width());
         LayerCost<N> c1 = conv(r.conv1(), mid.positions(), width, inner, alg);
         LayerCost<N> c2 = conv(r.conv2(), o.positions(), inner, stream, alg);
         N gate = r.gated() ? liveWidth.apply(r.name()) : alg.constant(1);

@@ -35,8 +35,8 @@ public final class BatchNormFolding {
         layers.add(l);
       }
     }
-    return new Folded(new ArchitectureSpec(spec.name(), spec.input(), layers.build()),
-        new ParameterSet(p));
+    return new Folded(new ArchitectureSpec(spec.name(), spec.input(), layers.build(),
+        spec.streams()), new ParameterSet(p));
   }
 
   private static Conv2DLayer fold(Conv2DLayer c, Map<String, HostTensor> p) {

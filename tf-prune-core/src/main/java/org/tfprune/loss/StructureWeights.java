@@ -22,7 +22,11 @@ import org.tfprune.spec.LayerSpec;
  * Which weights each gated structure owns, the one place that knows it: an input feature owns its
  * outgoing row of the first kernel; a dense unit owns its incoming kernel column and its bias; a
  * conv filter owns its kernel slice and its bias or batch-norm scale and offset; a residual block
- * owns the last conv (and its batch norm) of its branch. The
+ * owns the last conv (and its batch norm) of its branch; a coupled stream channel ({@code
+ * StreamGroup}) owns its output-channel slice (kernel and bias or batch-norm scale and offset) of
+ * every conv across its stage that outputs it: the head conv, each block's last conv and each
+ * projection. A block's last conv is thus owned twice, whole by the block and per channel by the
+ * stream, and the prior's terms for it add up. The
  * prior, its analytic weight gradient and the pruning condition all read from here.
  */
 public final class StructureWeights {
@@ -48,6 +52,8 @@ public final class StructureWeights {
         b.add(new Owned(ParameterSet.key(l.name(), ParameterSet.BIAS), l.name(), 0, 1));
       } else if (l instanceof Conv2DLayer c && c.gated()) {
         filters(b, c);
+      } else if (l instanceof Conv2DLayer c && spec.gatedStreamOf(c.name()) != null) {
+        filters(b, c, spec.gatedStreamOf(c.name()));
       } else if (l instanceof ResidualBlock r) {
         if (r.conv1().gated()) {
           filters(b, r.conv1());
@@ -59,6 +65,12 @@ public final class StructureWeights {
             b.add(new Owned(ParameterSet.key(c2.name(), kind), r.name(), -1, 1));
           }
         }
+        String stream = spec.gatedStreamOf(r.name());
+        if (stream != null) {
+          for (Conv2DLayer c : streamConvs(r)) {
+            filters(b, c, stream);
+          }
+        }
       } else if (l.gated()) {
         throw new IllegalArgumentException("no ownership rule for layer type " + l.getClass());
       }
@@ -68,10 +80,20 @@ public final class StructureWeights {
 
   /** A filter owns its kernel slice and its bias, or its batch-norm scale and offset. */
   private static void filters(ImmutableList.Builder<Owned> b, Conv2DLayer c) {
-    b.add(new Owned(ParameterSet.key(c.name(), ParameterSet.KERNEL), c.name(), 3, 4));
+    filters(b, c, c.name());
+  }
+
+  /** Filters of {@code c} owned by the structures of gate group {@code group}. */
+  private static void filters(ImmutableList.Builder<Owned> b, Conv2DLayer c, String group) {
+    b.add(new Owned(ParameterSet.key(c.name(), ParameterSet.KERNEL), group, 3, 4));
     for (String kind : perChannelWeights(c)) {
-      b.add(new Owned(ParameterSet.key(c.name(), kind), c.name(), 0, 1));
+      b.add(new Owned(ParameterSet.key(c.name(), kind), group, 0, 1));
     }
+  }
+
+  /** The convs of a block that output the residual stream: its last conv and its projection. */
+  private static List<Conv2DLayer> streamConvs(ResidualBlock r) {
+    return r.shortcut() == null ? List.of(r.conv2()) : List.of(r.conv2(), r.shortcut());
   }
 
   private static List<String> perChannelWeights(Conv2DLayer c) {
@@ -82,6 +104,9 @@ public final class StructureWeights {
   /** The prior scales of a gate group, from the spec's shapes. */
   public static PriorScales scales(ArchitectureSpec spec, String group) {
     List<FeatureMap> shapes = spec.shapes();
+    if (spec.streams().stream().anyMatch(g -> g.gated() && g.name().equals(group))) {
+      return streamScales(spec, group);
+    }
     if (group.equals(InputSpec.GATE_GROUP) && spec.input().gated()) {
       // an input feature owns its outgoing row of the first kernel
       return PriorScales.forLayer(spec.input().width(), spec.layers().get(0).width());
@@ -108,6 +133,40 @@ public final class StructureWeights {
       }
     }
     throw new IllegalArgumentException("no gate group '" + group + "' in spec " + spec.name());
+  }
+
+  /**
+   * A stream channel owns one filter of every conv that outputs its stage's stream; its slab
+   * width comes from their mean fan-in (sigma1^2 = gain / mean fan-in).
+   */
+  private static PriorScales streamScales(ArchitectureSpec spec, String group) {
+    List<FeatureMap> shapes = spec.shapes();
+    List<Integer> fanIns = new ArrayList<>();
+    int weights = 0;
+    for (int i = 0; i < spec.layers().size(); i++) {
+      LayerSpec l = spec.layers().get(i);
+      if (!group.equals(spec.gatedStreamOf(l.name()))) {
+        continue;
+      }
+      int in = shapes.get(i).channels();
+      Map<Conv2DLayer, Integer> inputs = new LinkedHashMap<>();
+      if (l instanceof ResidualBlock r) {
+        inputs.put(r.conv2(), r.innerWidth());
+        if (r.shortcut() != null) {
+          inputs.put(r.shortcut(), in);
+        }
+      } else {
+        inputs.put((Conv2DLayer) l, in);
+      }
+      for (Map.Entry<Conv2DLayer, Integer> e : inputs.entrySet()) {
+        int fanIn = e.getKey().fanIn(e.getValue());
+        fanIns.add(fanIn);
+        weights += fanIn + perChannelWeights(e.getKey()).size();
+      }
+    }
+    int meanFanIn = (int) Math.round(fanIns.stream().mapToInt(Integer::intValue).average()
+        .orElseThrow());
+    return PriorScales.forLayer(Math.max(1, meanFanIn), weights);
   }
 
   private static PriorScales filterScales(Conv2DLayer c, int inChannels) {

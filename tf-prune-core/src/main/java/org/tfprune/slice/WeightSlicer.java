@@ -22,8 +22,11 @@ import org.tfprune.spec.ResidualBlock;
  * gates of its live units; a convolution keeps the input channels of its live inputs and the
  * filters (with bias or batch-norm entries) it keeps; a flatten maps each live channel to its
  * {@code H*W} features; a residual block keeps its live inner filters or, when dead, only its
- * projection. Parameters of other owners pass through unchanged, and a set may hold any subset
- * of the parameters (an optimizer's slots, say): what is absent is skipped.
+ * projection. A coupled stream channel ({@code StreamGroup}) is kept or removed everywhere at
+ * once: in the output of the stage's head conv (and its batch norm), of every block's last conv
+ * and projection, and in the input of every consumer. Parameters of other owners pass through
+ * unchanged, and a set may hold any subset of the parameters (an optimizer's slots, say): what is
+ * absent is skipped.
  */
 public final class WeightSlicer {
   private WeightSlicer() {}
@@ -56,11 +59,11 @@ public final class WeightSlicer {
         }
         liveIn = liveOut;
       } else if (l instanceof Conv2DLayer c) {
-        int[] liveOut = c.gated() ? mask.kept(c.name()) : null;
+        int[] liveOut = c.gated() ? mask.kept(c.name()) : stream(spec, params, out, c, mask);
         conv(params, out, c, liveIn, liveOut);
         liveIn = liveOut;
       } else if (l instanceof ResidualBlock r) {
-        liveIn = block(params, out, r, liveIn, mask);
+        liveIn = block(params, out, r, liveIn, mask, stream(spec, params, out, r, mask));
       } else if (l instanceof FlattenLayer) {
         liveIn = liveIn == null ? null : flattened(liveIn, shapes.get(i));
       } else if (!(l instanceof PoolLayer || l instanceof GlobalAvgPoolLayer)) {
@@ -70,9 +73,29 @@ public final class WeightSlicer {
     return new ParameterSet(out);
   }
 
-  /** Slices a residual block; returns the live channels of its output. */
+  /**
+   * The kept channels of the stream group whose channels {@code l} outputs (null: none), slicing
+   * the group's theta when {@code l} is its head.
+   */
+  private static int[] stream(ArchitectureSpec spec, ParameterSet params,
+      Map<String, HostTensor> out, LayerSpec l, KeepMask mask) {
+    String group = spec.gatedStreamOf(l.name());
+    if (group == null) {
+      return null;
+    }
+    int[] kept = mask.kept(group);
+    if (spec.streamOf(l.name()).orElseThrow().head().equals(l.name())) {
+      sliceIfPresent(params, out, ParameterSet.key(group, ParameterSet.THETA), 0, kept);
+    }
+    return kept;
+  }
+
+  /**
+   * Slices a residual block whose output channels {@code liveOut} are kept (null: all); returns
+   * the live channels of its output.
+   */
   private static int[] block(ParameterSet params, Map<String, HostTensor> out, ResidualBlock r,
-      int[] liveIn, KeepMask mask) {
+      int[] liveIn, KeepMask mask, int[] liveOut) {
     boolean alive = !r.gated() || mask.flags(r.name())[0];
     if (!alive) {
       for (Conv2DLayer c : List.of(r.conv1(), r.conv2())) {
@@ -82,17 +105,17 @@ public final class WeightSlicer {
       if (r.shortcut() == null) {
         return liveIn; // the block is its identity shortcut
       }
-      conv(params, out, r.shortcut(), liveIn, null);
-      return null;
+      conv(params, out, r.shortcut(), liveIn, liveOut);
+      return liveOut;
     }
     int[] inner = r.conv1().gated() ? mask.kept(r.conv1().name()) : null;
     conv(params, out, r.conv1(), liveIn, inner);
-    conv(params, out, r.conv2(), inner, null);
+    conv(params, out, r.conv2(), inner, liveOut);
     if (r.shortcut() != null) {
-      conv(params, out, r.shortcut(), liveIn, null);
-      return null;
+      conv(params, out, r.shortcut(), liveIn, liveOut);
+      return liveOut;
     }
-    return liveIn; // identity: the stream keeps its channels
+    return liveIn; // identity: the stream keeps its channels (a stream group's, sliced above)
   }
 
   /** Keeps input channels {@code liveIn} and filters {@code liveOut} (null = all). */

@@ -4,18 +4,26 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
 import com.google.common.primitives.Ints;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * An immutable description of a network: its input, its layers in order, and which structures
  * carry gates. It is data, not code: the gated training graph and the compact export graph are both
  * built from a spec by the one {@code NetworkBuilder}; the compact one is {@link #compact(KeepMask)}.
+ *
+ * @param streams the residual stages whose stream channels share one gate vector ({@link
+ *     StreamGroup}); empty by default, when the stream channels are not gated
  */
-public record ArchitectureSpec(String name, InputSpec input, ImmutableList<LayerSpec> layers) {
+public record ArchitectureSpec(String name, InputSpec input, ImmutableList<LayerSpec> layers,
+    ImmutableList<StreamGroup> streams) {
   /** Names a layer cannot take: the input gate group and the serving signature's tensors. */
   public static final Set<String> RESERVED_NAMES = Set.of(InputSpec.GATE_GROUP, "logits",
       "probabilities", "labels");
@@ -38,11 +46,112 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
         "the last layer '%s' produces the logits and cannot be gated", last.name());
     checkArgument(!(last instanceof DenseLayer d) || d.activation() == Activation.IDENTITY,
         "the last layer '%s' produces the logits and must have no activation", last.name());
+    checkNotNull(streams, "stream groups of spec %s", name);
+    checkStreams(name, layers, streams, names);
   }
 
+  /** A spec whose residual stream channels are not gated. */
+  public ArchitectureSpec(String name, InputSpec input, ImmutableList<LayerSpec> layers) {
+    this(name, input, layers, ImmutableList.of());
+  }
+
+  /**
+   * Checks that every stream group is a residual stage: a head that creates the stream (an
+   * ungated conv or a projection block), then exactly the identity blocks that add to it.
+   */
+  private static void checkStreams(String spec, List<LayerSpec> layers,
+      List<StreamGroup> streams, Set<String> names) {
+    Map<String, Integer> index = new HashMap<>();
+    for (int i = 0; i < layers.size(); i++) {
+      index.put(layers.get(i).name(), i);
+    }
+    Set<String> used = new HashSet<>();
+    Set<String> inner = new HashSet<>();
+    for (LayerSpec l : layers) {
+      if (l instanceof ResidualBlock r) {
+        inner.add(r.conv1().name());
+        inner.add(r.conv2().name());
+        if (r.shortcut() != null) {
+          inner.add(r.shortcut().name());
+        }
+      }
+    }
+    for (StreamGroup g : streams) {
+      checkArgument(!inner.contains(g.name()) && names.add(g.name()), "stream group name '%s' "
+          + "is used twice or clashes with a layer or a reserved name in spec %s", g.name(), spec);
+      int previous = -1;
+      for (String m : g.members()) {
+        Integer at = index.get(m);
+        checkArgument(at != null, "stream group '%s' lists '%s', which is not a layer of spec %s",
+            g.name(), m, spec);
+        checkArgument(used.add(m), "layer '%s' is listed in two stream groups", m);
+        LayerSpec l = layers.get(at);
+        if (previous < 0) {
+          boolean head = l instanceof ResidualBlock r ? r.shortcut() != null
+              : l instanceof Conv2DLayer c && !(g.gated() && c.gated());
+          checkArgument(head, "stream group '%s' must start with the layer that creates the "
+              + "stream: an ungated conv (its filters are the stream's channels, gated by the "
+              + "group) or a block with a projection shortcut; '%s' is neither", g.name(), m);
+        } else {
+          checkArgument(l instanceof ResidualBlock r && r.shortcut() == null
+              && l == StreamGroup.next(layers, previous), "stream group '%s': '%s' must be the "
+              + "identity-shortcut block right after '%s' (only pooling may lie between)",
+              g.name(), m, layers.get(previous).name());
+        }
+        previous = at;
+      }
+      LayerSpec after = StreamGroup.next(layers, previous);
+      checkArgument(!(after instanceof ResidualBlock r && r.shortcut() == null),
+          "block '%s' adds stream group '%s' through its identity shortcut, so its output "
+              + "channels are the group's channels: list it in the group", after == null ? ""
+              : after.name(), g.name());
+    }
+  }
   /** Convenience factory. */
   public static ArchitectureSpec of(String name, InputSpec input, LayerSpec... layers) {
     return new ArchitectureSpec(name, input, ImmutableList.copyOf(layers));
+  }
+
+  /**
+   * The same network with the residual stream channels of every stage coupled and gated by one
+   * shared gate vector per stage ({@link StreamGroup#derive}); a stage's head conv loses gates of
+   * its own (the stream group gates its filters).
+   *
+   * @throws IllegalArgumentException if the spec has no residual stage
+   */
+  public ArchitectureSpec withCoupledStreamChannels() {
+    ImmutableList<StreamGroup> groups = StreamGroup.derive(name, layers);
+    Set<String> heads = new HashSet<>();
+    groups.forEach(g -> heads.add(g.head()));
+    List<LayerSpec> ls = new ArrayList<>();
+    for (LayerSpec l : layers) {
+      ls.add(l instanceof Conv2DLayer c && heads.contains(c.name()) ? c.withGated(false) : l);
+    }
+    return new ArchitectureSpec(name, input, ImmutableList.copyOf(ls), groups);
+  }
+
+  /** The stream group whose channels are the output channels of layer {@code layerName}. */
+  public Optional<StreamGroup> streamOf(String layerName) {
+    return streams.stream().filter(g -> g.members().contains(layerName)).findFirst();
+  }
+
+  /** The gated stream group whose channels layer {@code layerName} outputs, or null. */
+  public String gatedStreamOf(String layerName) {
+    return streamOf(layerName).filter(StreamGroup::gated).map(StreamGroup::name).orElse(null);
+  }
+
+  /** The width of each stream group, the channels of its stage's residual stream. */
+  public ImmutableMap<String, Integer> streamWidths() {
+    ImmutableMap.Builder<String, Integer> b = ImmutableMap.builder();
+    streams.forEach(g -> b.put(g.name(), layer(g.head()).width()));
+    return b.build();
+  }
+
+  /** As a record's, without the stream groups when there are none (as before they existed). */
+  @Override
+  public String toString() {
+    return "ArchitectureSpec[name=" + name + ", input=" + input + ", layers=" + layers
+        + (streams.isEmpty() ? "" : ", streams=" + streams) + "]";
   }
 
   /** The feature map entering each layer, then the output of the last: {@code layers + 1}. */
@@ -88,6 +197,11 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
       } else if (l.gated()) {
         b.add(new GateGroup(l.name(), l.width()));
       }
+      for (StreamGroup g : streams) {
+        if (g.gated() && g.head().equals(l.name())) {
+          b.add(new GateGroup(g.name(), l.width(), GateGroup.Kind.UNIT, false));
+        }
+      }
     }
     return b.build();
   }
@@ -103,7 +217,8 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
     for (LayerSpec l : layers) {
       ls.add(l.gated() ? l.withGated(false) : l);
     }
-    return new ArchitectureSpec(name, input.withGated(false), ImmutableList.copyOf(ls));
+    return new ArchitectureSpec(name, input.withGated(false), ImmutableList.copyOf(ls),
+        streams.stream().map(g -> g.withGated(false)).collect(ImmutableList.toImmutableList()));
   }
 
   /** The channels (features, for a flat input) of the tensor that flows into layer {@code index}. */
@@ -142,10 +257,25 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
       checkArgument(!sel.isEmpty(), "keep-mask removes every input feature of spec %s", name);
       in = sel.size() == input.size() ? input : input.select(sel);
     }
+    Map<String, Integer> streamWidth = new HashMap<>();
+    for (StreamGroup g : streams) {
+      if (g.gated()) {
+        int kept = mask.count(g.name());
+        checkArgument(kept > 0, "keep-mask removes every channel of stream group '%s'; a residual "
+            + "stream must keep at least one channel", g.name());
+        g.members().forEach(m -> streamWidth.put(m, kept));
+      }
+    }
     List<LayerSpec> ls = new ArrayList<>();
+    Map<String, String> renamed = new HashMap<>(); // member -> the layer that replaces it
     for (LayerSpec l : layers) {
+      Integer stream = streamWidth.get(l.name());
       if (l instanceof ResidualBlock r) {
-        compactBlock(r, mask).ifPresent(ls::add);
+        Optional<LayerSpec> c = compactBlock(stream == null ? r : r.withWidth(stream), mask);
+        c.ifPresent(ls::add);
+        renamed.put(l.name(), c.map(LayerSpec::name).orElse(null));
+      } else if (stream != null) {
+        ls.add(l.withWidth(stream));
       } else if (l.gated()) {
         int kept = mask.count(l.name());
         checkArgument(kept > 0, "keep-mask removes every unit of layer '%s'; a layer that nothing "
@@ -155,14 +285,25 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
         ls.add(l);
       }
     }
-    return new ArchitectureSpec(name, in, ImmutableList.copyOf(ls));
+    ImmutableList.Builder<StreamGroup> gs = ImmutableList.builder();
+    for (StreamGroup g : streams) {
+      List<String> members = new ArrayList<>();
+      for (String m : g.members()) {
+        String now = renamed.getOrDefault(m, m);
+        if (now != null) {
+          members.add(now); // a dead identity block leaves, a dead projection's shortcut stays
+        }
+      }
+      gs.add(new StreamGroup(g.name(), ImmutableList.copyOf(members), g.gated()));
+    }
+    return new ArchitectureSpec(name, in, ImmutableList.copyOf(ls), gs.build());
   }
 
   /**
    * A residual block under a mask: kept with its live inner filters; or, with its gate closed,
    * nothing (identity shortcut) or its projection alone (with the block's ReLU).
    */
-  private static java.util.Optional<LayerSpec> compactBlock(ResidualBlock r, KeepMask mask) {
+  private static Optional<LayerSpec> compactBlock(ResidualBlock r, KeepMask mask) {
     boolean alive = !r.gated() || mask.flags(r.name())[0];
     if (!alive) {
       return r.shortcut() == null ? java.util.Optional.empty()

@@ -9,7 +9,7 @@ import static com.google.common.base.Preconditions.checkNotNull;
  * multiplied by one block gate {@code xi_B}: a closed gate turns the block into its shortcut
  * (an identity shortcut: the block disappears; a projection: only the 1x1 conv + BN stays).
  * {@code conv1}'s filters may carry their own gates; the output channels (the residual stream)
- * are not gated.
+ * are not gated, unless the spec couples them across the stage in a {@link StreamGroup}.
  *
  * @param shortcut the projection (1x1 conv + BN), or null for the identity
  */
@@ -75,10 +75,15 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
     return new ResidualBlock(name, conv1.withWidth(width), conv2, shortcut, gated);
   }
 
+  /**
+   * A copy with {@code width} output channels (conv2's filters and the projection's): the
+   * residual stream of a {@link StreamGroup} with dead channels removed. For the inner filters
+   * use {@link #withInnerWidth}.
+   */
   @Override
-  public LayerSpec withWidth(int width) {
-    throw new UnsupportedOperationException("the output channels of block '" + name + "' are "
-        + "the residual stream and are not pruned; use withInnerWidth");
+  public ResidualBlock withWidth(int width) {
+    return new ResidualBlock(name, conv1, conv2.withWidth(width),
+        shortcut == null ? null : shortcut.withWidth(width), gated);
   }
 
   @Override

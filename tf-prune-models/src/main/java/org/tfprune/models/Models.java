@@ -20,6 +20,31 @@ public final class Models {
    */
   public static ArchitectureSpec create(String name, int[] inputShape, int classes,
       double widthMultiplier) {
+    return create(name, inputShape, classes, widthMultiplier, false);
+  }
+
+  /**
+   * As {@link #create(String, int[], int, double)}; with {@code coupledStreamChannels} the
+   * residual stream channels of each stage share one gate vector (residual networks only).
+   *
+   * @throws IllegalArgumentException if the option is set for a model without residual stages
+   */
+  public static ArchitectureSpec create(String name, int[] inputShape, int classes,
+      double widthMultiplier, boolean coupledStreamChannels) {
+    ArchitectureSpec spec = plain(name, inputShape, classes, widthMultiplier);
+    if (!coupledStreamChannels) {
+      return spec;
+    }
+    try {
+      return spec.withCoupledStreamChannels();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("model " + name + " has no residual stages, so "
+          + "--couple-stream-channels does not apply: use it with resnet-20/32/56/110", e);
+    }
+  }
+
+  private static ArchitectureSpec plain(String name, int[] inputShape, int classes,
+      double widthMultiplier) {
     int features = 1;
     for (int d : inputShape) {
       features *= d;

@@ -74,7 +74,8 @@ final class BenchCommand implements Callable<Integer> {
         .toArray();
     int classes = report.dense().widthPerLayer().values().stream().reduce((a, b) -> b)
         .orElseThrow();
-    ArchitectureSpec spec = Models.create(report.settings().model(), inputShape, classes, 1.0);
+    ArchitectureSpec spec = Models.create(report.settings().model(), inputShape, classes, 1.0,
+        !report.dense().streamWidthString().isEmpty()); // a run with coupled stream channels
     latency(spec, report);
     if (stepRepeats > 0) {
       stepTime(spec, report.settings().dataset());

@@ -214,7 +214,7 @@ public final class PruneRun {
       }
     }
     return new RunReport.Network(spec.widthString(), widths, c.macs(), c.params(), acc, seconds,
-        wallSeconds);
+        wallSeconds, spec.streamWidths());
   }
 
   /** Names of the residual blocks whose gate closed. */

@@ -1,5 +1,6 @@
 package org.tfprune.examples.report;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -36,10 +37,19 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
    * One network's size and quality. {@code testAccuracy} is null when not measured (e.g. the
    * dense baseline switched off). {@code trainSeconds} counts the training steps;
    * {@code wallSeconds} the whole training call (graph builds and rebuilds, evaluation after each
-   * epoch, checkpoints).
+   * epoch, checkpoints). {@code streamWidths} lists the residual stream's channels per stage when
+   * they are coupled and pruned ({@code --couple-stream-channels}); it is absent otherwise.
    */
   public record Network(String widths, Map<String, Integer> widthPerLayer, long macs,
-      long params, Double testAccuracy, Double trainSeconds, Double wallSeconds) {}
+      long params, Double testAccuracy, Double trainSeconds, Double wallSeconds,
+      @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, Integer> streamWidths) {
+
+    /** The stream widths joined per stage, e.g. {@code 16-32-64} (empty when not coupled). */
+    public String streamWidthString() {
+      return streamWidths == null ? "" : streamWidths.values().stream().map(String::valueOf)
+          .collect(java.util.stream.Collectors.joining("-"));
+    }
+  }
 
   /** The gates at the end of training. */
   public record Gates(double binaryFraction, int epochOf90PercentPruning,
@@ -129,6 +139,11 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
     row(s, imported != null ? "original" : "dense", dense);
     row(s, "compact", compact);
     s.append(rule);
+    if (!compact.streamWidthString().isEmpty()) {
+      s.append(String.format("residual stream channels per stage (coupled): %s %s, compact %s%n",
+          imported != null ? "original" : "dense", dense.streamWidthString(),
+          compact.streamWidthString()));
+    }
     s.append(String.format("compact / %s: MACs %.2f%%, params %.2f%%%n",
         imported != null ? "original" : "dense", 100 * macsRatio, 100 * paramsRatio));
     s.append(String.format("theta within 0.01 of 0 or 1: %.2f%%; 90%% of the pruning reached at "
