@@ -56,6 +56,7 @@ public final class ComplexityAwareLoss {
   private final PruningKnobs knobs;
   private final long trainingExamples;
   private final ArchitectureSpec reference;
+  private final Map<String, float[]> carriedNorms;
 
   /**
    * @param trainingExamples N, the size of the training set (the prior is per example)
@@ -76,6 +77,23 @@ public final class ComplexityAwareLoss {
     this.knobs = knobs;
     this.trainingExamples = trainingExamples;
     this.reference = reference;
+    this.carriedNorms = Map.of();
+  }
+
+  private ComplexityAwareLoss(ComplexityAwareLoss base, Map<String, float[]> carriedNorms) {
+    this.knobs = base.knobs;
+    this.trainingExamples = base.trainingExamples;
+    this.reference = base.reference;
+    this.carriedNorms = Map.copyOf(carriedNorms);
+  }
+
+  /**
+   * This loss with, per gate group, a constant added to each structure's {@code |w_s|^2}: the
+   * squared norm of owned weights that a rebuilt network no longer holds (they read structures
+   * that were frozen and removed), so the prior's energy stays what it was in the masked network.
+   */
+  public ComplexityAwareLoss withCarriedNorms(Map<String, float[]> carried) {
+    return new ComplexityAwareLoss(this, carried);
   }
 
   public PruningKnobs knobs() {
@@ -147,7 +165,8 @@ public final class ComplexityAwareLoss {
     Operand<TFloat32> price = s.constant(0f);
     Map<String, Operand<TFloat32>> norms = new LinkedHashMap<>();
     StructureWeights.squaredNorms(s, net).forEach((g, live) ->
-        norms.put(g, cache.cached("structure_norm/" + g, live)));
+        norms.put(g, cache.cached("structure_norm/" + g, carriedNorms.containsKey(g)
+            ? s.math.add(live, s.constant(carriedNorms.get(g))) : live)));
     Map<String, Operand<TFloat32>> weightCoefficients = new LinkedHashMap<>();
     for (GateGroup g : net.gateGroups()) {
       PriorScales p = StructureWeights.scales(scales, g.name());

@@ -9,6 +9,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 import org.tfprune.build.NetworkGraph;
+import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.Conv2DLayer;
@@ -193,6 +194,37 @@ public final class StructureWeights {
         part = s.math.square(s.linalg.euclideanNorm(v, s.constant(otherAxes(o))));
       }
       norms.merge(o.group(), s.stopGradient(part), s.math::add);
+    }
+    return norms;
+  }
+
+  /**
+   * {@code |w_s|^2} for every structure of every gate group of {@code spec}, computed on the host
+   * from {@code params}: the host counterpart of {@link #squaredNorms(Ops, NetworkGraph)}.
+   */
+  public static Map<String, float[]> squaredNorms(ArchitectureSpec spec, ParameterSet params) {
+    Map<String, float[]> norms = new LinkedHashMap<>();
+    spec.gateGroups().forEach(g -> norms.put(g.name(), new float[g.size()]));
+    for (Owned o : ownership(spec)) {
+      HostTensor v = params.get(o.variable());
+      float[] out = norms.get(o.group());
+      float[] x = v.values();
+      if (o.axis() < 0) {
+        double sum = 0;
+        for (float f : x) {
+          sum += (double) f * f;
+        }
+        out[0] += (float) sum;
+        continue;
+      }
+      int dim = v.dim(o.axis());
+      int inner = 1;
+      for (int d = o.axis() + 1; d < v.rank(); d++) {
+        inner *= v.dim(d);
+      }
+      for (int k = 0; k < x.length; k++) {
+        out[(k / inner) % dim] += x[k] * x[k];
+      }
     }
     return norms;
   }

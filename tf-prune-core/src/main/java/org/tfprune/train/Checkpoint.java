@@ -34,7 +34,7 @@ import org.tfprune.spec.KeepMask;
  */
 final class Checkpoint {
   private static final byte[] MAGIC = "TFPRUNE-CKPT".getBytes(StandardCharsets.US_ASCII);
-  private static final int VERSION = 1;
+  private static final int VERSION = 2;
 
   private Checkpoint() {}
 
@@ -170,6 +170,11 @@ final class Checkpoint {
       writeTensors(out, e.getValue());
     }
     writeTensors(out, s.priorCache());
+    out.writeInt(s.carriedNorms().size());
+    for (Map.Entry<String, float[]> e : s.carriedNorms().entrySet()) {
+      writeString(out, e.getKey());
+      writeFloats(out, e.getValue());
+    }
     TrainingState.Progress p = s.progress();
     out.writeInt(p.epoch());
     out.writeInt(p.step());
@@ -247,6 +252,11 @@ final class Checkpoint {
       opts.put(readString(in), ImmutableMap.copyOf(readTensors(in)));
     }
     ImmutableMap<String, HostTensor> cache = ImmutableMap.copyOf(readTensors(in));
+    ImmutableMap.Builder<String, float[]> carried = ImmutableMap.builder();
+    n = count(in);
+    for (int i = 0; i < n; i++) {
+      carried.put(readString(in), readFloats(in));
+    }
     int epoch = in.readInt();
     int step = in.readInt();
     long globalStep = in.readLong();
@@ -279,7 +289,7 @@ final class Checkpoint {
     return new TrainingState(initialSpec, shapes.build(), inGraph, params, masks.build(),
         zero.build(), opts.build(), cache, new TrainingState.Progress(epoch, step, globalStep,
             finetuneStarted, binary, trainSeconds, lossSum, objSum, objCount, epochSeconds,
-            rebuilds, history.build(), complete));
+            rebuilds, history.build(), complete), carried.build());
   }
 
   private static void writeTensors(DataOutputStream out, Map<String, HostTensor> tensors)

@@ -152,7 +152,7 @@ public final class PruningTrainer {
     }
     return new TrainingState(spec, shapes.build(), config.gated() ? KeepMask.all(spec) : null,
         initial, masks.build(), checks.build(), ImmutableMap.of(), ImmutableMap.of(),
-        TrainingState.Progress.start());
+        TrainingState.Progress.start(), ImmutableMap.of());
   }
 
   /**
@@ -269,12 +269,15 @@ public final class PruningTrainer {
           "eval");
       // the objective refers to the spec training started from, so a rebuild does not change it
       ComplexityAwareLoss loss = new ComplexityAwareLoss(config.knobs(), train.size(),
-          initialSpec);
+          initialSpec).withCarriedNorms(state.carriedNorms());
       List<Op> refresh = new ArrayList<>();
       // gradient-free parts of the prior, refreshed every normRefreshEvery steps
       TensorCache cache = cache(refresh);
       if (gated) {
-        norms.putAll(StructureWeights.squaredNorms(tf.withSubScope("norms"), net));
+        Ops n = tf.withSubScope("norms");
+        StructureWeights.squaredNorms(n, net).forEach((g, live) -> norms.put(g,
+            state.carriedNorms().containsKey(g)
+                ? n.math.add(live, n.constant(state.carriedNorms().get(g))) : live));
       }
       terms = gated ? loss.call(tf, net, trainPass.logits(), labels,
           ComplexityAwareLoss.effectiveThetas(net), config.knobs().strength(), cache)
@@ -468,7 +471,7 @@ public final class PruningTrainer {
       zeroChecks.forEach((g, v) -> z.put(g, v.clone()));
       return new TrainingState(initialSpec, start.initialShapes(), start.inGraph(),
           net.readParameters(session), m.build(), z.build(), opts.build(), cached,
-          progress);
+          progress, start.carriedNorms());
     }
 
     private void save(TrainingState state) {

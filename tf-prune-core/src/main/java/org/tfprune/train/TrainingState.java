@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
+import org.tfprune.loss.StructureWeights;
 import org.tfprune.slice.WeightSlicer;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.GateGroup;
@@ -29,12 +30,17 @@ import org.tfprune.spec.KeepMask;
  * @param optimizers optimizer state by optimizer name, then by slot name
  * @param priorCache the prior's cached terms by variable name (empty: recompute them)
  * @param progress the position in the schedule and what was measured so far
+ * @param carriedNorms per gate group of the current graph and structure, the squared norm of the
+ *     owned weights that rebuilds removed (those whose other end was frozen); the prior's energy
+ *     keeps counting them, as it does in a masks-only run where those weights stay in the graph,
+ *     so a rebuild does not change the objective (empty: nothing carried)
  */
 record TrainingState(ArchitectureSpec initialSpec, ImmutableMap<String, long[]> initialShapes,
     KeepMask inGraph, ParameterSet parameters, ImmutableMap<String, float[]> masks,
     ImmutableMap<String, int[]> zeroChecks,
     ImmutableMap<String, ImmutableMap<String, HostTensor>> optimizers,
-    ImmutableMap<String, HostTensor> priorCache, Progress progress) {
+    ImmutableMap<String, HostTensor> priorCache, Progress progress,
+    ImmutableMap<String, float[]> carriedNorms) {
 
   /** The spec of the current training graph. */
   ArchitectureSpec spec() {
@@ -88,12 +94,28 @@ record TrainingState(ArchitectureSpec initialSpec, ImmutableMap<String, long[]> 
       nextChecks.put(g.name(), after);
     }
     Progress p = progress;
+    ParameterSet sliced = WeightSlicer.slice(spec, parameters, live);
+    // the squared norm each kept structure loses with the weights its frozen neighbours took along
+    Map<String, float[]> before = StructureWeights.squaredNorms(spec, parameters);
+    Map<String, float[]> after = StructureWeights.squaredNorms(next, sliced);
+    ImmutableMap.Builder<String, float[]> carried = ImmutableMap.builder();
+    for (GateGroup g : next.gateGroups()) {
+      int[] kept = live.kept(g.name());
+      float[] was = carriedNorms.get(g.name());
+      float[] b = before.get(g.name());
+      float[] a = after.get(g.name());
+      float[] c = new float[kept.length];
+      for (int i = 0; i < kept.length; i++) {
+        c[i] = (was == null ? 0f : was[kept[i]]) + Math.max(0f, b[kept[i]] - a[i]);
+      }
+      carried.put(g.name(), c);
+    }
     return new TrainingState(initialSpec, initialShapes, composed,
-        WeightSlicer.slice(spec, parameters, live), nextMasks.build(), nextChecks.build(),
+        sliced, nextMasks.build(), nextChecks.build(),
         opts.build(), ImmutableMap.of(), new Progress(p.epoch(), p.step(), p.globalStep(),
             p.finetuneStarted(), p.binaryAtEndOfPruning(), p.trainSeconds(), p.lossSum(),
             p.objectiveSum(), p.objectiveCount(), p.epochSeconds(), p.rebuilds() + 1,
-            p.history(), p.complete()));
+            p.history(), p.complete()), carried.build());
   }
 
   /**

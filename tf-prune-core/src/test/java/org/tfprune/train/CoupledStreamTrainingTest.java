@@ -56,7 +56,7 @@ class CoupledStreamTrainingTest {
     freeze(params, masks, "s2b0_conv1", 2, 5);
     TrainingState before = new TrainingState(SPEC, trained.initialShapes(), trained.inGraph(),
         new ParameterSet(params), ImmutableMap.copyOf(masks), trained.zeroChecks(),
-        trained.optimizers(), trained.priorCache(), trained.progress());
+        trained.optimizers(), trained.priorCache(), trained.progress(), trained.carriedNorms());
 
     TrainingState after = new PruningTrainer(cfg, null).roundTrip(before.withoutFrozen(), train,
         test);

@@ -14,6 +14,7 @@ import org.tensorflow.op.Ops;
 import org.tfprune.build.NetworkBuilder;
 import org.tfprune.build.NetworkGraph;
 import org.tfprune.complexity.ComplexityCounter;
+import org.tfprune.loss.StructureWeights;
 import org.tfprune.loss.PruningKnobs;
 import org.tfprune.op.GateMode;
 import org.tfprune.slice.HostTensor;
@@ -95,6 +96,24 @@ class RebuildTest {
     assertThat(after.progress().rebuilds()).isEqualTo(before.progress().rebuilds() + 1);
     assertThat(after.inGraph()).isEqualTo(KeepMask.compose(SPEC, before.inGraph(), live));
 
+    // the prior keeps counting the weights the rebuild removed: per kept structure, the carried
+    // squared norm plus what it still holds is what it held in the masked graph
+    Map<String, float[]> held = StructureWeights.squaredNorms(SPEC, before.parameters());
+    Map<String, float[]> holds = StructureWeights.squaredNorms(after.spec(), after.parameters());
+    for (String g : new String[] {"input", "dense0", "dense1"}) {
+      int[] kept = live.kept(g);
+      float[] carried = after.carriedNorms().get(g);
+      assertThat(carried).hasSize(kept.length);
+      for (int i = 0; i < kept.length; i++) {
+        float was = held.get(g)[kept[i]];
+        assertThat(carried[i] + holds.get(g)[i]).as("%s %s", g, i)
+            .isCloseTo(was, within(1e-4f * was + 1e-9f));
+      }
+    }
+    // input pixels were removed, so the units of the first layer lost their rows
+    assertThat(in.length).isLessThan(784);
+    assertThat(sum(after.carriedNorms().get("dense0"))).isPositive();
+
     // the smaller graph computes the same deterministic network, on real inputs
     float[] x = test.features(200);
     float[] a = logits(before, x, 200);
@@ -104,6 +123,14 @@ class RebuildTest {
     }
     assertThat(ComplexityCounter.count(after.spec()).macs())
         .isLessThan(ComplexityCounter.count(SPEC).macs());
+  }
+
+  private static double sum(float[] v) {
+    double t = 0;
+    for (float f : v) {
+      t += f;
+    }
+    return t;
   }
 
   @Test
@@ -169,7 +196,8 @@ class RebuildTest {
     masks.put("s1b0_conv1", mask);
     TrainingState before = new TrainingState(RESNET, trained.initialShapes(), trained.inGraph(),
         new ParameterSet(params), com.google.common.collect.ImmutableMap.copyOf(masks),
-        trained.zeroChecks(), trained.optimizers(), trained.priorCache(), trained.progress());
+        trained.zeroChecks(), trained.optimizers(), trained.priorCache(), trained.progress(),
+        trained.carriedNorms());
 
     TrainingState after = new PruningTrainer(cfg, null).roundTrip(before.withoutFrozen(), train,
         test);
