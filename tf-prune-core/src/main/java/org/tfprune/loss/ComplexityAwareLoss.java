@@ -164,9 +164,8 @@ public final class ComplexityAwareLoss {
     Operand<TFloat32> energy = s.constant(0f);
     Operand<TFloat32> price = s.constant(0f);
     Map<String, Operand<TFloat32>> norms = new LinkedHashMap<>();
-    StructureWeights.squaredNorms(s, net).forEach((g, live) ->
-        norms.put(g, cache.cached("structure_norm/" + g, carriedNorms.containsKey(g)
-            ? s.math.add(live, s.constant(carriedNorms.get(g))) : live)));
+    StructureWeights.squaredNorms(s, net, carriedNorms).forEach((g, norm) ->
+        norms.put(g, cache.cached("structure_norm/" + g, norm)));
     Map<String, Operand<TFloat32>> weightCoefficients = new LinkedHashMap<>();
     for (GateGroup g : net.gateGroups()) {
       PriorScales p = StructureWeights.scales(scales, g.name());

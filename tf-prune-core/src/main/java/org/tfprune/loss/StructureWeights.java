@@ -176,9 +176,22 @@ public final class StructureWeights {
   }
 
   /**
-   * {@code |w_s|^2} for every structure of every gate group, {@code [size]} each. These norms
-   * carry no gradient (the prior's weight gradient is {@link #quadraticGradients analytic}), so
-   * they are computed with one fused reduction per axis.
+   * {@code |w_s|^2} for every structure, plus per group the constant {@code carried} squared norm
+   * of owned weights a rebuild removed (they still count in the masked network the objective
+   * refers to).
+   */
+  public static Map<String, Operand<TFloat32>> squaredNorms(Ops s, NetworkGraph net,
+      Map<String, float[]> carried) {
+    Map<String, Operand<TFloat32>> norms = new LinkedHashMap<>();
+    squaredNorms(s, net).forEach((g, live) -> norms.put(g, carried.containsKey(g)
+        ? s.math.add(live, s.constant(carried.get(g))) : live));
+    return norms;
+  }
+
+  /**
+   * {@code |w_s|^2} for every structure of every gate group, {@code [size]} each, over the
+   * weights {@code net} holds. These norms carry no gradient (the prior's weight gradient is
+   * {@link #quadraticGradients analytic}), so they are computed with one fused reduction per axis.
    */
   public static Map<String, Operand<TFloat32>> squaredNorms(Ops s, NetworkGraph net) {
     Map<String, Operand<TFloat32>> norms = new LinkedHashMap<>();

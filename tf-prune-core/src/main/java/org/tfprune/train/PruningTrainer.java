@@ -274,10 +274,8 @@ public final class PruningTrainer {
       // gradient-free parts of the prior, refreshed every normRefreshEvery steps
       TensorCache cache = cache(refresh);
       if (gated) {
-        Ops n = tf.withSubScope("norms");
-        StructureWeights.squaredNorms(n, net).forEach((g, live) -> norms.put(g,
-            state.carriedNorms().containsKey(g)
-                ? n.math.add(live, n.constant(state.carriedNorms().get(g))) : live));
+        norms.putAll(StructureWeights.squaredNorms(tf.withSubScope("norms"), net,
+            state.carriedNorms()));
       }
       terms = gated ? loss.call(tf, net, trainPass.logits(), labels,
           ComplexityAwareLoss.effectiveThetas(net), config.knobs().strength(), cache)
