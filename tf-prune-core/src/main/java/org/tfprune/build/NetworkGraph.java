@@ -198,6 +198,18 @@ public final class NetworkGraph {
    * @param scope a sub-scope name for this pass's ops, so several passes can share one graph
    */
   public ForwardPass forward(GateMode mode, boolean training, String scope) {
+    return forward(mode, training, scope, false);
+  }
+
+  /**
+   * As {@link #forward(GateMode, boolean, String)}; with {@code gateFeatures}, a {@link
+   * GateMode#SAMPLED} pass multiplies the input features by their gates instead of the first
+   * kernel's rows (the same values) and passes no gradient to the input gates' theta; a trainer
+   * forms it and the first kernel's gradient with {@link InputGateGradient} from the {@link
+   * ForwardPass#inputGate() tap}, which spares the step the gated kernel's passes.
+   */
+  public ForwardPass forward(GateMode mode, boolean training, String scope,
+      boolean gateFeatures) {
     checkArgument(mode == GateMode.NONE || gated,
         "gate mode %s needs a graph built with gates; spec %s was built without", mode,
         spec.name());
@@ -220,10 +232,26 @@ public final class NetworkGraph {
       transposed = true;
     }
     Operand<TFloat32> inputGate = null;
+    InputGateTap tap = null;
     if (in.gated() && mode != GateMode.NONE) {
-      inputGate = p.gates.fromUniforms(effectiveTheta(InputSpec.GATE_GROUP),
-          uniforms.get(InputSpec.GATE_GROUP), mode);
-      gateValues.put(InputSpec.GATE_GROUP, inputGate);
+      if (gateFeatures && mode == GateMode.SAMPLED
+          && spec.layers().get(0) instanceof DenseLayer) {
+        Ops gs = s.withSubScope("input_gate");
+        Operand<TFloat32> z = p.gates.bernoulli(effectiveTheta(InputSpec.GATE_GROUP),
+            uniforms.get(InputSpec.GATE_GROUP));
+        gateValues.put(InputSpec.GATE_GROUP, z);
+        Operand<TFloat32> gated = gs.math.mul(x,
+            transposed ? gs.expandDims(z, gs.constant(-1)) : z);
+        String first = spec.layers().get(0).name();
+        Operand<TFloat32> kernel = variable(ParameterSet.key(first, ParameterSet.KERNEL));
+        Operand<TFloat32> product = s.withSubScope(first).linalg.matMul(gated, kernel,
+            MatMul.transposeA(transposed));
+        tap = new InputGateTap(x, transposed, z, product, kernel);
+      } else {
+        inputGate = p.gates.fromUniforms(effectiveTheta(InputSpec.GATE_GROUP),
+            uniforms.get(InputSpec.GATE_GROUP), mode);
+        gateValues.put(InputSpec.GATE_GROUP, inputGate);
+      }
     }
     int index = 0;
     for (LayerSpec l : spec.layers()) {
@@ -233,8 +261,9 @@ public final class NetworkGraph {
         if (index == 0 && inputGate != null) {
           kernel = ls.math.mul(kernel, ls.expandDims(inputGate, ls.constant(-1)));
         }
-        Operand<TFloat32> h = ls.nn.biasAdd(ls.linalg.matMul(x, kernel,
-                MatMul.transposeA(index == 0 && transposed)),
+        Operand<TFloat32> product = index == 0 && tap != null ? tap.preActivation()
+            : ls.linalg.matMul(x, kernel, MatMul.transposeA(index == 0 && transposed));
+        Operand<TFloat32> h = ls.nn.biasAdd(product,
             variable(ParameterSet.key(l.name(), ParameterSet.BIAS)));
         x = gate(ls, p, activate(ls, h, d.activation()), l.gated() ? l.name() : null, mode,
             gateValues);
@@ -268,7 +297,8 @@ public final class NetworkGraph {
       }
       index++;
     }
-    return new ForwardPass(x, ImmutableMap.copyOf(gateValues), ImmutableList.copyOf(updates));
+    return new ForwardPass(x, ImmutableMap.copyOf(gateValues), ImmutableList.copyOf(updates),
+        java.util.Optional.ofNullable(tap));
   }
 
   /**

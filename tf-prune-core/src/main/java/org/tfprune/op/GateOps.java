@@ -5,7 +5,6 @@ import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.random.RandomUniformInt;
-import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
@@ -42,8 +41,15 @@ public final class GateOps {
    * the host and feed it.
    */
   public Operand<TFloat32> bernoulli(Operand<TFloat32> theta, Operand<TFloat32> uniforms) {
-    Operand<TBool> keep = tf.math.less(uniforms, tf.stopGradient(theta));
-    return tf.stopGradient(tf.dtypes.cast(keep, TFloat32.class));
+    // relu(sign(theta - u)) = 1[u < theta]: float ops throughout, and per-example draws add
+    // theta with BiasAdd; both cost less on CPU than a broadcasting comparison and a cast
+    return tf.stopGradient(tf.nn.relu(tf.math.sign(
+        addPerStructure(tf.math.neg(uniforms), tf.stopGradient(theta)))));
+  }
+
+  /** {@code values + v} for a {@code [n]} vector {@code v}: BiasAdd when {@code values} is 2-D. */
+  private Operand<TFloat32> addPerStructure(Operand<TFloat32> values, Operand<TFloat32> v) {
+    return values.shape().numDimensions() == 2 ? tf.nn.biasAdd(values, v) : tf.math.add(values, v);
   }
 
   /**
@@ -77,11 +83,13 @@ public final class GateOps {
   }
 
   /**
-   * The straight-through gate {@code z = theta + stopGradient(xi - theta)}: its value is the sample
-   * {@code xi}, its derivative with respect to theta is 1.
+   * The straight-through gate {@code z = xi + (theta - stopGradient(theta))}: its value is the
+   * sample {@code xi}, its derivative with respect to theta is 1.
    */
   public Operand<TFloat32> straightThrough(Operand<TFloat32> theta, Operand<TFloat32> sample) {
-    return tf.math.add(theta, tf.stopGradient(tf.math.sub(sample, theta)));
+    // sample + (theta - stopGradient(theta)): the zero-valued term is theta-sized, so only one
+    // op is as large as the sample
+    return addPerStructure(sample, tf.math.sub(theta, tf.stopGradient(theta)));
   }
 
   /** The deterministic gate {@code 1[theta >= 0.5]}, without gradient. */

@@ -1,10 +1,14 @@
 package org.tfprune.train;
 
+import com.google.common.util.concurrent.Futures;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
@@ -34,15 +38,68 @@ final class GateDraws implements AutoCloseable {
     tensors.values().forEach(TFloat32::close);
   }
 
-  /** Makes the draws of each step for a graph's gate groups. */
-  static final class Source {
+  /**
+   * Makes the draws of each step for a graph's gate groups. {@link #next} draws the following
+   * step's on a background thread while the caller runs the current one: the draws depend only
+   * on the seed, the step and the group, so prefetching changes no value.
+   */
+  static final class Source implements AutoCloseable {
     private final Map<String, Operand<TFloat32>> targets;
     private final long seed;
     private final Map<String, float[]> buffers = new LinkedHashMap<>();
+    private ExecutorService prefetch;
+    private Future<GateDraws> pending;
+    private long pendingStep;
+    private int pendingBatch;
 
     Source(Map<String, Operand<TFloat32>> targets, long seed) {
       this.targets = targets;
       this.seed = seed;
+    }
+
+    /**
+     * The draws for {@code step} (the caller closes them), and starts drawing {@code step + 1}'s
+     * in the background.
+     */
+    GateDraws next(long step, int batch) {
+      GateDraws d = takePending(step, batch);
+      if (d == null) {
+        d = draw(step, batch);
+      }
+      if (prefetch == null) {
+        prefetch = Executors.newSingleThreadExecutor(r -> {
+          Thread t = new Thread(r, "tf-prune-gate-draws");
+          t.setDaemon(true);
+          return t;
+        });
+      }
+      long following = step + 1;
+      pending = prefetch.submit(() -> draw(following, batch));
+      pendingStep = following;
+      pendingBatch = batch;
+      return d;
+    }
+
+    /** The prefetched draws if they are {@code step}'s; others are closed. */
+    private GateDraws takePending(long step, int batch) {
+      if (pending == null) {
+        return null;
+      }
+      GateDraws d = Futures.getUnchecked(pending);
+      pending = null;
+      if (pendingStep == step && pendingBatch == batch) {
+        return d;
+      }
+      d.close();
+      return null;
+    }
+
+    @Override
+    public void close() {
+      takePending(-1, -1);
+      if (prefetch != null) {
+        prefetch.shutdown();
+      }
     }
 
     /** Draws for {@code step}; per-example groups get {@code batch} rows. */

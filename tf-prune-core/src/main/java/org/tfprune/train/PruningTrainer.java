@@ -30,6 +30,8 @@ import org.tensorflow.Tensor;
 import org.tensorflow.types.TFloat32;
 import org.tfprune.build.ForwardPass;
 import org.tfprune.build.HostVariables;
+import org.tfprune.build.InputGateGradient;
+import org.tfprune.build.InputGateTap;
 import org.tfprune.build.NetworkBuilder;
 import org.tfprune.build.NetworkGraph;
 import org.tfprune.build.ParameterInitializer;
@@ -111,7 +113,11 @@ public final class PruningTrainer {
         Run run;
         try (Graph graph = new Graph(); Session session = newSession(graph)) {
           run = new Run(graph, session, state, train, test, writer);
-          state = run.execute();
+          try {
+            state = run.execute();
+          } finally {
+            run.gateDraws.close();
+          }
         }
         if (run.rebuildRequested) {
           double before = ComplexityCounter.count(state.spec()).macs();
@@ -264,7 +270,7 @@ public final class PruningTrainer {
       learningRate = tf.withName("learning_rate").placeholder(TFloat32.class,
           Placeholder.shape(Shape.scalar()));
       ForwardPass trainPass = net.forward(gated ? GateMode.SAMPLED : GateMode.NONE, true,
-          "train");
+          "train", true);
       ForwardPass evalPass = net.forward(gated ? GateMode.DETERMINISTIC : GateMode.NONE, false,
           "eval");
       // the objective refers to the spec training started from, so a rebuild does not change it
@@ -280,10 +286,10 @@ public final class PruningTrainer {
       terms = gated ? loss.call(tf, net, trainPass.logits(), labels,
           ComplexityAwareLoss.effectiveThetas(net), config.knobs().strength(), cache)
           : loss.call(tf, net, trainPass.logits(), labels, Map.of(), 0);
-      pruneStep = stepOp(terms, gated, trainPass.updates(), "prune_step");
+      pruneStep = stepOp(terms, gated, trainPass, "prune_step");
       if (gated && config.warmupEpochs() > 0) {
         // the same sampled pass and objective; all theta start at 1, so every gate is open
-        warmupStep = stepOp(terms, false, trainPass.updates(), "warmup_step");
+        warmupStep = stepOp(terms, false, trainPass, "warmup_step");
       }
       if (gated && config.finetuneEpochs() > 0) {
         PruneOps prune = PruneOps.create(tf.withSubScope("finetune_gates"));
@@ -296,7 +302,7 @@ public final class PruningTrainer {
             hard, 0, cache);
         finetuneLoss = ft.total();
         finetuneData = ft.data();
-        finetuneStep = stepOp(ft, false, finetunePass.updates(), "finetune_step");
+        finetuneStep = stepOp(ft, false, finetunePass, "finetune_step");
       }
       refreshPriorCache = tf.withControlDependencies(refresh).withName("refresh_prior_cache")
           .noOp();
@@ -336,16 +342,30 @@ public final class PruningTrainer {
     }
 
     /** Gradient step on the weights (and projected SGD on theta when {@code withTheta}). */
-    private Op stepOp(LossTerms objective, boolean withTheta, List<Op> statUpdates,
-        String name) {
+    private Op stepOp(LossTerms objective, boolean withTheta, ForwardPass pass, String name) {
+      List<Op> statUpdates = pass.updates();
       List<Variable<TFloat32>> weights = net.weights();
       List<Variable<TFloat32>> thetas = new ArrayList<>();
       if (withTheta) {
         net.gateGroups().forEach(g -> thetas.add(net.theta(g.name())));
       }
+      // a pass gating the input features passes no gradient to their theta: it is formed from
+      // the first kernel's gradient and the first product's (InputGateGradient)
+      InputGateTap tap = withTheta ? pass.inputGate().orElse(null) : null;
+      Variable<TFloat32> firstKernel = tap == null ? null
+          : net.variable(ParameterSet.key(spec.layers().get(0).name(), ParameterSet.KERNEL));
+      Variable<TFloat32> inputTheta = tap == null ? null : net.theta(InputSpec.GATE_GROUP);
+      // the first kernel's slot asks for the first product's gradient instead
       List<Output<?>> xs = new ArrayList<>();
-      weights.forEach(v -> xs.add(v.asOutput()));
-      thetas.forEach(v -> xs.add(v.asOutput()));
+      weights.forEach(v -> xs.add(v == firstKernel ? tap.preActivation().asOutput()
+          : v.asOutput()));
+      Map<Variable<TFloat32>, Integer> thetaSlot = new LinkedHashMap<>();
+      for (Variable<TFloat32> v : thetas) {
+        if (v != inputTheta) {
+          thetaSlot.put(v, xs.size());
+          xs.add(v.asOutput());
+        }
+      }
       // the weights' gradient beyond the data loss is analytic (objective.weightGradients());
       // theta's gradient from the prior and the complexity cost depends on theta only through
       // sums over layers and on the cached norms, so it is cached too and refreshed with them:
@@ -359,18 +379,23 @@ public final class PruningTrainer {
       TensorCache thetaCache = cache(thetaRefresh);
       List<Output<TFloat32>> wg = new ArrayList<>();
       Ops sum = tf.withSubScope(name + "_gradients");
+      InputGateGradient.Gradients input = tap == null ? null : InputGateGradient.of(sum, tap,
+          cast(grads[weights.indexOf(firstKernel)]), net.mask(InputSpec.GATE_GROUP));
       for (int i = 0; i < weights.size(); i++) {
         Operand<TFloat32> analytic = objective.weightGradients().get(
             weights.get(i).op().name());
-        wg.add(analytic == null ? cast(grads[i])
-            : sum.math.add(cast(grads[i]), analytic).asOutput());
+        Output<TFloat32> data = weights.get(i) == firstKernel ? input.kernel().asOutput()
+            : cast(grads[i]);
+        wg.add(analytic == null ? data : sum.math.add(data, analytic).asOutput());
       }
       List<Operand<TFloat32>> tg = new ArrayList<>();
       Ops reg = tf.withSubScope(name + "_theta_gradients");
       for (int i = 0; i < thetas.size(); i++) {
         Operand<TFloat32> shaped = reg.reshape(cast(regularizer[i]),
             reg.constant(new long[] {thetas.get(i).shape().size(0)}));
-        tg.add(reg.math.add(cast(grads[weights.size() + i]),
+        Operand<TFloat32> data = thetas.get(i) == inputTheta ? input.theta()
+            : cast(grads[thetaSlot.get(thetas.get(i))]);
+        tg.add(reg.math.add(data,
             thetaCache.cached("theta_gradient/" + net.gateGroups().get(i).name(), shaped)));
       }
       // Variables are updated in place: no update may start before every gradient (and so every
@@ -569,7 +594,7 @@ public final class PruningTrainer {
               TFloat32 yt = TFloat32.tensorOf(Shape.of(b, train.numClasses()),
                   DataBuffers.of(y, true, false));
               TFloat32 lrt = TFloat32.scalarOf(lr);
-              GateDraws draws = gated && !finetune ? gateDraws.draw(globalStep, b)
+              GateDraws draws = gated && !finetune ? gateDraws.next(globalStep, b)
                   : GateDraws.NONE) {
             Session.Runner runner = session.runner().feed(net.input(), xt).feed(labels, yt)
                 .feed(learningRate, lrt).addTarget(step).fetch(dataLoss);

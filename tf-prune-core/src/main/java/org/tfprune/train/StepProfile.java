@@ -43,7 +43,7 @@ final class StepProfile {
     }
     metadata.getStepStats().getDevStatsList().stream()
         .flatMap(d -> d.getNodeStatsList().stream())
-        .sorted(Comparator.comparingLong(n -> -n.getOpEndRelMicros())).limit(15)
+        .sorted(Comparator.comparingLong(n -> -n.getOpEndRelMicros())).limit(Long.getLong("tfprune.profile.nodes", 15))
         .forEach(n -> out.printf("  node %-60s %7d us%n", n.getNodeName(),
             n.getOpEndRelMicros()));
     out.printf("[profile %s] %d op executions, %d us from first start to last end%n", label,
