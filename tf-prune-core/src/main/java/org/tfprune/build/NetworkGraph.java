@@ -232,21 +232,18 @@ public final class NetworkGraph {
       transposed = true;
     }
     Operand<TFloat32> inputGate = null;
+    Operand<TFloat32> featureGate = null; // input gates applied to the features themselves
+    Operand<TFloat32> ungated = x;
     InputGateTap tap = null;
     if (in.gated() && mode != GateMode.NONE) {
       if (gateFeatures && mode == GateMode.SAMPLED
           && spec.layers().get(0) instanceof DenseLayer) {
         Ops gs = s.withSubScope("input_gate");
-        Operand<TFloat32> z = p.gates.bernoulli(effectiveTheta(InputSpec.GATE_GROUP),
+        featureGate = p.gates.bernoulli(effectiveTheta(InputSpec.GATE_GROUP),
             uniforms.get(InputSpec.GATE_GROUP));
-        gateValues.put(InputSpec.GATE_GROUP, z);
-        Operand<TFloat32> gated = gs.math.mul(x,
-            transposed ? gs.expandDims(z, gs.constant(-1)) : z);
-        String first = spec.layers().get(0).name();
-        Operand<TFloat32> kernel = variable(ParameterSet.key(first, ParameterSet.KERNEL));
-        Operand<TFloat32> product = s.withSubScope(first).linalg.matMul(gated, kernel,
-            MatMul.transposeA(transposed));
-        tap = new InputGateTap(x, transposed, z, product, kernel);
+        gateValues.put(InputSpec.GATE_GROUP, featureGate);
+        x = gs.math.mul(x, transposed ? gs.expandDims(featureGate, gs.constant(-1))
+            : featureGate);
       } else {
         inputGate = p.gates.fromUniforms(effectiveTheta(InputSpec.GATE_GROUP),
             uniforms.get(InputSpec.GATE_GROUP), mode);
@@ -261,8 +258,11 @@ public final class NetworkGraph {
         if (index == 0 && inputGate != null) {
           kernel = ls.math.mul(kernel, ls.expandDims(inputGate, ls.constant(-1)));
         }
-        Operand<TFloat32> product = index == 0 && tap != null ? tap.preActivation()
-            : ls.linalg.matMul(x, kernel, MatMul.transposeA(index == 0 && transposed));
+        Operand<TFloat32> product = ls.linalg.matMul(x, kernel,
+            MatMul.transposeA(index == 0 && transposed));
+        if (index == 0 && featureGate != null) {
+          tap = new InputGateTap(ungated, transposed, featureGate, product, kernel);
+        }
         Operand<TFloat32> h = ls.nn.biasAdd(product,
             variable(ParameterSet.key(l.name(), ParameterSet.BIAS)));
         x = gate(ls, p, activate(ls, h, d.activation()), l.gated() ? l.name() : null, mode,
