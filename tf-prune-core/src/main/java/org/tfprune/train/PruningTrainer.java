@@ -352,8 +352,7 @@ public final class PruningTrainer {
       // a pass gating the input features passes no gradient to their theta: it is formed from
       // the first kernel's gradient and the first product's (InputGateGradient)
       InputGateTap tap = withTheta ? pass.inputGate().orElse(null) : null;
-      Variable<TFloat32> firstKernel = tap == null ? null
-          : net.variable(ParameterSet.key(spec.layers().get(0).name(), ParameterSet.KERNEL));
+      Operand<TFloat32> firstKernel = tap == null ? null : tap.kernel();
       Variable<TFloat32> inputTheta = tap == null ? null : net.theta(InputSpec.GATE_GROUP);
       // the first kernel's slot asks for the first product's gradient instead
       List<Output<?>> xs = new ArrayList<>();

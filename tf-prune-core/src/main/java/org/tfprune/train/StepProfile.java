@@ -17,6 +17,8 @@ import org.tensorflow.proto.RunOptions;
 final class StepProfile {
   /** The global step to trace, or -1. */
   static final long STEP = Long.getLong("tfprune.profile.step", -1L);
+  /** How many of the slowest ops the trace lists ({@code tfprune.profile.nodes}, default 15). */
+  static final long NODES = Long.getLong("tfprune.profile.nodes", 15L);
 
   private StepProfile() {}
 
@@ -43,7 +45,7 @@ final class StepProfile {
     }
     metadata.getStepStats().getDevStatsList().stream()
         .flatMap(d -> d.getNodeStatsList().stream())
-        .sorted(Comparator.comparingLong(n -> -n.getOpEndRelMicros())).limit(Long.getLong("tfprune.profile.nodes", 15))
+        .sorted(Comparator.comparingLong(n -> -n.getOpEndRelMicros())).limit(NODES)
         .forEach(n -> out.printf("  node %-60s %7d us%n", n.getNodeName(),
             n.getOpEndRelMicros()));
     out.printf("[profile %s] %d op executions, %d us from first start to last end%n", label,
