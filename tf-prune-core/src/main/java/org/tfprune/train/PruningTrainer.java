@@ -398,12 +398,13 @@ public final class PruningTrainer {
             thetaCache.cached("theta_gradient/" + net.gateGroups().get(i).name(), shaped)));
       }
       // Variables are updated in place: no update may start before every gradient (and so every
-      // read of the old weights) is done, or runs stop being reproducible.
-      Ops barrier = tf.withSubScope(name + "_all_gradients");
+      // read of the old weights) is done, or runs stop being reproducible. The control edges
+      // come straight from the ops computing the gradients (no extra op per gradient).
       List<Op> computed = new ArrayList<>();
-      wg.forEach(g -> computed.add(barrier.identity(g)));
-      tg.forEach(g -> computed.add(barrier.identity(g)));
-      Ops afterGradients = barrier.withControlDependencies(computed);
+      wg.forEach(g -> computed.add(g::op));
+      tg.forEach(g -> computed.add(g::op));
+      Ops afterGradients = tf.withSubScope(name + "_all_gradients")
+          .withControlDependencies(computed);
       wg.replaceAll(g -> afterGradients.identity(g).asOutput());
       tg.replaceAll(afterGradients::identity);
       WeightOptimizer opt = new WeightOptimizer(tf, config.optimizer(), weights, wg, learningRate,
@@ -461,6 +462,11 @@ public final class PruningTrainer {
       });
       start.zeroChecks().forEach((g, z) -> zeroChecks.put(g, z.clone()));
       net.initialize(session, new ParameterSet(values));
+      if (gated) {
+        // writes back what was just loaded: prepares the executor the pruning condition's writes
+        // use, so the first structure frozen does not stall a step for milliseconds
+        assignGateState(readThetas());
+      }
       for (WeightOptimizer o : optimizers) {
         Map<String, HostTensor> saved = start.optimizers().get(o.name());
         if (saved == null) {
@@ -791,7 +797,24 @@ public final class PruningTrainer {
         }
       }
       propagateBlockDeath(theta, changed);
-      net.assign(session, changed);
+      if (!changed.isEmpty()) {
+        assignGateState(theta);
+      }
+    }
+
+    /**
+     * Writes every gate group's theta ({@code theta}, as read and then edited on the host) and
+     * mask back to the graph. Always the same variables, so the session reuses one executor:
+     * each new combination of fed variables would cost it several milliseconds to prepare.
+     */
+    private void assignGateState(Map<String, float[]> theta) {
+      Map<String, HostTensor> all = new LinkedHashMap<>();
+      theta.forEach((g, t) -> {
+        all.put(ParameterSet.key(g, ParameterSet.THETA), new HostTensor(new long[] {t.length}, t));
+        float[] m = masks.get(g);
+        all.put(ParameterSet.key(g, NetworkGraph.MASK), new HostTensor(new long[] {m.length}, m));
+      });
+      net.assign(session, all);
     }
 
     /**
@@ -843,7 +866,6 @@ public final class PruningTrainer {
 
     /** Rounds theta to its deterministic value for the fine-tuning phase. */
     private void roundTheta() {
-      Map<String, HostTensor> changed = new LinkedHashMap<>();
       Map<String, float[]> rounded = new LinkedHashMap<>();
       readThetas().forEach((g, t) -> {
         float[] r = new float[t.length];
@@ -852,19 +874,15 @@ public final class PruningTrainer {
         }
         rounded.put(g, r);
       });
-      propagateBlockDeath(rounded, changed);
+      propagateBlockDeath(rounded, new LinkedHashMap<>());
       rounded.forEach((g, r) -> {
         // fine-tuning never reopens a gate: what is closed now is frozen
         float[] m = masks.get(g);
         for (int i = 0; i < r.length; i++) {
           m[i] = r[i] == 0f ? 0f : m[i];
         }
-        changed.put(ParameterSet.key(g, ParameterSet.THETA), new HostTensor(new long[] {r.length},
-            r));
-        changed.put(ParameterSet.key(g, NetworkGraph.MASK), new HostTensor(new long[] {m.length},
-            m));
       });
-      net.assign(session, changed);
+      assignGateState(rounded);
     }
 
     private double accuracy() {

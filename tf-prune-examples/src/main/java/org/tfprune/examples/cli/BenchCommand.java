@@ -1,21 +1,22 @@
 package org.tfprune.examples.cli;
 
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkState;
+
 import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Signature;
 import org.tfprune.build.ParameterInitializer;
+import org.tfprune.examples.bench.InterleavedSteps;
 import org.tfprune.examples.bench.LatencyBenchmark;
 import org.tfprune.examples.data.Datasets;
-import org.tfprune.examples.data.LabeledImages;
 import org.tfprune.examples.data.ImagesTrainingData;
 import org.tfprune.examples.report.RunReport;
 import org.tfprune.export.ExportException;
@@ -25,7 +26,6 @@ import org.tfprune.models.Models;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.train.PruningTrainer;
 import org.tfprune.train.TrainerConfig;
-import org.tfprune.train.TrainingResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
  * {@code tf-prune bench}: (1) latency of an exported compact SavedModel against its dense
  * network, both served from SavedModels in this process, alternating runs, at several batch
  * sizes, beside the MACs ratio; (2) training step time of the gated network against the dense one
- * (same data, same batch), measured alternately.
+ * (same data, same batch), the two trainings taking turns of 100 steps ({@link InterleavedSteps}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Compact-vs-dense latency at several batch sizes beside the MACs ratio, and "
@@ -52,18 +52,24 @@ final class BenchCommand implements Callable<Integer> {
       description = "Time spent per batch size. Default: ${DEFAULT-VALUE}.")
   long budgetMs;
 
-  @Option(names = "--step-epochs", defaultValue = "7",
-      description = "Alternating two-epoch repetitions for the step-time comparison, timed on "
-          + "the second epoch (0 skips "
-          + "it). Default: ${DEFAULT-VALUE}.")
-  int stepRepeats;
+  @Option(names = "--step-epochs", defaultValue = "6",
+      description = "Epochs of each training in the step-time comparison; the first is not "
+          + "timed (0 skips the comparison). Default: ${DEFAULT-VALUE}.")
+  int stepEpochs;
 
-  @Option(names = "--step-examples", defaultValue = "25600",
+  @Option(names = "--step-examples", defaultValue = "51200",
       description = "Training examples per step-time epoch. Default: ${DEFAULT-VALUE}.")
   int stepExamples;
 
   @Override
   public Integer call() throws IOException {
+    TrainerConfig defaults = TrainerConfig.builder().build();
+    int minExamples = 2 * defaults.pruneCheckEvery() * defaults.batchSize();
+    checkArgument(stepEpochs == 0 || stepEpochs >= 2, "--step-epochs must be 0 (no step-time "
+        + "comparison) or at least 2 (the first epoch is not timed), got %s", stepEpochs);
+    checkArgument(stepEpochs == 0 || stepExamples >= minExamples, "--step-examples must be at "
+        + "least %s (two turns of %s steps of batch %s per epoch), got %s", minExamples,
+        defaults.pruneCheckEvery(), defaults.batchSize(), stepExamples);
     Path reportFile = savedModel.resolve("report.json");
     if (!Files.isRegularFile(reportFile)) {
       throw new ExportException(reportFile + " does not exist: point --saved-model to a "
@@ -77,7 +83,7 @@ final class BenchCommand implements Callable<Integer> {
     ArchitectureSpec spec = Models.create(report.settings().model(), inputShape, classes, 1.0,
         !report.dense().streamWidthString().isEmpty()); // a run with coupled stream channels
     latency(spec, report);
-    if (stepRepeats > 0) {
+    if (stepEpochs > 0) {
       stepTime(spec, report.settings().dataset());
     }
     return 0;
@@ -124,41 +130,28 @@ final class BenchCommand implements Callable<Integer> {
 
   private void stepTime(ArchitectureSpec spec, String dataset) {
     Datasets.Split split = Datasets.load(dataset);
-    LabeledImages train = split.train().head(stepExamples);
-    ImagesTrainingData data = new ImagesTrainingData(train);
+    ImagesTrainingData data = new ImagesTrainingData(split.train().head(stepExamples));
     ImagesTrainingData eval = new ImagesTrainingData(split.test().head(1000));
-    // two epochs per repetition, timed on the second: the first pays one-time costs (graph
-    // optimisation, kernel set-up) that a real run pays once; no rebuild, so both epochs train
-    // the full network ("before any pruning")
-    TrainerConfig gated = TrainerConfig.builder().epochs(2).rebuildThreshold(0).build();
+    // no rebuild: the gated graph stays the full network ("before any pruning")
+    TrainerConfig gated = TrainerConfig.builder().epochs(stepEpochs).rebuildThreshold(0).build();
     TrainerConfig dense = gated.toBuilder().gated(false).build();
-    List<Double> g = new ArrayList<>();
-    List<Double> d = new ArrayList<>();
-    List<Double> ratios = new ArrayList<>();
-    int steps = train.count() / gated.batchSize();
-    for (int i = 0; i <= stepRepeats; i++) {
-      TrainingResult rg = new PruningTrainer(gated, null).train(spec, data, eval);
-      TrainingResult rd = new PruningTrainer(dense, null).train(spec, data, eval);
-      if (i > 0) { // the first repetition warms up the JVM
-        g.add(rg.history().get(1).seconds() * 1000 / steps);
-        d.add(rd.history().get(1).seconds() * 1000 / steps);
-        ratios.add(g.get(g.size() - 1) / d.get(d.size() - 1)); // a pair runs back to back
-      }
-    }
-    double gm = median(g);
-    double dm = median(d);
-    System.out.printf("%nTraining step time, %s, batch %d, %d steps timed per repetition (the "
-        + "second of two epochs), median of %d alternating repetitions%n", spec.widthString(),
-        gated.batchSize(), steps, stepRepeats);
-    double[] r = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    System.out.printf("dense %.3f ms/step, gated %.3f ms/step: gated / dense = %.2fx (median of "
-        + "the per-repetition ratios; they ranged %.2f-%.2fx)%n", dm, gm, median(ratios),
-        r[0], r[r.length - 1]);
+    InterleavedSteps.Blocks b = InterleavedSteps.compare(
+        l -> new PruningTrainer(dense, l).train(spec, data, eval),
+        l -> new PruningTrainer(gated, l).train(spec, data, eval));
+    checkState(b.ratios().length > 0, "no step block was timed: raise --step-epochs (at least 2) "
+        + "or --step-examples (at least %s)", 2 * gated.pruneCheckEvery() * gated.batchSize());
+    double[] r = b.ratios();
+    double[] d = b.firstMs().stream().mapToDouble(Double::doubleValue).toArray();
+    double[] g = b.secondMs().stream().mapToDouble(Double::doubleValue).toArray();
+    System.out.printf("%nTraining step time, %s, batch %d: the dense and the gated network train "
+        + "in turns of %d steps; %d turns each timed (epochs 2-%d)%n", spec.widthString(),
+        gated.batchSize(), gated.pruneCheckEvery(), r.length, stepEpochs);
+    System.out.printf("dense %.3f ms/step, gated %.3f ms/step (medians): gated / dense = %.2fx "
+        + "(median of the per-turn ratios; middle half %.2f-%.2fx)%n", median(d), median(g),
+        median(r), InterleavedSteps.quantile(r, 0.25), InterleavedSteps.quantile(r, 0.75));
   }
 
-  private static double median(List<Double> v) {
-    double[] s = v.stream().mapToDouble(Double::doubleValue).toArray();
-    Arrays.sort(s);
-    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  private static double median(double[] v) {
+    return InterleavedSteps.quantile(v, 0.5);
   }
 }

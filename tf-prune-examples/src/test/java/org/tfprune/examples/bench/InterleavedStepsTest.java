@@ -1,0 +1,82 @@
+package org.tfprune.examples.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import com.google.common.collect.ImmutableMap;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.tfprune.train.StepProgress;
+import org.tfprune.train.TrainingListener;
+
+/**
+ * {@link InterleavedSteps}: the two trainings take turns block by block, only whole blocks inside
+ * epochs 2 and later are timed, and a failing training ends the comparison instead of hanging it.
+ */
+class InterleavedStepsTest {
+  /** A stand-in training that reports every {@code every} steps and logs what it ran. */
+  private static Consumer<TrainingListener> training(String name, int epochs, int steps,
+      int every, List<String> log) {
+    return l -> {
+      for (int e = 1; e <= epochs; e++) {
+        for (int s = every; s <= steps; s += every) {
+          log.add(name + e + ":" + s);
+          l.onStep(new StepProgress(e, epochs, s, steps, 0, 0, ImmutableMap.of(), 1, 0));
+        }
+      }
+    };
+  }
+
+  @Test
+  void takesTurnsAndTimesWholeBlocksAfterTheFirstEpoch() {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    InterleavedSteps.Blocks b = InterleavedSteps.compare(training("a", 3, 400, 100, log),
+        training("b", 3, 400, 100, log));
+    // strict alternation: a's block, then b's, and so on
+    for (int i = 0; i < log.size(); i++) {
+      assertThat(log.get(i)).startsWith(i % 2 == 0 ? "a" : "b");
+    }
+    assertThat(log).hasSize(24);
+    // per training: epochs 2 and 3, the 3 blocks of each that do not start at the epoch's start
+    assertThat(b.firstMs()).hasSize(6).allSatisfy(ms -> assertThat(ms).isNotNegative());
+    assertThat(b.secondMs()).hasSize(6);
+    assertThat(b.ratios()).hasSize(6);
+  }
+
+  @Test
+  void aLongerTrainingFinishesAloneAndTheRatiosCoverTheSharedBlocks() {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    InterleavedSteps.Blocks b = InterleavedSteps.compare(training("a", 2, 200, 100, log),
+        training("b", 4, 200, 100, log));
+    assertThat(b.firstMs()).hasSize(1);
+    assertThat(b.secondMs()).hasSize(3);
+    assertThat(b.ratios()).hasSize(1);
+    assertThat(log).hasSize(12);
+  }
+
+  @Test
+  void aFailingTrainingEndsTheComparisonWithItsError() {
+    Consumer<TrainingListener> failing = l -> {
+      l.onStep(new StepProgress(1, 2, 100, 200, 0, 0, ImmutableMap.of(), 1, 0));
+      throw new IllegalArgumentException("bad data");
+    };
+    assertThatThrownBy(() -> InterleavedSteps.compare(training("a", 2, 200, 100,
+        Collections.synchronizedList(new ArrayList<>())), failing))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("bad data");
+  }
+
+  @Test
+  void quantilesInterpolate() {
+    double[] v = {4, 1, 3, 2};
+    assertThat(InterleavedSteps.quantile(v, 0.5)).isCloseTo(2.5, within(1e-12));
+    assertThat(InterleavedSteps.quantile(v, 0)).isEqualTo(1);
+    assertThat(InterleavedSteps.quantile(v, 1)).isEqualTo(4);
+    assertThat(InterleavedSteps.quantile(v, 0.25)).isCloseTo(1.75, within(1e-12));
+    assertThatThrownBy(() -> InterleavedSteps.quantile(new double[0], 0.5))
+        .hasMessageContaining("no values");
+  }
+}
