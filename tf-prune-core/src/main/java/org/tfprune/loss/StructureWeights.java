@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Stack;
+import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.types.TFloat32;
 import org.tfprune.build.NetworkGraph;
 import org.tfprune.slice.HostTensor;
@@ -290,24 +292,48 @@ public final class StructureWeights {
    */
   public static Map<String, Operand<TFloat32>> quadraticGradients(Ops s, NetworkGraph net,
       Map<String, Operand<TFloat32>> coefficients, TensorCache cache) {
-    Map<String, List<Operand<TFloat32>>> perVariable = new LinkedHashMap<>();
+    Map<String, List<Owned>> perVariable = new LinkedHashMap<>();
     for (Owned o : ownership(net.spec())) {
-      Operand<TFloat32> c = s.math.mul(coefficients.get(o.group()), s.constant(2f));
-      if (o.axis() < 0) {
-        c = s.reshape(c, s.constant(new int[0])); // one structure: a scalar coefficient
-      } else if (o.rank() > 1) {
-        int[] shape = new int[o.rank()];
-        java.util.Arrays.fill(shape, 1);
-        shape[o.axis()] = (int) net.variable(o.variable()).shape().get(o.axis());
-        c = s.reshape(c, s.constant(shape));
-      }
-      perVariable.computeIfAbsent(o.variable(), v -> new ArrayList<>()).add(c);
+      perVariable.computeIfAbsent(o.variable(), v -> new ArrayList<>()).add(o);
     }
     Map<String, Operand<TFloat32>> grads = new LinkedHashMap<>();
-    perVariable.forEach((v, cs) -> {
-      Operand<TFloat32> c = cs.get(0);
-      for (int i = 1; i < cs.size(); i++) {
-        c = s.math.add(c, cs.get(i));
+    perVariable.forEach((v, owners) -> {
+      long[] dims = net.variable(v).shape().asArray();
+      Operand<TFloat32> c;
+      if (owners.size() == 2 && owners.get(0).axis() >= 0 && owners.get(1).axis() >= 0
+          && owners.get(0).axis() != owners.get(1).axis()) {
+        // two groups on two axes (a kernel's inputs and its units or filters): C = a (+) b,
+        // formed as the product [a, 1] [1, b]^T, which writes the [n_a, n_b] sum in one pass
+        // (a broadcasting addition costs several); each entry is exactly a_i + b_j
+        Owned first = owners.get(0).axis() < owners.get(1).axis() ? owners.get(0)
+            : owners.get(1);
+        Owned second = first == owners.get(0) ? owners.get(1) : owners.get(0);
+        Operand<TFloat32> a = twice(s, coefficients.get(first.group()));
+        Operand<TFloat32> b = twice(s, coefficients.get(second.group()));
+        Operand<TFloat32> left = s.stack(List.of(a, s.onesLike(a)), Stack.axis(1L));
+        Operand<TFloat32> right = s.stack(List.of(s.onesLike(b), b), Stack.axis(1L));
+        c = s.linalg.matMul(left, right, MatMul.transposeB(true));
+        if (dims.length > 2) {
+          int[] shape = new int[dims.length];
+          java.util.Arrays.fill(shape, 1);
+          shape[first.axis()] = (int) dims[first.axis()];
+          shape[second.axis()] = (int) dims[second.axis()];
+          c = s.reshape(c, s.constant(shape));
+        }
+      } else {
+        c = null;
+        for (Owned o : owners) {
+          Operand<TFloat32> part = twice(s, coefficients.get(o.group()));
+          if (o.axis() < 0) {
+            part = s.reshape(part, s.constant(new int[0])); // one structure: a scalar
+          } else if (o.rank() > 1) {
+            int[] shape = new int[o.rank()];
+            java.util.Arrays.fill(shape, 1);
+            shape[o.axis()] = (int) dims[o.axis()];
+            part = s.reshape(part, s.constant(shape));
+          }
+          c = c == null ? part : s.math.add(c, part);
+        }
       }
       // the product is cached whole: refreshed with the other cached terms, it spares the step
       // a pass over every weight tensor (TensorCache.NONE: exact at every step)
@@ -317,4 +343,7 @@ public final class StructureWeights {
     return grads;
   }
 
+  private static Operand<TFloat32> twice(Ops s, Operand<TFloat32> coefficient) {
+    return s.math.mul(coefficient, s.constant(2f));
+  }
 }
