@@ -221,6 +221,11 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
         streams.stream().map(g -> g.withGated(false)).collect(ImmutableList.toImmutableList()));
   }
 
+  /** The same network without gates on its input features (its other gates kept). */
+  public ArchitectureSpec withoutInputGates() {
+    return new ArchitectureSpec(name, input.withGated(false), layers, streams);
+  }
+
   /** The channels (features, for a flat input) of the tensor that flows into layer {@code index}. */
   public int inputWidthOf(int index) {
     checkArgument(index >= 0 && index < layers.size(), "no layer %s in %s", index, name);

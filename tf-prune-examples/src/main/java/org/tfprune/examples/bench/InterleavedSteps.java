@@ -13,23 +13,28 @@ import org.tfprune.train.StepProgress;
 import org.tfprune.train.TrainingListener;
 
 /**
- * Training step time of two trainings measured side by side: both run in this process and take
- * turns, each training a block of steps (from one progress report to the next) while the other
- * waits, so a slow phase of the machine falls on both alike. Blocks of the first epoch (one-time
- * graph set-up) and blocks that span an epoch's end (evaluation) are not timed.
+ * Training step time of several trainings measured side by side: all run in this process and
+ * take turns, each training a block of steps (from one progress report to the next) while the
+ * others wait, so a slow phase of the machine falls on all alike. Blocks of the first epoch
+ * (one-time graph set-up) and blocks that span an epoch's end (evaluation) are not timed.
  */
 public final class InterleavedSteps {
   /**
-   * Milliseconds per step of each timed block, in the order they ran: block {@code i} of the
-   * second training ran right after block {@code i} of the first.
+   * Milliseconds per step of each training's timed blocks, in the order they ran: block {@code
+   * j} of every training ran in the same round of turns.
    */
-  public record Blocks(ImmutableList<Double> firstMs, ImmutableList<Double> secondMs) {
-    /** Per-block ratios second / first, over the blocks both have. */
-    public double[] ratios() {
-      int n = Math.min(firstMs.size(), secondMs.size());
+  public record Blocks(ImmutableList<ImmutableList<Double>> ms) {
+    /** The timed blocks of training {@code i}. */
+    public double[] of(int i) {
+      return ms.get(i).stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** Per-round ratios training {@code i} / training 0, over the rounds both have. */
+    public double[] ratios(int i) {
+      int n = Math.min(ms.get(0).size(), ms.get(i).size());
       double[] r = new double[n];
-      for (int i = 0; i < n; i++) {
-        r[i] = secondMs.get(i) / firstMs.get(i);
+      for (int j = 0; j < n; j++) {
+        r[j] = ms.get(i).get(j) / ms.get(0).get(j);
       }
       return r;
     }
@@ -38,22 +43,24 @@ public final class InterleavedSteps {
   private InterleavedSteps() {}
 
   /**
-   * Runs both trainings to the end, taking turns at every progress report.
+   * Runs every training to the end, taking turns in order at every progress report.
    *
-   * @param first a training that reports progress to the listener it is given
-   * @param second another one
+   * @param runs trainings that report progress to the listener they are given
    */
-  public static Blocks compare(Consumer<TrainingListener> first,
-      Consumer<TrainingListener> second) {
-    Semaphore[] turn = {new Semaphore(0), new Semaphore(0)};
-    boolean[] done = new boolean[2];
-    List<List<Double>> blocks = List.of(new ArrayList<>(), new ArrayList<>());
+  public static Blocks compare(List<Consumer<TrainingListener>> runs) {
+    checkArgument(!runs.isEmpty(), "nothing to time");
+    int n = runs.size();
+    Semaphore[] turn = new Semaphore[n];
+    boolean[] done = new boolean[n];
+    List<List<Double>> blocks = new ArrayList<>();
+    for (int k = 0; k < n; k++) {
+      turn[k] = new Semaphore(0);
+      blocks.add(new ArrayList<>());
+    }
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    List<Consumer<TrainingListener>> runs = List.of(first, second);
-    Thread[] threads = new Thread[2];
-    for (int k = 0; k < 2; k++) {
+    Thread[] threads = new Thread[n];
+    for (int k = 0; k < n; k++) {
       int me = k;
-      int other = 1 - k;
       threads[k] = new Thread(() -> {
         turn[me].acquireUninterruptibly();
         try {
@@ -69,11 +76,7 @@ public final class InterleavedSteps {
                 blocks.get(me).add((now - start) / 1e6 / (p.step() - step));
               }
               synchronized (done) {
-                if (!done[other]) {
-                  turn[other].release();
-                } else {
-                  turn[me].release(); // nobody to wait for
-                }
+                turn[nextAlive(done, me)].release(); // this one when the others are done
               }
               turn[me].acquireUninterruptibly();
               epoch = p.epoch();
@@ -86,7 +89,10 @@ public final class InterleavedSteps {
         } finally {
           synchronized (done) {
             done[me] = true;
-            turn[other].release();
+            int next = nextAlive(done, me);
+            if (next >= 0) {
+              turn[next].release();
+            }
           }
         }
       }, "tf-prune-bench-" + k);
@@ -110,7 +116,19 @@ public final class InterleavedSteps {
       }
       throw new IllegalStateException(failure.get());
     }
-    return new Blocks(ImmutableList.copyOf(blocks.get(0)), ImmutableList.copyOf(blocks.get(1)));
+    return new Blocks(blocks.stream().map(ImmutableList::copyOf)
+        .collect(ImmutableList.toImmutableList()));
+  }
+
+  /** The next training after {@code me}, in turn order, that has not finished (-1: none). */
+  private static int nextAlive(boolean[] done, int me) {
+    for (int j = 1; j <= done.length; j++) {
+      int c = (me + j) % done.length;
+      if (!done[c]) {
+        return c;
+      }
+    }
+    return -1;
   }
 
   /** The {@code q}-quantile of {@code values} (linear interpolation; q = 0.5 is the median). */

@@ -8,9 +8,11 @@ import com.google.common.io.RecursiveDeleteOption;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Signature;
 import org.tfprune.build.ParameterInitializer;
@@ -26,6 +28,7 @@ import org.tfprune.models.Models;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.train.PruningTrainer;
 import org.tfprune.train.TrainerConfig;
+import org.tfprune.train.TrainingListener;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -135,20 +138,30 @@ final class BenchCommand implements Callable<Integer> {
     // no rebuild: the gated graph stays the full network ("before any pruning")
     TrainerConfig gated = TrainerConfig.builder().epochs(stepEpochs).rebuildThreshold(0).build();
     TrainerConfig dense = gated.toBuilder().gated(false).build();
-    InterleavedSteps.Blocks b = InterleavedSteps.compare(
+    List<Consumer<TrainingListener>> runs = new ArrayList<>(List.of(
         l -> new PruningTrainer(dense, l).train(spec, data, eval),
-        l -> new PruningTrainer(gated, l).train(spec, data, eval));
-    checkState(b.ratios().length > 0, "no step block was timed: raise --step-epochs (at least 2) "
-        + "or --step-examples (at least %s)", 2 * gated.pruneCheckEvery() * gated.batchSize());
-    double[] r = b.ratios();
-    double[] d = b.firstMs().stream().mapToDouble(Double::doubleValue).toArray();
-    double[] g = b.secondMs().stream().mapToDouble(Double::doubleValue).toArray();
-    System.out.printf("%nTraining step time, %s, batch %d: the dense and the gated network train "
-        + "in turns of %d steps; %d turns each timed (epochs 2-%d)%n", spec.widthString(),
-        gated.batchSize(), gated.pruneCheckEvery(), r.length, stepEpochs);
-    System.out.printf("dense %.3f ms/step, gated %.3f ms/step (medians): gated / dense = %.2fx "
-        + "(median of the per-turn ratios; middle half %.2f-%.2fx)%n", median(d), median(g),
-        median(r), InterleavedSteps.quantile(r, 0.25), InterleavedSteps.quantile(r, 0.75));
+        l -> new PruningTrainer(gated, l).train(spec, data, eval)));
+    List<String> labels = new ArrayList<>(List.of("dense", "gated"));
+    if (spec.input().gated()) {
+      // the input gates' share of the cost: the same network with unit gates only
+      ArchitectureSpec unitsOnly = spec.withoutInputGates();
+      runs.add(l -> new PruningTrainer(gated, l).train(unitsOnly, data, eval));
+      labels.add("gated, no input gates");
+    }
+    InterleavedSteps.Blocks b = InterleavedSteps.compare(runs);
+    double[] d = b.of(0);
+    checkState(d.length > 0, "no step block was timed: raise --step-epochs or --step-examples");
+    System.out.printf("%nTraining step time, %s, batch %d: the networks train in turns of %d "
+        + "steps; %d turns each timed (epochs 2-%d); ratios are medians of the per-round ratios "
+        + "to dense (middle half in brackets)%n", spec.widthString(), gated.batchSize(),
+        gated.pruneCheckEvery(), d.length, stepEpochs);
+    System.out.printf("%-24s %9.3f ms/step%n", labels.get(0), median(d));
+    for (int i = 1; i < labels.size(); i++) {
+      double[] r = b.ratios(i);
+      System.out.printf("%-24s %9.3f ms/step   / dense = %.2fx (%.2f-%.2fx)%n", labels.get(i),
+          median(b.of(i)), median(r), InterleavedSteps.quantile(r, 0.25),
+          InterleavedSteps.quantile(r, 0.75));
+    }
   }
 
   private static double median(double[] v) {

@@ -14,7 +14,7 @@ import org.tfprune.train.StepProgress;
 import org.tfprune.train.TrainingListener;
 
 /**
- * {@link InterleavedSteps}: the two trainings take turns block by block, only whole blocks inside
+ * {@link InterleavedSteps}: the trainings take turns block by block, only whole blocks inside
  * epochs 2 and later are timed, and a failing training ends the comparison instead of hanging it.
  */
 class InterleavedStepsTest {
@@ -34,27 +34,32 @@ class InterleavedStepsTest {
   @Test
   void takesTurnsAndTimesWholeBlocksAfterTheFirstEpoch() {
     List<String> log = Collections.synchronizedList(new ArrayList<>());
-    InterleavedSteps.Blocks b = InterleavedSteps.compare(training("a", 3, 400, 100, log),
-        training("b", 3, 400, 100, log));
-    // strict alternation: a's block, then b's, and so on
+    InterleavedSteps.Blocks b = InterleavedSteps.compare(List.of(training("a", 3, 400, 100, log),
+        training("b", 3, 400, 100, log), training("c", 3, 400, 100, log)));
+    // strict rounds: a's block, then b's, then c's, and so on
     for (int i = 0; i < log.size(); i++) {
-      assertThat(log.get(i)).startsWith(i % 2 == 0 ? "a" : "b");
+      assertThat(log.get(i)).startsWith(List.of("a", "b", "c").get(i % 3));
     }
-    assertThat(log).hasSize(24);
+    assertThat(log).hasSize(36);
     // per training: epochs 2 and 3, the 3 blocks of each that do not start at the epoch's start
-    assertThat(b.firstMs()).hasSize(6).allSatisfy(ms -> assertThat(ms).isNotNegative());
-    assertThat(b.secondMs()).hasSize(6);
-    assertThat(b.ratios()).hasSize(6);
+    for (int i = 0; i < 3; i++) {
+      assertThat(b.of(i)).hasSize(6);
+      for (double ms : b.of(i)) {
+        assertThat(ms).isNotNegative();
+      }
+    }
+    assertThat(b.ratios(1)).hasSize(6);
+    assertThat(b.ratios(0)).containsOnly(1.0);
   }
 
   @Test
   void aLongerTrainingFinishesAloneAndTheRatiosCoverTheSharedBlocks() {
     List<String> log = Collections.synchronizedList(new ArrayList<>());
-    InterleavedSteps.Blocks b = InterleavedSteps.compare(training("a", 2, 200, 100, log),
-        training("b", 4, 200, 100, log));
-    assertThat(b.firstMs()).hasSize(1);
-    assertThat(b.secondMs()).hasSize(3);
-    assertThat(b.ratios()).hasSize(1);
+    InterleavedSteps.Blocks b = InterleavedSteps.compare(List.of(training("a", 2, 200, 100, log),
+        training("b", 4, 200, 100, log)));
+    assertThat(b.of(0)).hasSize(1);
+    assertThat(b.of(1)).hasSize(3);
+    assertThat(b.ratios(1)).hasSize(1);
     assertThat(log).hasSize(12);
   }
 
@@ -64,8 +69,8 @@ class InterleavedStepsTest {
       l.onStep(new StepProgress(1, 2, 100, 200, 0, 0, ImmutableMap.of(), 1, 0));
       throw new IllegalArgumentException("bad data");
     };
-    assertThatThrownBy(() -> InterleavedSteps.compare(training("a", 2, 200, 100,
-        Collections.synchronizedList(new ArrayList<>())), failing))
+    assertThatThrownBy(() -> InterleavedSteps.compare(List.of(training("a", 2, 200, 100,
+        Collections.synchronizedList(new ArrayList<>())), failing)))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("bad data");
   }
 

@@ -33,8 +33,8 @@ class BenchCommandTest {
     }
     assertThat(b.exitCode()).as(b.err()).isZero();
     String out = printed.toString(StandardCharsets.UTF_8);
-    assertThat(out).contains("MACs ratio").contains("turns of 100 steps")
-        .contains("1 turns each timed").contains("gated / dense =");
+    assertThat(out).contains("MACs ratio").contains("in turns of 100 steps")
+        .contains("1 turns each timed").contains("/ dense =").contains("gated, no input gates");
   }
 
   @Test
