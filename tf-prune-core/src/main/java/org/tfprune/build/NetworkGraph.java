@@ -216,6 +216,7 @@ public final class NetworkGraph {
     Ops s = tf.withSubScope(scope);
     PruneOps p = PruneOps.create(s);
     Map<String, Operand<TFloat32>> gateValues = new LinkedHashMap<>();
+    Map<String, Operand<TFloat32>> offsets = new LinkedHashMap<>();
     List<Op> updates = new ArrayList<>();
     Operand<TFloat32> x = input;
     InputSpec in = spec.input();
@@ -245,8 +246,7 @@ public final class NetworkGraph {
         x = gs.math.mul(x, transposed ? gs.expandDims(featureGate, gs.constant(-1))
             : featureGate);
       } else {
-        inputGate = p.gates.fromUniforms(effectiveTheta(InputSpec.GATE_GROUP),
-            uniforms.get(InputSpec.GATE_GROUP), mode);
+        inputGate = gateValue(p, InputSpec.GATE_GROUP, mode, offsets);
         gateValues.put(InputSpec.GATE_GROUP, inputGate);
       }
     }
@@ -266,20 +266,20 @@ public final class NetworkGraph {
         Operand<TFloat32> h = ls.nn.biasAdd(product,
             variable(ParameterSet.key(l.name(), ParameterSet.BIAS)));
         x = gate(ls, p, activate(ls, h, d.activation()), l.gated() ? l.name() : null, mode,
-            gateValues);
+            gateValues, offsets);
       } else if (l instanceof Conv2DLayer c) {
         x = gate(ls, p, conv(ls, c, x, training, updates),
-            c.gated() ? c.name() : spec.gatedStreamOf(c.name()), mode, gateValues);
+            c.gated() ? c.name() : spec.gatedStreamOf(c.name()), mode, gateValues, offsets);
       } else if (l instanceof ResidualBlock r) {
         Operand<TFloat32> h = gate(ls, p, conv(ls, r.conv1(), x, training, updates),
-            r.conv1().gated() ? r.conv1().name() : null, mode, gateValues);
+            r.conv1().gated() ? r.conv1().name() : null, mode, gateValues, offsets);
         Operand<TFloat32> f = gate(ls, p, conv(ls, r.conv2(), h, training, updates),
-            r.gated() ? r.name() : null, mode, gateValues);
+            r.gated() ? r.name() : null, mode, gateValues, offsets);
         Operand<TFloat32> shortcut = r.shortcut() == null ? x
             : conv(ls, r.shortcut(), x, training, updates);
         // a coupled stream is gated after the addition and ReLU (StreamGroup: exact removal)
         x = gate(ls, p, ls.nn.relu(ls.math.add(shortcut, f)), spec.gatedStreamOf(r.name()), mode,
-            gateValues);
+            gateValues, offsets);
       } else if (l instanceof PoolLayer pool) {
         List<Long> window = List.of(1L, (long) pool.size(), (long) pool.size(), 1L);
         List<Long> strides = List.of(1L, (long) pool.stride(), (long) pool.stride(), 1L);
@@ -298,7 +298,23 @@ public final class NetworkGraph {
       index++;
     }
     return new ForwardPass(x, ImmutableMap.copyOf(gateValues), ImmutableList.copyOf(updates),
+        ImmutableMap.copyOf(offsets),
         java.util.Optional.ofNullable(tap));
+  }
+
+  /**
+   * The gate values of {@code group} in a pass: deterministic, or the straight-through sample
+   * (whose offset is recorded in {@code offsets}).
+   */
+  private Operand<TFloat32> gateValue(PruneOps p, String group, GateMode mode,
+      Map<String, Operand<TFloat32>> offsets) {
+    Operand<TFloat32> theta = effectiveTheta(group);
+    if (mode != GateMode.SAMPLED) {
+      return p.gates.fromUniforms(theta, uniforms.get(group), mode);
+    }
+    Operand<TFloat32> offset = p.gates.straightThroughOffset(theta);
+    offsets.put(group, offset);
+    return p.gates.withOffset(p.gates.bernoulli(theta, uniforms.get(group)), offset);
   }
 
   /**
@@ -306,12 +322,13 @@ public final class NetworkGraph {
    * met again in the same pass (a stream group) reuses its gate values: one sample per example.
    */
   private Operand<TFloat32> gate(Ops ls, PruneOps p, Operand<TFloat32> h, String group,
-      GateMode mode, Map<String, Operand<TFloat32>> gateValues) {
+      GateMode mode, Map<String, Operand<TFloat32>> gateValues,
+      Map<String, Operand<TFloat32>> offsets) {
     if (group == null || mode == GateMode.NONE) {
       return h;
     }
     Operand<TFloat32> z = gateValues.computeIfAbsent(group,
-        g -> p.gates.fromUniforms(effectiveTheta(g), uniforms.get(g), mode));
+        g -> gateValue(p, g, mode, offsets));
     int rank = h.shape().numDimensions();
     if (mode == GateMode.SAMPLED && rank == 4) {
       z = ls.expandDims(ls.expandDims(z, ls.constant(1)), ls.constant(1)); // [B,1,1,C]

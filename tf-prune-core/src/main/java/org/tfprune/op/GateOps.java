@@ -87,9 +87,22 @@ public final class GateOps {
    * sample {@code xi}, its derivative with respect to theta is 1.
    */
   public Operand<TFloat32> straightThrough(Operand<TFloat32> theta, Operand<TFloat32> sample) {
-    // sample + (theta - stopGradient(theta)): the zero-valued term is theta-sized, so only one
-    // op is as large as the sample
-    return addPerStructure(sample, tf.math.sub(theta, tf.stopGradient(theta)));
+    return withOffset(sample, straightThroughOffset(theta));
+  }
+
+  /**
+   * {@code theta - stopGradient(theta)}: zero-valued, with derivative 1 with respect to theta. A
+   * trainer may differentiate a loss with respect to this tensor instead of theta: the same
+   * gradient, without the ops that lead to theta.
+   */
+  public Operand<TFloat32> straightThroughOffset(Operand<TFloat32> theta) {
+    return tf.math.sub(theta, tf.stopGradient(theta));
+  }
+
+  /** {@code sample + offset} for a {@link #straightThroughOffset}: the straight-through gate. */
+  public Operand<TFloat32> withOffset(Operand<TFloat32> sample, Operand<TFloat32> offset) {
+    // the zero-valued term is theta-sized, so only one op is as large as the sample
+    return addPerStructure(sample, offset);
   }
 
   /** The deterministic gate {@code 1[theta >= 0.5]}, without gradient. */

@@ -359,10 +359,15 @@ public final class PruningTrainer {
       weights.forEach(v -> xs.add(v == firstKernel ? tap.preActivation().asOutput()
           : v.asOutput()));
       Map<Variable<TFloat32>, Integer> thetaSlot = new LinkedHashMap<>();
-      for (Variable<TFloat32> v : thetas) {
+      for (int i = 0; i < thetas.size(); i++) {
+        Variable<TFloat32> v = thetas.get(i);
         if (v != inputTheta) {
           thetaSlot.put(v, xs.size());
-          xs.add(v.asOutput());
+          // the gradient with respect to the gates' straight-through offset is theta's (for live
+          // structures; a frozen one's is discarded by the projection), without the ops
+          // between theta and the gates
+          Operand<TFloat32> offset = pass.thetaOffsets().get(net.gateGroups().get(i).name());
+          xs.add(offset != null ? offset.asOutput() : v.asOutput());
         }
       }
       // the weights' gradient beyond the data loss is analytic (objective.weightGradients());
