@@ -83,8 +83,8 @@ public final class NetworkGraph {
         boolean perBatch = g.name().equals(InputSpec.GATE_GROUP);
         Operand<TInt32> shape = perBatch ? us.constant(new int[] {g.size()})
             : us.concat(List.of(batchSize, us.constant(new int[] {g.size()})), us.constant(0));
-        Operand<TFloat32> drawn = us.random.statelessRandomUniform(shape, keyOf(us, g.name()),
-            TFloat32.class);
+        Operand<TFloat32> drawn = us.math.neg(us.random.statelessRandomUniform(shape,
+            keyOf(us, g.name()), TFloat32.class));
         u.put(g.name(), us.withName(g.name()).placeholderWithDefault(drawn,
             perBatch ? org.tensorflow.ndarray.Shape.of(g.size())
                 : org.tensorflow.ndarray.Shape.of(-1, g.size())));
@@ -107,12 +107,14 @@ public final class NetworkGraph {
   }
 
   /**
-   * The uniform draws behind each gate group's samples in {@link GateMode#SAMPLED} passes:
-   * {@code [batch, n]} for unit and filter gates (one gate per example), {@code [n]} for input
-   * gates (one per batch). Unfed, they are drawn in the graph from {@link #gateKey}; a trainer can
-   * feed host-drawn values instead (cheaper, and reproducible from a seed and a step number).
+   * The draws behind each gate group's samples in {@link GateMode#SAMPLED} passes, negated
+   * ({@code -u} for uniform {@code u} in [0, 1): the sample is {@code 1[theta - u > 0]}, and the
+   * graph adds theta without negating a {@code [batch, n]} tensor first): {@code [batch, n]} for
+   * unit and filter gates (one gate per example), {@code [n]} for input gates (one per batch).
+   * Unfed, they are drawn in the graph from {@link #gateKey}; a trainer can feed host-drawn
+   * values instead (cheaper, and reproducible from a seed and a step number).
    */
-  public ImmutableMap<String, Operand<TFloat32>> gateUniforms() {
+  public ImmutableMap<String, Operand<TFloat32>> negatedGateUniforms() {
     return uniforms;
   }
 
@@ -240,7 +242,7 @@ public final class NetworkGraph {
       if (gateFeatures && mode == GateMode.SAMPLED
           && spec.layers().get(0) instanceof DenseLayer) {
         Ops gs = s.withSubScope("input_gate");
-        featureGate = p.gates.bernoulli(effectiveTheta(InputSpec.GATE_GROUP),
+        featureGate = p.gates.bernoulliOfNegated(effectiveTheta(InputSpec.GATE_GROUP),
             uniforms.get(InputSpec.GATE_GROUP));
         gateValues.put(InputSpec.GATE_GROUP, featureGate);
         x = gs.math.mul(x, transposed ? gs.expandDims(featureGate, gs.constant(-1))
@@ -309,12 +311,12 @@ public final class NetworkGraph {
   private Operand<TFloat32> gateValue(PruneOps p, String group, GateMode mode,
       Map<String, Operand<TFloat32>> offsets) {
     Operand<TFloat32> theta = effectiveTheta(group);
-    if (mode != GateMode.SAMPLED) {
-      return p.gates.fromUniforms(theta, uniforms.get(group), mode);
+    if (mode == GateMode.DETERMINISTIC) {
+      return p.gates.deterministic(theta);
     }
     Operand<TFloat32> offset = p.gates.straightThroughOffset(theta);
     offsets.put(group, offset);
-    return p.gates.withOffset(p.gates.bernoulli(theta, uniforms.get(group)), offset);
+    return p.gates.withOffset(p.gates.bernoulliOfNegated(theta, uniforms.get(group)), offset);
   }
 
   /**

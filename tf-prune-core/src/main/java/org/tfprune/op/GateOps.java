@@ -41,10 +41,19 @@ public final class GateOps {
    * the host and feed it.
    */
   public Operand<TFloat32> bernoulli(Operand<TFloat32> theta, Operand<TFloat32> uniforms) {
+    return bernoulliOfNegated(theta, tf.math.neg(uniforms));
+  }
+
+  /**
+   * {@link #bernoulli} from negated draws {@code -u}: what a trainer feeds, so that the graph
+   * needs no pass to negate them.
+   */
+  public Operand<TFloat32> bernoulliOfNegated(Operand<TFloat32> theta,
+      Operand<TFloat32> negatedUniforms) {
     // relu(sign(theta - u)) = 1[u < theta]: float ops throughout, and per-example draws add
     // theta with BiasAdd; both cost less on CPU than a broadcasting comparison and a cast
     return tf.stopGradient(tf.nn.relu(tf.math.sign(
-        addPerStructure(tf.math.neg(uniforms), tf.stopGradient(theta)))));
+        addPerStructure(negatedUniforms, tf.stopGradient(theta)))));
   }
 
   /** {@code values + v} for a {@code [n]} vector {@code v}: BiasAdd when {@code values} is 2-D. */

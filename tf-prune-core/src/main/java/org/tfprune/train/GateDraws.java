@@ -16,9 +16,10 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
 
 /**
- * The uniform draws behind one training step's gate samples, made on the host from the run's seed
- * and the step number: cheaper than sampling in the graph, and a resumed or rebuilt run draws for
- * step {@code t} exactly what an uninterrupted one would for the same gate groups.
+ * The uniform draws behind one training step's gate samples (negated, as the graph takes them),
+ * made on the host from the run's seed and the step number: cheaper than sampling in the graph,
+ * and a resumed or rebuilt run draws for step {@code t} exactly what an uninterrupted one would
+ * for the same gate groups.
  */
 final class GateDraws implements AutoCloseable {
   static final GateDraws NONE = new GateDraws(Map.of());
@@ -121,7 +122,7 @@ final class GateDraws implements AutoCloseable {
           // removes a group leaves the others' draws unchanged
           SplittableRandom r = new SplittableRandom(mix(seed, step, e.getKey().hashCode()));
           for (int i = 0; i < size; i++) {
-            u[i] = (r.nextInt() >>> 8) * 0x1.0p-24f;
+            u[i] = -((r.nextInt() >>> 8) * 0x1.0p-24f); // the graph takes -u
           }
           TFloat32 t = TFloat32.tensorOf(perExample ? Shape.of(batch, n) : Shape.of(n),
               DataBuffers.of(u, true, false));

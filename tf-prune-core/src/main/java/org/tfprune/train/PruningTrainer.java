@@ -317,7 +317,7 @@ public final class PruningTrainer {
           bypassable.add(g.name());
         }
       }
-      gateDraws = new GateDraws.Source(net.gateUniforms(), config.seed());
+      gateDraws = new GateDraws.Source(net.negatedGateUniforms(), config.seed());
     }
 
     /**

@@ -85,7 +85,7 @@ class InputGateGradientTest {
       float[] x = new float[BATCH * 10];
       float[] y = new float[BATCH * 3];
       for (int i = 0; i < u.length; i++) {
-        u[i] = (float) r.nextDouble();
+        u[i] = (float) -r.nextDouble(); // the graph takes negated draws
       }
       for (int i = 0; i < x.length; i++) {
         x[i] = (float) r.nextDouble(-1, 1);
@@ -95,13 +95,13 @@ class InputGateGradientTest {
       }
       float[] units = new float[BATCH * 6];
       for (int i = 0; i < units.length; i++) {
-        units[i] = (float) r.nextDouble();
+        units[i] = (float) -r.nextDouble();
       }
       try (TFloat32 xt = Tf.tensor(x, BATCH, 10); TFloat32 yt = Tf.tensor(y, BATCH, 3);
           TFloat32 ut = Tf.tensor(u, features); TFloat32 hu = Tf.tensor(units, BATCH, 6);
           Result res = s.runner().feed(net.input(), xt).feed(labels, yt)
-              .feed(net.gateUniforms().get(InputSpec.GATE_GROUP), ut)
-              .feed(net.gateUniforms().get("hidden"), hu)
+              .feed(net.negatedGateUniforms().get(InputSpec.GATE_GROUP), ut)
+              .feed(net.negatedGateUniforms().get("hidden"), hu)
               .fetch(onKernel.logits()).fetch(onFeatures.logits())
               .fetch(gk[0]).fetch(ours.kernel()).fetch(gk[1]).fetch(ours.theta()).fetch(gk[2])
               .fetch(gf[1])
