@@ -93,6 +93,16 @@ final class GraphMapper {
     }
     ArchitectureSpec spec = gated(in.length == 2 ? InputSpec.flat((int) in[1], true)
         : InputSpec.of((int) in[1], (int) in[2], (int) in[3]), layers);
+    if (options.coupleStreamChannels()) {
+      try {
+        spec = spec.withCoupledStreamChannels();
+      } catch (IllegalArgumentException e) {
+        throw new ImportException(source.path() + ": " + e.getMessage()
+            + " (--couple-stream-channels)");
+      }
+      notes.add("residual stream channels coupled and gated per stage: "
+          + spec.streams().size() + " stream group(s)");
+    }
     Map<String, HostTensor> all = new LinkedHashMap<>(params);
     ParameterInitializer.initialize(spec, 0, options.thetaInit()).asMap().forEach((k, v) -> {
       if (ParameterSet.kindOf(k).equals(ParameterSet.THETA)) {

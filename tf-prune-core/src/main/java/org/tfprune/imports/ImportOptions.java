@@ -7,12 +7,20 @@ import java.util.Arrays;
 
 /**
  * How to read a model: the meta graph's tags (comma-separated, {@code serve} by default), the
- * signature key (null: {@code serving_default} or the only signature) and the initial gate
- * probability {@code theta} of every inserted gate.
+ * signature key (null: {@code serving_default} or the only signature), the initial gate
+ * probability {@code theta} of every inserted gate, and whether a residual network's stream
+ * channels are coupled and gated per stage ({@link
+ * org.tfprune.spec.ArchitectureSpec#withCoupledStreamChannels}).
  */
-public record ImportOptions(String tags, String signatureKey, float thetaInit) {
-  /** Tag {@code serve}, the default signature, theta 1. */
+public record ImportOptions(String tags, String signatureKey, float thetaInit,
+    boolean coupleStreamChannels) {
+  /** Tag {@code serve}, the default signature, theta 1, stream channels not gated. */
   public static final ImportOptions DEFAULT = new ImportOptions("serve", null, 1f);
+
+  /** Options that leave a residual network's stream channels ungated. */
+  public ImportOptions(String tags, String signatureKey, float thetaInit) {
+    this(tags, signatureKey, thetaInit, false);
+  }
 
   public ImportOptions {
     checkArgument(tags != null && !tags.isBlank(), "the meta graph tags must not be empty");
@@ -29,14 +37,18 @@ public record ImportOptions(String tags, String signatureKey, float thetaInit) {
   }
 
   public ImportOptions withTags(String t) {
-    return new ImportOptions(t, signatureKey, thetaInit);
+    return new ImportOptions(t, signatureKey, thetaInit, coupleStreamChannels);
   }
 
   public ImportOptions withSignatureKey(String key) {
-    return new ImportOptions(tags, key, thetaInit);
+    return new ImportOptions(tags, key, thetaInit, coupleStreamChannels);
   }
 
   public ImportOptions withThetaInit(float theta) {
-    return new ImportOptions(tags, signatureKey, theta);
+    return new ImportOptions(tags, signatureKey, theta, coupleStreamChannels);
+  }
+
+  public ImportOptions withCoupledStreamChannels(boolean couple) {
+    return new ImportOptions(tags, signatureKey, thetaInit, couple);
   }
 }

@@ -1,6 +1,7 @@
 package org.tfprune.imports;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -124,6 +125,51 @@ class ModelImporterTest {
     assertThat(List.of(b.conv1(), b.conv2(), b.shortcut())).extracting(
         Conv2DLayer::batchNormEpsilon).containsOnly(1e-5f);
     assertThat(m.notes()).isEmpty();
+  }
+
+  @Test
+  void aResidualNetImportedWithCoupledStreamChannelsLosesStreamChannelsExactlyOnExport(
+      @TempDir Path tmp) throws Exception {
+    ArrayData test = Mnist.test(COUNT);
+    ImportedModel m = ModelImporter.load(ForeignModels.residualNet(),
+        ImportOptions.DEFAULT.withCoupledStreamChannels(true), test.features(COUNT), COUNT);
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+    assertThat(m.spec().streams()).hasSize(2); // stem + identity block; the projection block
+    assertThat(m.notes()).anyMatch(n -> n.contains("stream channels coupled"));
+    Map<String, boolean[]> flags = new java.util.LinkedHashMap<>();
+    ParameterSet params = m.parameters();
+    for (GateGroup g : m.spec().gateGroups()) {
+      boolean[] k = new boolean[g.size()];
+      float[] theta = new float[g.size()];
+      for (int i = 0; i < k.length; i++) {
+        // every stream drops every third channel; the other groups keep everything
+        k[i] = !m.spec().streams().stream().anyMatch(s -> s.name().equals(g.name())) || i % 3 != 0;
+        theta[i] = k[i] ? 1f : 0f;
+      }
+      flags.put(g.name(), k);
+      params = params.with(ParameterSet.key(g.name(), ParameterSet.THETA),
+          new HostTensor(new long[] {k.length}, theta));
+    }
+    float[] x = test.features(200);
+    try (CompactExporter.VerifiedModel v = CompactExporter.compact(m.spec(), params,
+        KeepMask.of(flags), x, 200, CompactExporter.DEFAULT_TOLERANCE, m.signature())) {
+      assertThat(v.maxAbsDiff()).isLessThanOrEqualTo(CompactExporter.DEFAULT_TOLERANCE);
+      for (var s : m.spec().streams()) {
+        int before = m.spec().layer(s.head()).width();
+        assertThat(v.model().spec().layer(s.head()).width()).as(s.name())
+            .isEqualTo(before - (before + 2) / 3);
+      }
+      v.model().save(tmp.resolve("compact"), false, Map.of());
+    }
+    assertThat(tmp.resolve("compact").resolve("saved_model.pb")).isRegularFile();
+  }
+
+  @Test
+  void couplingStreamChannelsOfANetworkWithoutResidualStagesIsRefused() {
+    assertThatThrownBy(() -> ModelImporter.load(ForeignModels.mlp(),
+        ImportOptions.DEFAULT.withCoupledStreamChannels(true)))
+        .isInstanceOf(ImportException.class).hasMessageContaining("no residual stage")
+        .hasMessageContaining("--couple-stream-channels");
   }
 
   @Test

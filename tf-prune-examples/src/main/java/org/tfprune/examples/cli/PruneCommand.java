@@ -51,10 +51,14 @@ final class PruneCommand implements Callable<Integer> {
   @Mixin
   CheckpointOptions checkpoints;
 
+  @Mixin
+  StreamOptions streams;
+
   @Override
   public Integer call() {
     var config = training.config(knobs.knobs());
-    ImportOptions imports = new ImportOptions(tag, signature, config.thetaInit());
+    ImportOptions imports = new ImportOptions(tag, signature, config.thetaInit(),
+        streams.coupleStreamChannels);
     ModelPruner pruner = new ModelPruner(config, ModelPruner.Options.DEFAULT.withImports(imports)
         .withOverwrite(run.overwrite).withQuiet(run.quiet).withExport(run.export())
         .withCheckpoints(new ModelPruner.Checkpoints(checkpoints.dirFor(out),

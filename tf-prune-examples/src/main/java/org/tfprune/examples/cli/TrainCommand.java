@@ -39,11 +39,8 @@ final class TrainCommand implements Callable<Integer> {
       description = "Scales the model's prunable widths. Default: ${DEFAULT-VALUE}.")
   double widthMultiplier;
 
-  @Option(names = "--couple-stream-channels", description = "Residual networks: gate the "
-      + "residual stream's channels too, with one gate vector shared per stage by the stem or "
-      + "projection, the shortcuts and every block's output, and remove them everywhere on "
-      + "export. Default: off (only inner filters and whole blocks are pruned).")
-  boolean coupleStreamChannels;
+  @Mixin
+  StreamOptions streams;
 
   @Option(names = "--out", description = "Output directory of the SavedModel and report "
       + "(default: saved-models/<model>-<dataset>).")
@@ -66,7 +63,7 @@ final class TrainCommand implements Callable<Integer> {
     Datasets.Split split = data.load();
     LabeledImages train = split.train();
     ArchitectureSpec spec = Models.create(model, train.featureShape(), train.numClasses(),
-        widthMultiplier, coupleStreamChannels);
+        widthMultiplier, streams.coupleStreamChannels);
     new PruneRun(commandSpec.commandLine().getOut()).run(spec, train, split.test(), config,
         new PruneRun.Options(model, data.dataset, target, run.overwrite, baseline,
             new int[] {1, 32, 256}, 1500, run.quiet, checkpoints.dirFor(target),

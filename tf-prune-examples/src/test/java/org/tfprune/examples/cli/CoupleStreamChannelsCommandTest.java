@@ -46,4 +46,34 @@ class CoupleStreamChannelsCommandTest {
         .contains("--couple-stream-channels").contains("resnet-20");
     assertThat(out).doesNotExist();
   }
+
+  @Test
+  void pruneCouplesTheStreamChannelsOfAnImportedResidualNet(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("pruned");
+    CliRun r = CliRun.of("prune", "--saved-model",
+        org.tfprune.testing.ForeignModels.residualNet().toString(), "--couple-stream-channels",
+        "--data-dir", CliRun.mnist().toString(), "--train-limit", "500", "--test-limit", "200",
+        "--epochs", "2", "--finetune-epochs", "0", "--batch-size", "100", "--strength", "8",
+        "--quiet", "--out", out.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    RunReport report = RunReport.fromJson(Files.readAllBytes(out.resolve("report.json")));
+    assertThat(report.dense().streamWidths()).containsOnlyKeys("stream1", "stream2");
+    assertThat(report.compact().streamWidths()).containsOnlyKeys("stream1", "stream2");
+    assertThat(report.imported().notes()).anyMatch(n -> n.contains("stream channels coupled"));
+    assertThat(report.export().maxAbsDiff()).isLessThanOrEqualTo(1e-5);
+    assertThat(report.export().graphMacs()).isEqualTo(report.compact().macs());
+    assertThat(r.out()).contains("residual stream channels per stage (coupled)");
+  }
+
+  @Test
+  void pruneRefusesTheOptionForAnImportedModelWithoutResidualStages(@TempDir Path tmp) {
+    Path out = tmp.resolve("pruned");
+    CliRun r = CliRun.of("prune", "--saved-model",
+        org.tfprune.testing.ForeignModels.mlp().toString(), "--couple-stream-channels",
+        "--data-dir", CliRun.mnist().toString(), "--train-limit", "500", "--test-limit", "200",
+        "--epochs", "1", "--quiet", "--out", out.toString());
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("no residual stage").contains("--couple-stream-channels");
+    assertThat(out).doesNotExist();
+  }
 }
