@@ -314,6 +314,7 @@ public final class NetworkGraph {
     if (mode == GateMode.DETERMINISTIC) {
       return p.gates.deterministic(theta);
     }
+    checkArgument(mode == GateMode.SAMPLED, "gate mode %s has no gate values", mode);
     Operand<TFloat32> offset = p.gates.straightThroughOffset(theta);
     offsets.put(group, offset);
     return p.gates.withOffset(p.gates.bernoulliOfNegated(theta, uniforms.get(group)), offset);

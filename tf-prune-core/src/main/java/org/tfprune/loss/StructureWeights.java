@@ -300,26 +300,17 @@ public final class StructureWeights {
     perVariable.forEach((v, owners) -> {
       long[] dims = net.variable(v).shape().asArray();
       Operand<TFloat32> c;
-      if (owners.size() == 2 && owners.get(0).axis() >= 0 && owners.get(1).axis() >= 0
-          && owners.get(0).axis() != owners.get(1).axis()) {
-        // two groups on two axes (a kernel's inputs and its units or filters): C = a (+) b,
-        // formed as the product [a, 1] [1, b]^T, which writes the [n_a, n_b] sum in one pass
-        // (a broadcasting addition costs several); each entry is exactly a_i + b_j
-        Owned first = owners.get(0).axis() < owners.get(1).axis() ? owners.get(0)
-            : owners.get(1);
-        Owned second = first == owners.get(0) ? owners.get(1) : owners.get(0);
-        Operand<TFloat32> a = twice(s, coefficients.get(first.group()));
-        Operand<TFloat32> b = twice(s, coefficients.get(second.group()));
+      if (dims.length == 2 && owners.size() == 2 && owners.get(0).axis() == 0
+          && owners.get(1).axis() == 1) {
+        // a dense kernel owned by its input gates (rows) and its units (columns), the first
+        // layer of a network with input gates: C = a (+) b, formed as the product [a, 1] [1, b]^T,
+        // which writes the [n, m] sum in one pass (a broadcasting addition costs several); each
+        // entry is exactly a_i + b_j
+        Operand<TFloat32> a = twice(s, coefficients.get(owners.get(0).group()));
+        Operand<TFloat32> b = twice(s, coefficients.get(owners.get(1).group()));
         Operand<TFloat32> left = s.stack(List.of(a, s.onesLike(a)), Stack.axis(1L));
         Operand<TFloat32> right = s.stack(List.of(s.onesLike(b), b), Stack.axis(1L));
         c = s.linalg.matMul(left, right, MatMul.transposeB(true));
-        if (dims.length > 2) {
-          int[] shape = new int[dims.length];
-          java.util.Arrays.fill(shape, 1);
-          shape[first.axis()] = (int) dims[first.axis()];
-          shape[second.axis()] = (int) dims[second.axis()];
-          c = s.reshape(c, s.constant(shape));
-        }
       } else {
         c = null;
         for (Owned o : owners) {

@@ -37,8 +37,8 @@ public final class GateOps {
 
   /**
    * The Bernoulli({@code theta}) sample {@code 1[u < theta]} for given uniform draws {@code u}
-   * (whose last dimension is theta's length), without gradient: a trainer may draw {@code u} on
-   * the host and feed it.
+   * (whose last dimension is theta's length), without gradient. A trainer that draws on the host
+   * feeds {@code -u} to {@link #bernoulliOfNegated} instead.
    */
   public Operand<TFloat32> bernoulli(Operand<TFloat32> theta, Operand<TFloat32> uniforms) {
     return bernoulliOfNegated(theta, tf.math.neg(uniforms));

@@ -7,9 +7,11 @@ import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.nio.file.Files;
 import org.tensorflow.Graph;
@@ -243,7 +245,7 @@ public final class PruningTrainer {
     private final HostVariables cacheVariables = new HostVariables();
     private final Complexity dense;
     private final double trainingMacs;
-    private final java.util.Set<String> bypassable = new java.util.HashSet<>();
+    private final Set<String> bypassable = new HashSet<>();
     private boolean rebuildRequested;
     private final int[] selected;
     private final GateDraws.Source gateDraws;
@@ -359,15 +361,19 @@ public final class PruningTrainer {
       weights.forEach(v -> xs.add(v == firstKernel ? tap.preActivation().asOutput()
           : v.asOutput()));
       Map<Variable<TFloat32>, Integer> thetaSlot = new LinkedHashMap<>();
+      Set<Variable<TFloat32>> viaOffset = new HashSet<>();
       for (int i = 0; i < thetas.size(); i++) {
         Variable<TFloat32> v = thetas.get(i);
         if (v != inputTheta) {
           thetaSlot.put(v, xs.size());
-          // the gradient with respect to the gates' straight-through offset is theta's (for live
-          // structures; a frozen one's is discarded by the projection), without the ops
-          // between theta and the gates
+          // the gradient with respect to the gates' straight-through offset, times the mask, is
+          // theta's (the offset follows theta * mask), without the ops between theta and the
+          // gates
           Operand<TFloat32> offset = pass.thetaOffsets().get(net.gateGroups().get(i).name());
           xs.add(offset != null ? offset.asOutput() : v.asOutput());
+          if (offset != null) {
+            viaOffset.add(v);
+          }
         }
       }
       // the weights' gradient beyond the data loss is analytic (objective.weightGradients());
@@ -399,6 +405,9 @@ public final class PruningTrainer {
             reg.constant(new long[] {thetas.get(i).shape().size(0)}));
         Operand<TFloat32> data = thetas.get(i) == inputTheta ? input.theta()
             : cast(grads[thetaSlot.get(thetas.get(i))]);
+        if (viaOffset.contains(thetas.get(i))) {
+          data = reg.math.mul(data, net.mask(net.gateGroups().get(i).name()));
+        }
         tg.add(reg.math.add(data,
             thetaCache.cached("theta_gradient/" + net.gateGroups().get(i).name(), shaped)));
       }

@@ -39,7 +39,12 @@ class GateDrawsTest {
           try (GateDraws a = prefetching.next(st[0], (int) st[1]);
               GateDraws b = direct.draw(st[0], (int) st[1])) {
             for (Operand<TFloat32> t : List.of(perExample, perBatch)) {
-              assertThat(values(s, a, t)).as("step %s", st[0]).containsExactly(values(s, b, t));
+              float[] v = values(s, a, t);
+              assertThat(v).as("step %s", st[0]).containsExactly(values(s, b, t));
+              for (float x : v) {
+                // negated uniforms: -u for u in [0, 1)
+                assertThat(x).isLessThanOrEqualTo(0f).isGreaterThan(-1f);
+              }
             }
           }
         }

@@ -16,7 +16,9 @@ import org.tfprune.train.TrainingListener;
  * Training step time of several trainings measured side by side: all run in this process and
  * take turns, each training a block of steps (from one progress report to the next) while the
  * others wait, so a slow phase of the machine falls on all alike. Blocks of the first epoch
- * (one-time graph set-up) and blocks that span an epoch's end (evaluation) are not timed.
+ * (one-time graph set-up), blocks that span an epoch's end (evaluation) and blocks after a
+ * rebuild or a resume (graph set-up) are not timed. When one training fails, the others stop at
+ * their next turn and the failure is thrown.
  */
 public final class InterleavedSteps {
   /**
@@ -64,6 +66,9 @@ public final class InterleavedSteps {
       threads[k] = new Thread(() -> {
         turn[me].acquireUninterruptibly();
         try {
+          if (failure.get() != null) {
+            return; // another training failed before this one started
+          }
           runs.get(me).accept(new TrainingListener() {
             long start = System.nanoTime();
             int epoch = -1;
@@ -79,13 +84,30 @@ public final class InterleavedSteps {
                 turn[nextAlive(done, me)].release(); // this one when the others are done
               }
               turn[me].acquireUninterruptibly();
+              if (failure.get() != null) {
+                throw new Aborted(); // another training failed: stop this one too
+              }
               epoch = p.epoch();
               step = p.step();
               start = System.nanoTime();
             }
+
+            @Override
+            public void onRebuild(int e, int s, double before, double after) {
+              epoch = -1; // the next block pays for building the new graph: not timed
+            }
+
+            @Override
+            public void onResume(int e, int s, long globalStep) {
+              epoch = -1;
+            }
           });
+        } catch (Aborted a) {
+          // stopped because another training failed
         } catch (Throwable t) {
-          failure.compareAndSet(null, t);
+          if (!failure.compareAndSet(null, t)) {
+            failure.get().addSuppressed(t);
+          }
         } finally {
           synchronized (done) {
             done[me] = true;
@@ -110,14 +132,23 @@ public final class InterleavedSteps {
         throw new IllegalStateException("interrupted while timing training steps", e);
       }
     }
-    if (failure.get() != null) {
-      if (failure.get() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new IllegalStateException(failure.get());
+    Throwable f = failure.get();
+    if (f instanceof RuntimeException r) {
+      throw r;
+    } else if (f instanceof Error e) {
+      throw e;
+    } else if (f != null) {
+      throw new IllegalStateException(f);
     }
     return new Blocks(blocks.stream().map(ImmutableList::copyOf)
         .collect(ImmutableList.toImmutableList()));
+  }
+
+  /** Ends a training early because another one failed. */
+  private static final class Aborted extends RuntimeException {
+    Aborted() {
+      super(null, null, false, false);
+    }
   }
 
   /** The next training after {@code me}, in turn order, that has not finished (-1: none). */

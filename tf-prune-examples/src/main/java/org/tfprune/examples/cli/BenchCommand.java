@@ -36,7 +36,8 @@ import picocli.CommandLine.Option;
  * {@code tf-prune bench}: (1) latency of an exported compact SavedModel against its dense
  * network, both served from SavedModels in this process, alternating runs, at several batch
  * sizes, beside the MACs ratio; (2) training step time of the gated network against the dense one
- * (same data, same batch), the two trainings taking turns of 100 steps ({@link InterleavedSteps}).
+ * (same data, same batch; and without input gates, when the input is gated), the trainings
+ * taking turns of 100 steps ({@link InterleavedSteps}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Compact-vs-dense latency at several batch sizes beside the MACs ratio, and "

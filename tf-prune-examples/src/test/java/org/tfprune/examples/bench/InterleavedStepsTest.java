@@ -75,6 +75,38 @@ class InterleavedStepsTest {
   }
 
   @Test
+  void aFailingTrainingStopsTheOthersAtTheirNextTurn() {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    Consumer<TrainingListener> failing = l -> {
+      log.add("b1:100");
+      l.onStep(new StepProgress(1, 2, 100, 200, 0, 0, ImmutableMap.of(), 1, 0));
+      throw new IllegalStateException("diverged");
+    };
+    assertThatThrownBy(() -> InterleavedSteps.compare(List.of(
+        training("a", 50, 400, 100, log), failing, training("c", 50, 400, 100, log))))
+        .isInstanceOf(IllegalStateException.class).hasMessage("diverged");
+    // a and c each ran at most one more block after b failed, not their 200
+    assertThat(log).hasSizeLessThanOrEqualTo(6);
+  }
+
+  @Test
+  void blocksAfterARebuildAreNotTimed() {
+    Consumer<TrainingListener> rebuilding = l -> {
+      for (int e = 1; e <= 2; e++) {
+        for (int st = 100; st <= 400; st += 100) {
+          l.onStep(new StepProgress(e, 2, st, 400, 0, 0, ImmutableMap.of(), 1, 0));
+          if (e == 2 && st == 200) {
+            l.onRebuild(e, st, 10, 5);
+          }
+        }
+      }
+    };
+    InterleavedSteps.Blocks b = InterleavedSteps.compare(List.of(rebuilding));
+    // epoch 2: blocks ending at 200 and 400 are timed; 300 follows the rebuild
+    assertThat(b.of(0)).hasSize(2);
+  }
+
+  @Test
   void quantilesInterpolate() {
     double[] v = {4, 1, 3, 2};
     assertThat(InterleavedSteps.quantile(v, 0.5)).isCloseTo(2.5, within(1e-12));
