@@ -361,7 +361,6 @@ public final class PruningTrainer {
       weights.forEach(v -> xs.add(v == firstKernel ? tap.preActivation().asOutput()
           : v.asOutput()));
       Map<Variable<TFloat32>, Integer> thetaSlot = new LinkedHashMap<>();
-      Set<Variable<TFloat32>> viaOffset = new HashSet<>();
       for (int i = 0; i < thetas.size(); i++) {
         Variable<TFloat32> v = thetas.get(i);
         if (v != inputTheta) {
@@ -369,11 +368,10 @@ public final class PruningTrainer {
           // the gradient with respect to the gates' straight-through offset, times the mask, is
           // theta's (the offset follows theta * mask), without the ops between theta and the
           // gates
-          Operand<TFloat32> offset = pass.thetaOffsets().get(net.gateGroups().get(i).name());
-          xs.add(offset != null ? offset.asOutput() : v.asOutput());
-          if (offset != null) {
-            viaOffset.add(v);
-          }
+          String group = net.gateGroups().get(i).name();
+          Operand<TFloat32> offset = pass.thetaOffsets().get(group);
+          checkState(offset != null, "the sampled pass has no gates of group %s", group);
+          xs.add(offset.asOutput());
         }
       }
       // the weights' gradient beyond the data loss is analytic (objective.weightGradients());
@@ -404,10 +402,8 @@ public final class PruningTrainer {
         Operand<TFloat32> shaped = reg.reshape(cast(regularizer[i]),
             reg.constant(new long[] {thetas.get(i).shape().size(0)}));
         Operand<TFloat32> data = thetas.get(i) == inputTheta ? input.theta()
-            : cast(grads[thetaSlot.get(thetas.get(i))]);
-        if (viaOffset.contains(thetas.get(i))) {
-          data = reg.math.mul(data, net.mask(net.gateGroups().get(i).name()));
-        }
+            : reg.math.mul(cast(grads[thetaSlot.get(thetas.get(i))]),
+                net.mask(net.gateGroups().get(i).name()));
         tg.add(reg.math.add(data,
             thetaCache.cached("theta_gradient/" + net.gateGroups().get(i).name(), shaped)));
       }
@@ -776,7 +772,7 @@ public final class PruningTrainer {
       Session.Runner r = session.runner();
       List<String> groups = new ArrayList<>(norms.keySet());
       groups.forEach(g -> r.fetch(norms.get(g)));
-      Map<String, HostTensor> changed = new LinkedHashMap<>();
+      boolean changed = false;
       try (Result res = r.run()) {
         for (int gi = 0; gi < groups.size(); gi++) {
           String g = groups.get(gi);
@@ -786,7 +782,6 @@ public final class PruningTrainer {
           int[] zc = zeroChecks.get(g);
           PriorScales p = StructureWeights.scales(initialSpec, g);
           double bound = cond.maxRmsOverSigma1() * Math.sqrt(p.sigma1Squared());
-          boolean any = false;
           int liveMasks = 0;
           for (float v : m) {
             liveMasks += v > 0 ? 1 : 0;
@@ -798,20 +793,16 @@ public final class PruningTrainer {
             if (m[i] > 0 && zc[i] >= cond.zeroChecks() && rms <= bound && !lastOfLayer) {
               m[i] = 0f;
               liveMasks--;
-              any = true;
+              changed = true;
             }
           }
-          if (any) {
-            changed.put(ParameterSet.key(g, NetworkGraph.MASK),
-                new HostTensor(new long[] {m.length}, m));
-          }
           if (!bypassable.contains(g)) {
-            keepOneAlive(g, t, m, changed);
+            changed |= keepOneAlive(t, m);
           }
         }
       }
-      propagateBlockDeath(theta, changed);
-      if (!changed.isEmpty()) {
+      changed |= propagateBlockDeath(theta);
+      if (changed) {
         assignGateState(theta);
       }
     }
@@ -834,9 +825,10 @@ public final class PruningTrainer {
     /**
      * A residual block whose inner filters are all closed is dead: its branch would only add a
      * constant (the last batch norm's offset), so its gate is closed and frozen too, and the
-     * gated network stays equal to the compact one.
+     * gated network stays equal to the compact one. Returns whether a block was closed.
      */
-    private void propagateBlockDeath(Map<String, float[]> theta, Map<String, HostTensor> changed) {
+    private boolean propagateBlockDeath(Map<String, float[]> theta) {
+      boolean closed = false;
       for (LayerSpec l : spec.layers()) {
         if (l instanceof ResidualBlock r && r.gated() && r.conv1().gated()) {
           float[] inner = theta.get(r.conv1().name());
@@ -848,24 +840,23 @@ public final class PruningTrainer {
           if (!anyLive && (block[0] != 0f || masks.get(r.name())[0] != 0f)) {
             block[0] = 0f;
             masks.get(r.name())[0] = 0f;
-            changed.put(ParameterSet.key(r.name(), ParameterSet.THETA),
-                new HostTensor(new long[] {1}, block));
-            changed.put(ParameterSet.key(r.name(), NetworkGraph.MASK),
-                new HostTensor(new long[] {1}, masks.get(r.name())));
+            closed = true;
           }
         }
       }
+      return closed;
     }
 
     /**
      * A layer that nothing can bypass keeps at least one structure: when every theta of a group
      * has fallen below 0.5, the unfrozen structure with the largest theta is reopened (theta 1).
+     * Returns whether one was.
      */
-    private void keepOneAlive(String group, float[] t, float[] m, Map<String, HostTensor> changed) {
+    private boolean keepOneAlive(float[] t, float[] m) {
       int best = -1;
       for (int i = 0; i < t.length; i++) {
         if (t[i] >= 0.5f) {
-          return;
+          return false;
         }
         if (m[i] > 0 && (best < 0 || t[i] > t[best])) {
           best = i;
@@ -873,9 +864,8 @@ public final class PruningTrainer {
       }
       if (best >= 0) {
         t[best] = 1f;
-        changed.put(ParameterSet.key(group, ParameterSet.THETA),
-            new HostTensor(new long[] {t.length}, t));
       }
+      return best >= 0;
     }
 
     /** Rounds theta to its deterministic value for the fine-tuning phase. */
@@ -888,7 +878,7 @@ public final class PruningTrainer {
         }
         rounded.put(g, r);
       });
-      propagateBlockDeath(rounded, new LinkedHashMap<>());
+      propagateBlockDeath(rounded);
       rounded.forEach((g, r) -> {
         // fine-tuning never reopens a gate: what is closed now is frozen
         float[] m = masks.get(g);
