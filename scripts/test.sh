@@ -13,4 +13,5 @@ command -v mvn >/dev/null 2>&1 \
   || { echo "test.sh: error: mvn not found; install Maven 3.8+ (Debian: apt-get install -y maven)." >&2; exit 1; }
 
 export TF_CPP_MIN_LOG_LEVEL=2
+export TF_ENABLE_ONEDNN_OPTS="${TF_ENABLE_ONEDNN_OPTS:-0}"
 exec mvn -B -ntp test "$@"
