@@ -92,6 +92,12 @@ public final class PruneRun {
    * Runs the job from {@code start}; returns the report written beside the SavedModel. Without a
    * trained baseline, the dense reference in the report is the starting network (the imported
    * model), measured on the test set.
+   *
+   * @throws IllegalArgumentException (or {@link org.tfprune.export.ExportException}) for input
+   *     refused before any work: an existing or unwritable output, a checkpoint location, data
+   *     that does not fit {@code spec} or {@code config}
+   * @throws RunFailedException when the job fails after it started (the training diverged, the
+   *     export was refused, writing failed); nothing is written to the output
    */
   public RunReport run(ArchitectureSpec spec, Start start, LabeledImages trainSet,
       LabeledImages testSet, TrainerConfig config, Options options) {
@@ -112,16 +118,27 @@ public final class PruneRun {
       }
     }
     boolean ckptExisted = ckpt != null && Files.exists(ckpt);
+    List<Path> newParents = missingParents(options.out());
     try {
       return runChecked(spec, start, trainSet, testSet, config, options);
     } catch (CheckpointException e) {
       if (!String.valueOf(e.getMessage()).startsWith("cannot write")) {
         throw e; // a saved state that does not fit this run: bad input, not a failed run
       }
-      throw failed(e, options.out(), ckpt, ckptExisted);
+      throw failed(e, options.out(), ckpt, ckptExisted, newParents);
     } catch (RuntimeException e) {
-      throw failed(e, options.out(), ckpt, ckptExisted);
+      throw failed(e, options.out(), ckpt, ckptExisted, newParents);
     }
+  }
+
+  /** The directories above {@code out} that do not exist yet, deepest first. */
+  private static List<Path> missingParents(Path out) {
+    List<Path> missing = new java.util.ArrayList<>();
+    for (Path p = out.toAbsolutePath().normalize().getParent(); p != null && !Files.exists(p);
+        p = p.getParent()) {
+      missing.add(p);
+    }
+    return missing;
   }
 
   /**
@@ -179,10 +196,11 @@ public final class PruneRun {
 
   /**
    * The failure of a started run: removes what the run left of its checkpoints when no complete
-   * checkpoint was saved (the directory too when the run created it), and says what is left.
+   * checkpoint was saved (the directory too when the run created it) and the empty directories it
+   * created above the output, and says what is left.
    */
   private static RunFailedException failed(RuntimeException e, Path out, Path ckpt,
-      boolean ckptExisted) {
+      boolean ckptExisted, List<Path> newParents) {
     String m = e.getMessage() == null ? e.toString() : e.getMessage();
     // TensorFlow's node names and its hint about out-of-memory reports only add noise here
     m = m.replaceAll("\\s*\\[\\[\\{\\{node [^}]*\\}\\}\\]\\]", "")
@@ -221,6 +239,13 @@ public final class PruneRun {
         }
       } catch (java.io.IOException | RuntimeException cleanup) {
         e.addSuppressed(cleanup);
+      }
+    }
+    for (Path p : newParents) { // the directories the run created for its output, if empty
+      try {
+        Files.deleteIfExists(p);
+      } catch (java.io.IOException | RuntimeException notEmpty) {
+        break;
       }
     }
     return new RunFailedException(msg.toString(), e);

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs of {@code tf-prune train} and {@code prune} that fail after their input was accepted: the
- * training diverges, the disk fills up while a checkpoint or the SavedModel is written. Each exits
+ * training diverges, the disk fills up while a checkpoint or the SavedModel is written, the
+ * output's file system turns read-only during the run. Each exits
  * with code 3 and a message naming the cause and the fix, and leaves neither the output directory
  * nor a partial checkpoint behind; the process exit codes of {@code main} are checked in a child
  * JVM. Also {@code evaluate}'s exit code 1 when a model no longer reproduces its report. What the
@@ -60,12 +61,15 @@ class FailureMidRunTest {
     return a;
   }
 
-  /** An absurd learning rate makes the objective NaN within the first steps. */
+  /**
+   * An absurd learning rate makes the objective NaN within the first steps; the output's parent
+   * directory, created by the run, goes too.
+   */
   @Test
   void aDivergingTrainingExitsWith3AndLeavesNoOutputAndNoCheckpoint() throws IOException {
     List<String> fragments = List.of("objective became NaN", "lower the weight learning rate",
         "Nothing was written");
-    Path out = tmp.resolve("diverged");
+    Path out = tmp.resolve("new-parent/diverged");
     CliRun t = TABLE.check("training diverges (learning rate 1e30)", RUN_FAILED, fragments,
         train(out, "--lr", "1e30").toArray(String[]::new));
     assertThat(t.out()).contains("training lenet-300-100");
@@ -75,8 +79,10 @@ class FailureMidRunTest {
     assertThat(out).doesNotExist();
     assertThat(pruned).doesNotExist();
     // the checkpoint directories the runs created held no complete checkpoint: removed
-    assertThat(tmp.resolve("diverged.checkpoint")).doesNotExist();
+    assertThat(tmp.resolve("new-parent/diverged.checkpoint")).doesNotExist();
     assertThat(tmp.resolve("diverged-pruned.checkpoint")).doesNotExist();
+    // and so was the directory created for the output
+    assertThat(tmp.resolve("new-parent")).doesNotExist();
   }
 
   /**
@@ -105,6 +111,51 @@ class FailureMidRunTest {
           List.of("the disk is full", "cannot write checkpoint", "disk has space",
               "Nothing was written"),
           train(out).toArray(String[]::new));
+      assertThat(TinyModel.list(disk)).isEmpty();
+    } finally {
+      assertThat(Mounts.unmount(disk)).as(Mounts.lastFailure).isTrue();
+    }
+  }
+
+  /**
+   * An I/O error after the checks passed: the output's file system turns read-only (a tmpfs
+   * remounted as the training starts, as root) before the SavedModel is written.
+   */
+  @Test
+  void anOutputThatTurnsReadOnlyDuringTheRunExitsWith3AndNothingIsWritten() throws IOException {
+    Path disk = Files.createDirectories(tmp.resolve("turns-read-only"));
+    Assumptions.assumeTrue(Mounts.tmpfs(disk, "4m"), () -> "needs a tmpfs (as root): "
+        + Mounts.lastFailure);
+    try {
+      Path out = disk.resolve("run");
+      String[] args = train(out, "--no-checkpoint").toArray(String[]::new);
+      java.io.StringWriter err = new java.io.StringWriter();
+      boolean[] remounted = {false};
+      // when the run announces its training, the checks are behind it: make the disk read-only
+      java.io.PrintWriter console = new java.io.PrintWriter(new java.io.StringWriter(), true) {
+        private final StringBuilder seen = new StringBuilder();
+
+        @Override
+        public void write(String s, int off, int len) {
+          super.write(s, off, len);
+          seen.append(s, off, off + len);
+          if (!remounted[0] && seen.indexOf("training lenet-300-100") >= 0) {
+            remounted[0] = Mounts.readOnly(disk);
+          }
+        }
+      };
+      int code = TfPruneCli.execute(console, new java.io.PrintWriter(err, true), args);
+      assertThat(remounted[0]).as(Mounts.lastFailure).isTrue();
+      assertThat(code).as(err.toString()).isEqualTo(RUN_FAILED);
+      String message = BadInputTable.message(err.toString());
+      // the export checks the directory again before it writes
+      List<String> fragments = List.of("not writable", "writable output directory",
+          "Nothing was written");
+      for (String f : fragments) {
+        assertThat(message).contains(f);
+      }
+      TABLE.record("output turns read-only during the run", "tf-prune " + String.join(" ", args),
+          code, message, fragments);
       assertThat(TinyModel.list(disk)).isEmpty();
     } finally {
       assertThat(Mounts.unmount(disk)).as(Mounts.lastFailure).isTrue();
