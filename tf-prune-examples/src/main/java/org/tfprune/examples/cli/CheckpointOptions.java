@@ -24,6 +24,10 @@ final class CheckpointOptions {
 
   /** The checkpoint directory of a job writing to {@code target}, or null without checkpoints. */
   Path dirFor(Path target) {
+    if (everySteps < 0) {
+      throw new IllegalArgumentException("invalid --checkpoint-every: must be >= 0 steps (0 = at "
+          + "the end of every epoch), got " + everySteps);
+    }
     if (!enabled) {
       if (resume) {
         throw new IllegalArgumentException("--resume needs checkpoints: drop --no-checkpoint");

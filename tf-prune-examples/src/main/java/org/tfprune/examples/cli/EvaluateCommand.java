@@ -2,7 +2,9 @@ package org.tfprune.examples.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
@@ -14,18 +16,20 @@ import org.tensorflow.types.TFloat32;
 import org.tfprune.examples.data.Datasets;
 import org.tfprune.examples.data.LabeledImages;
 import org.tfprune.examples.report.RunReport;
-import org.tfprune.export.ExportException;
 import org.tfprune.export.InferenceModel;
 import org.tfprune.slice.HostTensor;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code tf-prune evaluate}: loads an exported SavedModel with plain TF-Java
- * ({@code SavedModelBundle.load(dir, "serve")}, its only signature or {@code serving_default}),
- * prints the signature's keys and tensor names and measures its test accuracy (from the logits,
- * or from the first output); when the directory holds a report.json, compares with the accuracy
- * reported at export time.
+ * {@code tf-prune evaluate}: checks the SavedModel's files ({@link SavedModelFiles}), loads it with
+ * plain TF-Java ({@code SavedModelBundle}, tag {@code serve} and signature {@code serving_default}
+ * or its only one, unless {@code --tag} / {@code --signature} say otherwise), prints the
+ * signature's keys and tensor names and measures its test accuracy (from the logits, or from the
+ * first output); when the directory holds a report.json, compares with the accuracy reported at
+ * export time. Refuses test images of another shape than the model's input.
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
     description = "Load an exported SavedModel with plain TF-Java and measure its test accuracy.")
@@ -40,12 +44,41 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--data-dir", description = "Directory holding the data set's files.")
   Path dataDir;
 
+  @Option(names = "--tag", defaultValue = "serve",
+      description = "Tags of the meta graph to load, comma-separated. Default: ${DEFAULT-VALUE}.")
+  String tag;
+
+  @Option(names = "--signature", description = "Signature key (default: serving_default, or "
+      + "the model's only signature).")
+  String signature;
+
+  @Spec
+  CommandSpec commandSpec;
+
   @Override
   public Integer call() throws Exception {
+    java.io.PrintWriter stdout = commandSpec.commandLine().getOut();
+    Set<String> tags = new LinkedHashSet<>();
+    for (String t : tag.split(",")) {
+      if (!t.isBlank()) {
+        tags.add(t.strip());
+      }
+    }
+    if (tags.isEmpty()) {
+      throw new IllegalArgumentException("--tag is empty: pass the meta graph's tags, e.g. "
+          + "--tag serve");
+    }
+    String key = SavedModelFiles.check(savedModel, tags, signature);
     RunReport report = null;
     Path reportFile = savedModel.resolve("report.json");
     if (Files.isRegularFile(reportFile)) {
-      report = RunReport.fromJson(Files.readAllBytes(reportFile));
+      try {
+        report = RunReport.fromJson(Files.readAllBytes(reportFile));
+      } catch (java.io.UncheckedIOException e) {
+        throw new IllegalArgumentException(reportFile + " cannot be read as a tf-prune report ("
+            + e.getCause().getMessage().lines().findFirst().orElse("") + "): delete it, or "
+            + "restore it from the export, and pass --dataset", e);
+      }
     }
     String name = dataset != null ? dataset : report != null ? report.settings().dataset() : null;
     if (name == null) {
@@ -56,21 +89,26 @@ final class EvaluateCommand implements Callable<Integer> {
     if (report != null && report.settings().testExamples() < test.count()) {
       test = test.head(report.settings().testExamples());
     }
-    if (!Files.isRegularFile(savedModel.resolve("saved_model.pb"))) {
-      throw new ExportException(savedModel + " holds no saved_model.pb: point --saved-model to a "
-          + "SavedModel directory");
+    if (test.count() == 0) {
+      throw new IllegalArgumentException("the " + name + " test set is empty: check the data "
+          + "files (--data-dir)");
     }
     int correct = 0;
-    try (SavedModelBundle b = SavedModelBundle.load(savedModel.toString(), "serve")) {
+    try (SavedModelBundle b = SavedModelFiles.load(savedModel, tags)) {
       // tf-prune's own interface, or the one a pruned model kept from its original
-      SessionFunction f = b.functions().size() == 1 ? b.functions().get(0)
-          : b.function(InferenceModel.SIGNATURE_KEY);
+      SessionFunction f = b.function(key);
       Signature sig = f.signature();
+      if (sig.inputNames().size() != 1) {
+        throw new IllegalArgumentException("signature '" + key + "' of " + savedModel + " has "
+            + sig.inputNames().size() + " inputs " + sig.inputNames() + "; evaluate feeds one "
+            + "input (a batch of images): pass --signature with a one-input signature");
+      }
       String input = sig.inputNames().iterator().next();
       // the logits, or any output whose argmax is the class (e.g. the probabilities)
       String output = sig.outputNames().contains(InferenceModel.LOGITS) ? InferenceModel.LOGITS
           : new java.util.TreeSet<>(sig.outputNames()).first();
-      System.out.println(describe(sig));
+      checkInputShape(sig.getInputs().get(input).shape, test, name);
+      stdout.println(describe(sig));
       int n = test.count();
       int nc = test.numClasses();
       for (int start = 0; start < n; start += 1000) {
@@ -91,21 +129,65 @@ final class EvaluateCommand implements Callable<Integer> {
                 DataBuffers.of(test.features(idx), true, false));
             Result r = f.call(Map.of(input, x))) {
           HostTensor logits = HostTensor.of((TFloat32) r.get(output).orElseThrow());
+          if (logits.size() != (long) len * nc) {
+            throw new IllegalArgumentException("output '" + output + "' of " + savedModel
+                + " gives " + logits.size() / Math.max(1, len) + " values per example but "
+                + name + " has " + nc + " classes: evaluate the model on the data set it was "
+                + "trained for");
+          }
           correct += PruneRun.correct(logits, test.labels(idx), nc);
         }
       }
       double acc = (double) correct / n;
-      System.out.printf("%s: test accuracy %.2f%% on %d %s test examples (loaded with "
+      stdout.printf("%s: test accuracy %.2f%% on %d %s test examples (loaded with "
           + "SavedModelBundle.load, signature %s, output %s)%n", savedModel, 100 * acc, n, name,
           sig.key(), output);
       if (report != null && report.compact().testAccuracy() != null) {
         double reported = report.compact().testAccuracy();
         boolean same = Math.abs(reported - acc) < 1e-9;
-        System.out.printf("report.json says %.2f%%: %s%n", 100 * reported,
+        stdout.printf("report.json says %.2f%%: %s%n", 100 * reported,
             same ? "reproduced" : "DIFFERENT");
         return same ? 0 : 1;
       }
       return 0;
+    }
+  }
+
+  /**
+   * Refuses data whose images do not have the shape the model reads: the signature's input shape
+   * without its batch dimension, or, for a flat input, the number of values per image.
+   */
+  static void checkInputShape(Shape input, LabeledImages data, String dataset) {
+    if (input.isUnknown() || input.numDimensions() < 2) {
+      return; // the model takes any shape: nothing to compare
+    }
+    int[] fs = data.featureShape();
+    long[] dims = new long[input.numDimensions() - 1];
+    long size = 1;
+    for (int i = 0; i < dims.length; i++) {
+      dims[i] = input.size(i + 1);
+      size = dims[i] < 0 || size < 0 ? -1 : size * dims[i];
+    }
+    boolean fits;
+    if (dims.length == 1) { // a flat input reads the image's values in row-major order
+      fits = dims[0] < 0 || dims[0] == data.featureSize();
+    } else {
+      fits = dims.length == fs.length;
+      for (int i = 0; fits && i < fs.length; i++) {
+        fits = dims[i] < 0 || dims[i] == fs[i];
+      }
+    }
+    if (!fits) {
+      StringBuilder shape = new StringBuilder("[?");
+      for (long d : dims) {
+        shape.append(", ").append(d < 0 ? "?" : Long.toString(d));
+      }
+      shape.append(']');
+      throw new IllegalArgumentException("the model's input has shape " + shape
+          + (size > 0 ? " (" + size + " values per example)" : "") + " but the " + dataset
+          + " test images have shape " + java.util.Arrays.toString(fs) + " ("
+          + data.featureSize() + " values): evaluate the model on the data set it was trained "
+          + "on (--dataset, --data-dir)");
     }
   }
 

@@ -20,7 +20,13 @@ final class KnobOptions {
           + "(0). Default: ${DEFAULT-VALUE}.")
   double layerShare;
 
+  /** The knobs; a value out of range is refused with the option's name and its range. */
   PruningKnobs knobs() {
-    return new PruningKnobs(strength, flopsShare, layerShare);
+    try {
+      return new PruningKnobs(strength, flopsShare, layerShare);
+    } catch (IllegalArgumentException e) {
+      throw OptionChecks.named(e, "strength", "--strength", "flopsShare", "--flops-share",
+          "layerShare", "--layer-share");
+    }
   }
 }

@@ -2,7 +2,9 @@ package org.tfprune.examples.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.tfprune.examples.data.Datasets;
 import org.tfprune.examples.prune.ModelPruner;
+import org.tfprune.export.InferenceModel;
 import org.tfprune.imports.ImportOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -57,13 +59,17 @@ final class PruneCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     var config = training.config(knobs.knobs());
+    OptionChecks.dataLimits(data);
+    InferenceModel.checkTarget(out, run.overwrite); // before reading the data and the model
     ImportOptions imports = new ImportOptions(tag, signature, config.thetaInit(),
         streams.coupleStreamChannels);
     ModelPruner pruner = new ModelPruner(config, ModelPruner.Options.DEFAULT.withImports(imports)
         .withOverwrite(run.overwrite).withQuiet(run.quiet).withExport(run.export())
         .withCheckpoints(new ModelPruner.Checkpoints(checkpoints.dirFor(out),
             checkpoints.everySteps, checkpoints.resume)), commandSpec.commandLine().getOut());
-    pruner.prune(savedModel, data.dataset, data.load(), out);
+    Datasets.Split split = data.load();
+    PruneRun.checkNotEmpty(split.train(), split.test(), data.dataset);
+    pruner.prune(savedModel, data.dataset, split, out);
     return 0;
   }
 }

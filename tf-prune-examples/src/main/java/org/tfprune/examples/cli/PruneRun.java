@@ -25,6 +25,7 @@ import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.LayerSpec;
 import org.tfprune.spec.ResidualBlock;
+import org.tfprune.train.CheckpointException;
 import org.tfprune.train.CheckpointPolicy;
 import org.tfprune.train.PruningTrainer;
 import org.tfprune.train.TrainerConfig;
@@ -91,12 +92,20 @@ public final class PruneRun {
    * Runs the job from {@code start}; returns the report written beside the SavedModel. Without a
    * trained baseline, the dense reference in the report is the starting network (the imported
    * model), measured on the test set.
+   *
+   * @throws IllegalArgumentException (or {@link org.tfprune.export.ExportException}) for input
+   *     refused before any work: an existing or unwritable output, a checkpoint location, data
+   *     that does not fit {@code spec} or {@code config}
+   * @throws RunFailedException when the job fails after it started (the training diverged, the
+   *     export was refused, writing failed); nothing is written to the output
    */
   public RunReport run(ArchitectureSpec spec, Start start, LabeledImages trainSet,
       LabeledImages testSet, TrainerConfig config, Options options) {
     InferenceModel.checkTarget(options.out(), options.overwrite());
+    checkData(spec, trainSet, testSet, config, options.dataset());
     Path ckpt = options.checkpointDir();
     if (ckpt != null) {
+      checkCheckpointLocation(ckpt);
       boolean saved = Files.exists(ckpt.resolve(PRUNE_CHECKPOINT))
           || Files.exists(ckpt.resolve(DENSE_CHECKPOINT));
       if (saved && !options.resume()) {
@@ -107,6 +116,145 @@ public final class PruneRun {
       if (!saved && options.resume()) {
         out.printf("no checkpoint in %s: starting a new run%n", ckpt);
       }
+    }
+    boolean ckptExisted = ckpt != null && Files.exists(ckpt);
+    List<Path> newParents = missingParents(options.out());
+    try {
+      return runChecked(spec, start, trainSet, testSet, config, options);
+    } catch (CheckpointException e) {
+      if (!String.valueOf(e.getMessage()).startsWith("cannot write")) {
+        throw e; // a saved state that does not fit this run: bad input, not a failed run
+      }
+      throw failed(e, options.out(), ckpt, ckptExisted, newParents);
+    } catch (RuntimeException e) {
+      throw failed(e, options.out(), ckpt, ckptExisted, newParents);
+    }
+  }
+
+  /** The directories above {@code out} that do not exist yet, deepest first. */
+  private static List<Path> missingParents(Path out) {
+    List<Path> missing = new java.util.ArrayList<>();
+    for (Path p = out.toAbsolutePath().normalize().getParent(); p != null && !Files.exists(p);
+        p = p.getParent()) {
+      missing.add(p);
+    }
+    return missing;
+  }
+
+  /**
+   * Refuses, before any work, data that cannot train {@code spec}: an empty set, another number
+   * of values per example or of classes, fewer examples than one batch.
+   */
+  static void checkData(ArchitectureSpec spec, LabeledImages train, LabeledImages test,
+      TrainerConfig config, String dataset) {
+    checkNotEmpty(train, test, dataset);
+    if (train.featureSize() != spec.input().size()) {
+      throw new IllegalArgumentException("the " + dataset + " images are of shape "
+          + java.util.Arrays.toString(train.featureShape()) + " (" + train.featureSize()
+          + " values) but network " + spec.name() + " reads inputs of shape "
+          + spec.input().shape() + " (" + spec.input().size() + " values): use the data set "
+          + "the model was made for");
+    }
+    if (train.numClasses() != spec.numClasses()) {
+      throw new IllegalArgumentException(dataset + " has " + train.numClasses() + " classes but "
+          + "network " + spec.name() + " has " + spec.numClasses() + " outputs: use the data "
+          + "set the model was made for");
+    }
+    if (train.count() < config.batchSize()) {
+      throw new IllegalArgumentException("the training set has " + train.count() + " examples, "
+          + "fewer than one batch of " + config.batchSize() + ": lower --batch-size (or raise "
+          + "--train-limit)");
+    }
+  }
+
+  /** Refuses an empty training or test set. */
+  static void checkNotEmpty(LabeledImages train, LabeledImages test, String dataset) {
+    if (train.count() == 0 || test.count() == 0) {
+      throw new IllegalArgumentException("the " + dataset + " " + (train.count() == 0
+          ? "training" : "test") + " set is empty: check the data files and --train-limit / "
+          + "--test-limit");
+    }
+  }
+
+  /** Refuses a checkpoint location that is a file or lies in a directory that is not writable. */
+  private static void checkCheckpointLocation(Path ckpt) {
+    Path abs = ckpt.toAbsolutePath().normalize();
+    if (Files.exists(abs) && !Files.isDirectory(abs)) {
+      throw new IllegalArgumentException("checkpoint directory " + abs + " is a file: choose "
+          + "another --checkpoint-dir, or pass --no-checkpoint");
+    }
+    Path existing = abs;
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing == null || !Files.isDirectory(existing) || !Files.isWritable(existing)) {
+      throw new IllegalArgumentException("checkpoint directory " + abs + " cannot be written ("
+          + existing + " is not a writable directory): choose a writable --checkpoint-dir, or "
+          + "pass --no-checkpoint");
+    }
+  }
+
+  /**
+   * The failure of a started run: removes what the run left of its checkpoints when no complete
+   * checkpoint was saved (the directory too when the run created it) and the empty directories it
+   * created above the output, and says what is left.
+   */
+  private static RunFailedException failed(RuntimeException e, Path out, Path ckpt,
+      boolean ckptExisted, List<Path> newParents) {
+    String m = e.getMessage() == null ? e.toString() : e.getMessage();
+    // TensorFlow's node names and its hint about out-of-memory reports only add noise here
+    m = m.replaceAll("\\s*\\[\\[\\{\\{node [^}]*\\}\\}\\]\\]", "")
+        .replaceAll("\\s*Hint: If you want to see a list of allocated tensors"
+            + "[^.]*\\.[^.]*\\.[\\s.]*", ". ")
+        .replaceAll("\\.\\s*\\.\\s", ". ").strip();
+    if (m.contains("No space left on device") && !m.startsWith("the disk is full")) {
+      m = "the disk is full: " + m;
+    }
+    StringBuilder msg = new StringBuilder(m);
+    if (!m.endsWith(".")) {
+      msg.append('.');
+    }
+    if (!m.toLowerCase(java.util.Locale.ROOT).contains("nothing was written")) {
+      msg.append(" Nothing was written to ").append(out).append('.');
+    }
+    if (ckpt != null && Files.isDirectory(ckpt)) {
+      try {
+        try (var tmps = Files.newDirectoryStream(ckpt, "*.tmp")) {
+          for (Path t : tmps) {
+            Files.deleteIfExists(t); // a checkpoint cut short by the failure
+          }
+        }
+        boolean saved = Files.exists(ckpt.resolve(PRUNE_CHECKPOINT))
+            || Files.exists(ckpt.resolve(DENSE_CHECKPOINT));
+        if (saved) {
+          msg.append(" The training state saved before the failure is in ").append(ckpt)
+              .append(": once the cause is fixed, rerun the same command with --resume, or "
+                  + "delete it to start over.");
+        } else if (!ckptExisted) {
+          try (var rest = Files.list(ckpt)) {
+            if (rest.findAny().isEmpty()) {
+              Files.delete(ckpt);
+            }
+          }
+        }
+      } catch (java.io.IOException | RuntimeException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+    }
+    for (Path p : newParents) { // the directories the run created for its output, if empty
+      try {
+        Files.deleteIfExists(p);
+      } catch (java.io.IOException | RuntimeException notEmpty) {
+        break;
+      }
+    }
+    return new RunFailedException(msg.toString(), e);
+  }
+
+  private RunReport runChecked(ArchitectureSpec spec, Start start, LabeledImages trainSet,
+      LabeledImages testSet, TrainerConfig config, Options options) {
+    Path ckpt = options.checkpointDir();
+    if (ckpt != null) {
       config = config.toBuilder().checkpoint(new CheckpointPolicy(ckpt.resolve(PRUNE_CHECKPOINT),
           options.checkpointEvery(), true)).build();
     }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.tfprune.examples.data.Datasets;
 import org.tfprune.examples.data.LabeledImages;
+import org.tfprune.export.InferenceModel;
 import org.tfprune.models.Models;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.train.TrainerConfig;
@@ -59,14 +60,22 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     TrainerConfig config = training.config(knobs.knobs());
+    OptionChecks.dataLimits(data);
     Path target = out != null ? out : Path.of("saved-models", model + "-" + data.dataset);
+    InferenceModel.checkTarget(target, run.overwrite); // before reading any data
+    Path checkpointDir = checkpoints.dirFor(target);
     Datasets.Split split = data.load();
     LabeledImages train = split.train();
-    ArchitectureSpec spec = Models.create(model, train.featureShape(), train.numClasses(),
-        widthMultiplier, streams.coupleStreamChannels);
+    ArchitectureSpec spec;
+    try {
+      spec = Models.create(model, train.featureShape(), train.numClasses(), widthMultiplier,
+          streams.coupleStreamChannels);
+    } catch (IllegalArgumentException e) {
+      throw OptionChecks.named(e, "width multiplier", "--width-multiplier");
+    }
     new PruneRun(commandSpec.commandLine().getOut()).run(spec, train, split.test(), config,
         new PruneRun.Options(model, data.dataset, target, run.overwrite, baseline,
-            new int[] {1, 32, 256}, 1500, run.quiet, checkpoints.dirFor(target),
+            new int[] {1, 32, 256}, 1500, run.quiet, checkpointDir,
             checkpoints.everySteps, checkpoints.resume, run.export()));
     return 0;
   }

@@ -66,24 +66,37 @@ final class TrainingOptions {
   /** The trainer's configuration with these settings and {@code knobs}. */
   TrainerConfig config(PruningKnobs knobs) {
     int finetune = finetuneEpochs >= 0 ? finetuneEpochs : epochs / 4;
-    OptimizerSpec opt = switch (optimizer.toLowerCase()) {
-      case "adam" -> OptimizerSpec.adam(lr, finalLr);
-      case "momentum", "sgd" -> OptimizerSpec.momentum(lr, finalLr, 0.9);
-      default -> throw new IllegalArgumentException("unknown optimizer '" + optimizer
-          + "': use adam or momentum");
-    };
+    OptimizerSpec opt;
+    try {
+      opt = switch (optimizer.toLowerCase()) {
+        case "adam" -> OptimizerSpec.adam(lr, finalLr);
+        case "momentum", "sgd" -> OptimizerSpec.momentum(lr, finalLr, 0.9);
+        default -> throw new IllegalArgumentException("unknown optimizer '" + optimizer
+            + "': use adam or momentum");
+      };
+    } catch (IllegalArgumentException e) {
+      throw OptionChecks.named(e, "weight learning rate", "--lr", "final learning rate",
+          "--final-lr");
+    }
     TrainerConfig.ThetaOptimizer thetaOpt = switch (thetaOptimizer.toLowerCase()) {
       case "sgd" -> TrainerConfig.ThetaOptimizer.SGD;
       case "adam" -> TrainerConfig.ThetaOptimizer.ADAM;
       default -> throw new IllegalArgumentException("unknown theta optimizer '" + thetaOptimizer
           + "': use sgd or adam");
     };
-    return TrainerConfig.builder().knobs(knobs).epochs(epochs).finetuneEpochs(finetune)
-        .finetuneLearningRate(finetuneLr).batchSize(batchSize).optimizer(opt)
-        .thetaOptimizer(thetaOpt)
-        .thetaLearningRate(thetaLr != null ? thetaLr
-            : thetaOpt == TrainerConfig.ThetaOptimizer.ADAM ? 0.01 : 1.0)
-        .seed(seed).threads(threads).rebuildThreshold(rebuildThreshold)
-        .warmupEpochs(warmupEpochs).build();
+    try {
+      return TrainerConfig.builder().knobs(knobs).epochs(epochs).finetuneEpochs(finetune)
+          .finetuneLearningRate(finetuneLr).batchSize(batchSize).optimizer(opt)
+          .thetaOptimizer(thetaOpt)
+          .thetaLearningRate(thetaLr != null ? thetaLr
+              : thetaOpt == TrainerConfig.ThetaOptimizer.ADAM ? 0.01 : 1.0)
+          .seed(seed).threads(threads).rebuildThreshold(rebuildThreshold)
+          .warmupEpochs(warmupEpochs).build();
+    } catch (IllegalArgumentException e) {
+      throw OptionChecks.named(e, "epochs must", "--epochs", "batch size", "--batch-size",
+          "theta learning rate", "--theta-lr", "finetune epochs", "--finetune-epochs",
+          "finetune learning rate", "--finetune-lr", "threads", "--threads", "warm-up epochs",
+          "--warmup-epochs", "rebuild threshold", "--rebuild-threshold");
+    }
   }
 }

@@ -13,8 +13,8 @@ import java.util.Arrays;
  *
  * <p>Example {@code i} has the features {@code features[i * featureSize() .. (i + 1) * featureSize())}
  * in row-major order of {@link #featureShape()} (channels last, e.g. {@code {28, 28, 1}} or {@code
- * {32, 32, 3}}), and the class label {@code labels[i]} in {@code [0, numClasses())}. The readers in
- * this package scale pixels to {@code [0, 1]}.
+ * {32, 32, 3}}), and the class label {@code labels[i]} in {@code [0, numClasses())}. Every feature
+ * is finite (no NaN, no infinity). The readers in this package scale pixels to {@code [0, 1]}.
  *
  * <p>{@link #of} copies its arrays; accessors that return arrays return fresh arrays, and
  * {@link #featureBuffer()} gives a read-only view of all features without copying them.
@@ -64,6 +64,16 @@ public final class LabeledImages {
                 "%s: label %d of example %d is out of range [0, %d)", name, label, i, numClasses));
       }
     }
+    for (int i = 0; i < features.length; i++) {
+      if (!Float.isFinite(features[i])) {
+        throw new IllegalArgumentException(
+            String.format(
+                "%s: value %d of example %d (feature %d of %d) is %s; the network cannot train"
+                    + " or be measured on it. Replace or drop the example, or fix the code that"
+                    + " made the features",
+                name, i, i / size, i % size, size, features[i]));
+      }
+    }
     this.name = name;
     this.featureShape = featureShape;
     this.featureSize = (int) size;
@@ -80,7 +90,8 @@ public final class LabeledImages {
    * @param features {@code labels.length * prod(featureShape)} values, row-major
    * @param labels one class label per example, each in {@code [0, numClasses)}
    * @param numClasses the number of classes, at least 1
-   * @throws IllegalArgumentException if the arrays disagree in size or a label is out of range
+   * @throws IllegalArgumentException if the arrays disagree in size, a label is out of range or a
+   *     feature is NaN or infinite
    */
   public static LabeledImages of(
       String name, int[] featureShape, float[] features, int[] labels, int numClasses) {
