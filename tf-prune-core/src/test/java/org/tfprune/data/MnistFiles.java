@@ -31,23 +31,23 @@ import org.tfprune.testing.Mnist;
  * Test fixtures: the first {@code n} MNIST training examples as raw bytes, and writers of the
  * formats the readers read (TFRecord of raw or PNG images, .npy, .npz, IDX).
  */
-final class MnistFiles {
-  static final int ROWS = 28;
-  static final int[] SHAPE = {28, 28, 1};
-  static final int SIZE = 784;
+public final class MnistFiles {
+  public static final int ROWS = 28;
+  public static final int[] SHAPE = {28, 28, 1};
+  public static final int SIZE = 784;
 
   /** Raw pixel bytes ({@code n * 784}) and labels of the first {@code n} examples. */
-  record Raw(byte[] pixels, int[] labels) {
-    int count() {
+  public record Raw(byte[] pixels, int[] labels) {
+    public int count() {
       return labels.length;
     }
 
-    byte[] image(int i) {
+    public byte[] image(int i) {
       return Arrays.copyOfRange(pixels, i * SIZE, (i + 1) * SIZE);
     }
 
     /** The pixels as the IDX reader gives them: {@code b / 255f}. */
-    float[] scaled() {
+    public float[] scaled() {
       float[] x = new float[pixels.length];
       for (int i = 0; i < x.length; i++) {
         x[i] = (pixels[i] & 0xFF) / 255f;
@@ -58,7 +58,7 @@ final class MnistFiles {
 
   private MnistFiles() {}
 
-  static Raw raw(int n) {
+  public static Raw raw(int n) {
     Path d = Mnist.dir();
     try (DataInputStream im = new DataInputStream(
             Files.newInputStream(d.resolve("train-images-idx3-ubyte")));
@@ -78,7 +78,7 @@ final class MnistFiles {
     }
   }
 
-  static Example example(Feature image, long label) {
+  public static Example example(Feature image, long label) {
     return Example.newBuilder().setFeatures(Features.newBuilder()
         .putFeature("image", image)
         .putFeature("label", Feature.newBuilder()
@@ -86,12 +86,12 @@ final class MnistFiles {
         .build();
   }
 
-  static Feature bytesFeature(byte[] b) {
+  public static Feature bytesFeature(byte[] b) {
     return Feature.newBuilder().setBytesList(BytesList.newBuilder()
         .addValue(ByteString.copyFrom(b))).build();
   }
 
-  static Feature floatFeature(float[] v) {
+  public static Feature floatFeature(float[] v) {
     FloatList.Builder f = FloatList.newBuilder();
     for (float x : v) {
       f.addValue(x);
@@ -99,7 +99,7 @@ final class MnistFiles {
     return Feature.newBuilder().setFloatList(f).build();
   }
 
-  static byte[] png(byte[] gray) {
+  public static byte[] png(byte[] gray) {
     BufferedImage img = new BufferedImage(ROWS, ROWS, BufferedImage.TYPE_BYTE_GRAY);
     img.getRaster().setDataElements(0, 0, ROWS, ROWS, gray);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -112,7 +112,7 @@ final class MnistFiles {
   }
 
   /** Writes records {@code [from, to)} of {@code examples} into one TFRecord file. */
-  static void writeTfRecord(Path file, List<Example> examples) {
+  public static void writeTfRecord(Path file, List<Example> examples) {
     try (OutputStream out = Files.newOutputStream(file)) {
       for (Example e : examples) {
         out.write(TfRecordFile.frame(e.toByteArray()));
@@ -123,19 +123,19 @@ final class MnistFiles {
   }
 
   /** The examples with raw-byte images. */
-  static List<Example> rawExamples(Raw raw) {
+  public static List<Example> rawExamples(Raw raw) {
     return java.util.stream.IntStream.range(0, raw.count())
         .mapToObj(i -> example(bytesFeature(raw.image(i)), raw.labels()[i])).toList();
   }
 
   /** The examples with PNG images. */
-  static List<Example> pngExamples(Raw raw) {
+  public static List<Example> pngExamples(Raw raw) {
     return java.util.stream.IntStream.range(0, raw.count())
         .mapToObj(i -> example(bytesFeature(png(raw.image(i))), raw.labels()[i])).toList();
   }
 
   /** Writes {@code examples} into {@code shards} files {@code prefix-0000i-of-0000n.tfrecord}. */
-  static void writeShards(Path dir, String prefix, List<Example> examples, int shards) {
+  public static void writeShards(Path dir, String prefix, List<Example> examples, int shards) {
     int per = (examples.size() + shards - 1) / shards;
     for (int s = 0; s < shards; s++) {
       writeTfRecord(dir.resolve(String.format("%s-%05d-of-%05d.tfrecord", prefix, s, shards)),
@@ -144,7 +144,7 @@ final class MnistFiles {
   }
 
   /** An .npy file: header (version 1.0, padded to 64 bytes) and data. */
-  static byte[] npy(String descr, long[] shape, byte[] data, boolean fortran) {
+  public static byte[] npy(String descr, long[] shape, byte[] data, boolean fortran) {
     StringBuilder dims = new StringBuilder();
     for (long d : shape) {
       dims.append(d).append(", ");
@@ -164,11 +164,11 @@ final class MnistFiles {
     return b.array();
   }
 
-  static byte[] imagesNpy(Raw raw) {
+  public static byte[] imagesNpy(Raw raw) {
     return npy("|u1", new long[] {raw.count(), ROWS, ROWS}, raw.pixels(), false);
   }
 
-  static byte[] floatImagesNpy(Raw raw) {
+  public static byte[] floatImagesNpy(Raw raw) {
     ByteBuffer b = ByteBuffer.allocate(raw.pixels().length * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (float v : raw.scaled()) {
       b.putFloat(v);
@@ -176,7 +176,7 @@ final class MnistFiles {
     return npy("<f4", new long[] {raw.count(), ROWS, ROWS, 1}, b.array(), false);
   }
 
-  static byte[] labelsNpy(int[] labels) {
+  public static byte[] labelsNpy(int[] labels) {
     ByteBuffer b = ByteBuffer.allocate(labels.length * 8).order(ByteOrder.LITTLE_ENDIAN);
     for (int v : labels) {
       b.putLong(v);
@@ -185,7 +185,7 @@ final class MnistFiles {
   }
 
   /** Writes an .npz of the named .npy arrays, stored or deflated. */
-  static void writeNpz(Path file, boolean compressed, Object... nameAndBytes) {
+  public static void writeNpz(Path file, boolean compressed, Object... nameAndBytes) {
     try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
       for (int i = 0; i < nameAndBytes.length; i += 2) {
         byte[] data = (byte[]) nameAndBytes[i + 1];
@@ -207,7 +207,7 @@ final class MnistFiles {
   }
 
   /** Reads all examples of a reader (unchecked), in order: {features, labels}. */
-  static Object[] readAll(ExampleReader r) {
+  public static Object[] readAll(ExampleReader r) {
     int n = Math.toIntExact(r.size());
     int s = r.exampleSize();
     float[] x = new float[n * s];
@@ -226,7 +226,7 @@ final class MnistFiles {
     return new Object[] {x, y};
   }
 
-  static byte[] read(Path p) {
+  public static byte[] read(Path p) {
     try (InputStream in = Files.newInputStream(p)) {
       return in.readAllBytes();
     } catch (IOException e) {

@@ -63,7 +63,11 @@ final class PruneCommand implements Callable<Integer> {
         .withOverwrite(run.overwrite).withQuiet(run.quiet).withExport(run.export())
         .withCheckpoints(new ModelPruner.Checkpoints(checkpoints.dirFor(out),
             checkpoints.everySteps, checkpoints.resume)), commandSpec.commandLine().getOut());
-    pruner.prune(savedModel, data.dataset, data.load(), out);
+    try (DataOptions.Loaded loaded = data.load(config)) {
+      pruner.prune(savedModel, loaded.name(), loaded.train(), loaded.test(), out);
+      loaded.streamReport().ifPresent(r -> commandSpec.commandLine().getOut()
+          .printf("streamed training data: %s%n", r));
+    }
     return 0;
   }
 }

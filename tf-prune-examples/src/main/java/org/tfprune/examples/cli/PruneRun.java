@@ -28,6 +28,7 @@ import org.tfprune.spec.ResidualBlock;
 import org.tfprune.train.CheckpointPolicy;
 import org.tfprune.train.PruningTrainer;
 import org.tfprune.train.TrainerConfig;
+import org.tfprune.train.TrainingData;
 import org.tfprune.train.TrainingResult;
 
 /**
@@ -94,6 +95,15 @@ public final class PruneRun {
    */
   public RunReport run(ArchitectureSpec spec, Start start, LabeledImages trainSet,
       LabeledImages testSet, TrainerConfig config, Options options) {
+    return run(spec, start, new ImagesTrainingData(trainSet), testSet, config, options);
+  }
+
+  /**
+   * As {@link #run(ArchitectureSpec, Start, LabeledImages, LabeledImages, TrainerConfig,
+   * Options)}, with training data of any kind (in memory or streamed from disk).
+   */
+  public RunReport run(ArchitectureSpec spec, Start start, TrainingData train,
+      LabeledImages testSet, TrainerConfig config, Options options) {
     InferenceModel.checkTarget(options.out(), options.overwrite());
     Path ckpt = options.checkpointDir();
     if (ckpt != null) {
@@ -110,7 +120,6 @@ public final class PruneRun {
       config = config.toBuilder().checkpoint(new CheckpointPolicy(ckpt.resolve(PRUNE_CHECKPOINT),
           options.checkpointEvery(), true)).build();
     }
-    ImagesTrainingData train = new ImagesTrainingData(trainSet);
     ImagesTrainingData test = new ImagesTrainingData(testSet);
     out.printf("training %s (%s) on %s: %d training / %d test examples%n", spec.name(),
         spec.widthString(), options.dataset(), train.size(), test.size());

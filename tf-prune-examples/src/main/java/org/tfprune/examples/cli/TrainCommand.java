@@ -2,8 +2,6 @@ package org.tfprune.examples.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.tfprune.examples.data.Datasets;
-import org.tfprune.examples.data.LabeledImages;
 import org.tfprune.models.Models;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.train.TrainerConfig;
@@ -59,15 +57,18 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     TrainerConfig config = training.config(knobs.knobs());
-    Path target = out != null ? out : Path.of("saved-models", model + "-" + data.dataset);
-    Datasets.Split split = data.load();
-    LabeledImages train = split.train();
-    ArchitectureSpec spec = Models.create(model, train.featureShape(), train.numClasses(),
-        widthMultiplier, streams.coupleStreamChannels);
-    new PruneRun(commandSpec.commandLine().getOut()).run(spec, train, split.test(), config,
-        new PruneRun.Options(model, data.dataset, target, run.overwrite, baseline,
-            new int[] {1, 32, 256}, 1500, run.quiet, checkpoints.dirFor(target),
-            checkpoints.everySteps, checkpoints.resume, run.export()));
+    Path target = out != null ? out : Path.of("saved-models", model + "-" + data.name());
+    try (DataOptions.Loaded loaded = data.load(config)) {
+      ArchitectureSpec spec = Models.create(model, loaded.featureShape(), loaded.numClasses(),
+          widthMultiplier, streams.coupleStreamChannels);
+      new PruneRun(commandSpec.commandLine().getOut()).run(spec, PruneRun.Start.fresh(),
+          loaded.train(), loaded.test(), config,
+          new PruneRun.Options(model, loaded.name(), target, run.overwrite, baseline,
+              new int[] {1, 32, 256}, 1500, run.quiet, checkpoints.dirFor(target),
+              checkpoints.everySteps, checkpoints.resume, run.export()));
+      loaded.streamReport().ifPresent(r -> commandSpec.commandLine().getOut()
+          .printf("streamed training data: %s%n", r));
+    }
     return 0;
   }
 
