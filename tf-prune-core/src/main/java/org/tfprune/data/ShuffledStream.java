@@ -98,6 +98,9 @@ final class ShuffledStream implements AutoCloseable {
     } catch (InterruptedException e) {
       // closed
     } catch (RuntimeException | Error e) {
+      if (closed) {
+        return; // a read cut short by close(): nobody is waiting for it
+      }
       try {
         put(e);
       } catch (InterruptedException ignored) {
