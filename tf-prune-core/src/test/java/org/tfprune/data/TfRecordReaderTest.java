@@ -200,4 +200,42 @@ class TfRecordReaderTest {
     int masked = ((crc >>> 15) | (crc << 17)) + 0xa282ead8;
     assertThat(TfRecordFile.maskedCrc("123456789".getBytes(), 0, 9)).isEqualTo(masked);
   }
+
+  @Test
+  void jpegImagesAreDecodedByTensorFlowToTheirShape() throws IOException {
+    List<Example> ex = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(28, 28,
+          java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+      img.getRaster().setDataElements(0, 0, 28, 28, raw.image(i));
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      javax.imageio.ImageIO.write(img, "jpg", out);
+      ex.add(MnistFiles.example(MnistFiles.bytesFeature(out.toByteArray()), raw.labels()[i]));
+    }
+    Path file = dir.resolve("j.tfrecord");
+    MnistFiles.writeTfRecord(file, ex);
+    TfRecordReader r = TfRecordReader.open(file.toString(), TfRecordReader.Options.DEFAULT);
+    assertThat(r.exampleShape()).containsExactly(28, 28, 1);
+    Object[] read = MnistFiles.readAll(r);
+    assertThat((int[]) read[1]).containsExactly(Arrays.copyOf(raw.labels(), 3));
+  }
+
+  @Test
+  void aNanInAFloatListIsRefusedWithItsFileAndRecord() {
+    List<Example> ex = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      float[] v = Arrays.copyOfRange(idxFeatures, i * 784, (i + 1) * 784);
+      if (i == 3) {
+        v[100] = Float.NaN;
+      }
+      ex.add(MnistFiles.example(MnistFiles.floatFeature(v), idxLabels[i]));
+    }
+    Path file = dir.resolve("nan.tfrecord");
+    MnistFiles.writeTfRecord(file, ex);
+    TfRecordReader r = TfRecordReader.open(file.toString(), shaped());
+    assertThatThrownBy(() -> DataLoader.readAll(r, 10))
+        .isInstanceOf(InvalidValueException.class)
+        .hasMessageContaining(file + ": record 3").hasMessageContaining("value 100")
+        .hasMessageContaining("NaN");
+  }
 }
