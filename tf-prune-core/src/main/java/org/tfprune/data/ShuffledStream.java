@@ -11,8 +11,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Reads a data set on a background thread into a bounded queue of batches, as {@code tf.data}
  * does with {@code list_files(shuffle) -> interleave -> shuffle(buffer) -> batch -> prefetch}:
  * each epoch visits the shards in a seeded random order, reads {@link #CYCLE} of them at a time
- * in turn, and passes the examples through a shuffle buffer. Epoch {@code e} of a seed is always
- * the same sequence. In-order mode reads the shards one after the other without shuffling.
+ * in turn, each on a thread of its own reading {@value #READ_AHEAD} examples ahead ({@link
+ * PrefetchingCursor}: decoding runs in parallel, the order does not depend on timing), and passes
+ * the examples through a shuffle buffer. Epoch {@code e} of a seed is always the same sequence.
+ * In-order mode reads the shards one after the other without shuffling.
  *
  * <p>Every example is checked as it is read (finite values, label in range); a failure reaches
  * the consumer as the {@link DataException} the reader threw.
@@ -20,6 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
 final class ShuffledStream implements AutoCloseable {
   /** How many shards are read at a time, in turn. */
   static final int CYCLE = 4;
+
+  /** How many examples each of the shards read in turn reads ahead on its own thread. */
+  static final int READ_AHEAD = 64;
 
   private static final Object END = new Object();
 
@@ -140,7 +145,7 @@ final class ShuffledStream implements AutoCloseable {
       int turn = 0;
       while (delivered < deliver) {
         while (open.size() < cycle && nextShard < order.size()) {
-          open.add(order.get(nextShard++).open());
+          open.add(openShard(order.get(nextShard++), cycle));
         }
         boolean have = false;
         int label = 0;
@@ -157,7 +162,7 @@ final class ShuffledStream implements AutoCloseable {
             c.close();
             open.remove(turn);
             if (nextShard < order.size()) {
-              open.add(turn, order.get(nextShard++).open());
+              open.add(turn, openShard(order.get(nextShard++), cycle));
             }
           }
         }
@@ -197,6 +202,11 @@ final class ShuffledStream implements AutoCloseable {
       }
       busy.addAndGet(System.nanoTime() - start);
     }
+  }
+
+  /** Shards read in turn read ahead in parallel; a shard read alone is read on this thread. */
+  private ExampleReader.Cursor openShard(ExampleReader.Shard shard, int cycle) {
+    return cycle > 1 ? new PrefetchingCursor(shard, exampleSize, READ_AHEAD) : shard.open();
   }
 
   private void put(Object o) throws InterruptedException {

@@ -92,6 +92,32 @@ class StreamedDataTest {
   }
 
   @Test
+  void shardsReadAheadInParallelStillGiveTheSameOrderForASeed() {
+    int[][] runs = new int[3][];
+    for (int k = 0; k < 3; k++) {
+      try (StreamedData d = StreamedData.shuffled(new Sharded(ids(1000), 7), 10, 100, 11, 64,
+          1 + k)) {
+        runs[k] = take(d, 20, 100);
+      }
+    }
+    assertThat(runs[1]).isEqualTo(runs[0]);
+    assertThat(runs[2]).isEqualTo(runs[0]);
+    assertThat(Arrays.stream(Arrays.copyOf(runs[0], 1000)).sorted().toArray())
+        .isEqualTo(IntStream.range(0, 1000).toArray());
+  }
+
+  @Test
+  void aBadRecordInAShardReadAheadReachesTheStepWithItsRecord() {
+    float[] x = new float[2 * 400];
+    x[2 * 333] = Float.NEGATIVE_INFINITY;
+    ExampleReader r = new Sharded(ArrayReader.of("bad", new int[] {2}, x, new int[400]), 4);
+    try (StreamedData d = StreamedData.shuffled(r, 10, 100, 1, 10, 2)) {
+      assertThatThrownBy(() -> take(d, 4, 100)).isInstanceOf(InvalidValueException.class)
+          .hasMessageContaining("bad: record 333");
+    }
+  }
+
+  @Test
   void inOrderDeliversExactlyTheIndicesAskedForAndRestartsAtZero() {
     try (StreamedData d = StreamedData.inOrder(ids(250), 10, 100, 2)) {
       float[] x = new float[2 * 150];
