@@ -1,7 +1,9 @@
 package org.tfprune.data;
 
-import java.nio.file.*;
-import java.util.*;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Measures how fast each reader streams: writes the first N MNIST training examples as PNG and

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfprune.data.MnistFiles;
 import org.tfprune.examples.report.RunReport;
+import org.tfprune.testing.ForeignModels;
 
 /** {@code tf-prune train} on the user's own files, and its answers to bad data. */
 class UserDataCommandTest {
@@ -119,5 +120,17 @@ class UserDataCommandTest {
         "--num-classes", "5");
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).contains("out of range 0..4");
+  }
+
+  @Test
+  void prunesAnImportedModelOnStreamedNpzData(@TempDir Path tmp) {
+    Path out = tmp.resolve("pruned");
+    CliRun r = CliRun.of("prune", "--saved-model", ForeignModels.mlp().toString(), "--data",
+        data.resolve("mnist.npz").toString(), "--stream", "--epochs", "1", "--finetune-epochs",
+        "0", "--batch-size", "100", "--out", out.toString(), "--quiet");
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("1000 training / 200 test examples")
+        .contains("streamed training data: 10 batches");
+    assertThat(out.resolve("saved_model.pb")).isRegularFile();
   }
 }
