@@ -68,11 +68,6 @@ public record InputScale(double numerator, double denominator, boolean auto) {
     return value * (float) numerator / (float) denominator;
   }
 
-  /** Whether {@link #apply} returns its argument unchanged. */
-  public boolean isIdentity() {
-    return !auto && numerator == denominator;
-  }
-
   @Override
   public String toString() {
     return auto ? "auto" : denominator == 1 ? Double.toString(numerator)

@@ -279,7 +279,8 @@ public final class Datasets {
         + " t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (raw or .gz).";
     checkDirectory("IDX", dir, howTo);
     String prefix = train ? "train" : "t10k";
-    LabeledImages images = IdxReader.read(dir.getFileName() + "-" + prefix,
+    Path base = dir.toAbsolutePath().normalize().getFileName();
+    LabeledImages images = IdxReader.read((base == null ? "idx" : base) + "-" + prefix,
         locate(dir, prefix + "-images-idx3-ubyte", howTo),
         locate(dir, prefix + "-labels-idx1-ubyte", howTo), howTo);
     return reader(images, scale);
