@@ -59,6 +59,7 @@ final class TrainCommand implements Callable<Integer> {
     TrainerConfig config = training.config(knobs.knobs());
     Path target = out != null ? out : Path.of("saved-models", model + "-" + data.name());
     try (DataOptions.Loaded loaded = data.load(config)) {
+      loaded.resumeNote(checkpoints.resume).ifPresent(commandSpec.commandLine().getOut()::println);
       ArchitectureSpec spec = Models.create(model, loaded.featureShape(), loaded.numClasses(),
           widthMultiplier, streams.coupleStreamChannels);
       new PruneRun(commandSpec.commandLine().getOut()).run(spec, PruneRun.Start.fresh(),
