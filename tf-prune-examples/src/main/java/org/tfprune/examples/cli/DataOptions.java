@@ -146,8 +146,9 @@ final class DataOptions {
     if (isNamedDataset()) {
       return dataset;
     }
-    String file = Path.of(dataset.replaceAll("[*?\\[\\]{}]", "")).normalize().getFileName()
-        .toString();
+    Path fileName = Path.of(dataset.replaceAll("[*?\\[\\]{}]", "")).normalize()
+        .getFileName();
+    String file = fileName == null ? "" : fileName.toString();
     String stem = file.replaceAll("\\.(tfrecords?|tfr|npz|npy|gz)$", "")
         .replaceAll("[^A-Za-z0-9._-]+", "-").replaceAll("^[-.]+|[-.]+$", "");
     return stem.isEmpty() ? "data" : stem;
