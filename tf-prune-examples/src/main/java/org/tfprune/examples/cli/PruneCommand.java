@@ -67,9 +67,12 @@ final class PruneCommand implements Callable<Integer> {
         .withOverwrite(run.overwrite).withQuiet(run.quiet).withExport(run.export())
         .withCheckpoints(new ModelPruner.Checkpoints(checkpoints.dirFor(out),
             checkpoints.everySteps, checkpoints.resume)), commandSpec.commandLine().getOut());
-    Datasets.Split split = data.load();
-    PruneRun.checkNotEmpty(split.train(), split.test(), data.dataset);
-    pruner.prune(savedModel, data.dataset, split, out);
+    try (DataOptions.Loaded loaded = data.load(config)) {
+      loaded.resumeNote(checkpoints.resume).ifPresent(commandSpec.commandLine().getOut()::println);
+      pruner.prune(savedModel, loaded.name(), loaded.train(), loaded.test(), out);
+      loaded.streamReport().ifPresent(r -> commandSpec.commandLine().getOut()
+          .printf("streamed training data: %s%n", r));
+    }
     return 0;
   }
 }

@@ -29,6 +29,7 @@ import org.tfprune.train.CheckpointException;
 import org.tfprune.train.CheckpointPolicy;
 import org.tfprune.train.PruningTrainer;
 import org.tfprune.train.TrainerConfig;
+import org.tfprune.train.TrainingData;
 import org.tfprune.train.TrainingResult;
 
 /**
@@ -101,8 +102,17 @@ public final class PruneRun {
    */
   public RunReport run(ArchitectureSpec spec, Start start, LabeledImages trainSet,
       LabeledImages testSet, TrainerConfig config, Options options) {
+    return run(spec, start, new ImagesTrainingData(trainSet), testSet, config, options);
+  }
+
+  /**
+   * As {@link #run(ArchitectureSpec, Start, LabeledImages, LabeledImages, TrainerConfig,
+   * Options)}, with training data of any kind (in memory or streamed from disk).
+   */
+  public RunReport run(ArchitectureSpec spec, Start start, TrainingData train,
+      LabeledImages testSet, TrainerConfig config, Options options) {
     InferenceModel.checkTarget(options.out(), options.overwrite());
-    checkData(spec, trainSet, testSet, config, options.dataset());
+    checkData(spec, train, testSet, config, options.dataset());
     Path ckpt = options.checkpointDir();
     if (ckpt != null) {
       checkCheckpointLocation(ckpt);
@@ -120,7 +130,7 @@ public final class PruneRun {
     boolean ckptExisted = ckpt != null && Files.exists(ckpt);
     List<Path> newParents = missingParents(options.out());
     try {
-      return runChecked(spec, start, trainSet, testSet, config, options);
+      return runChecked(spec, start, train, testSet, config, options);
     } catch (CheckpointException e) {
       if (!String.valueOf(e.getMessage()).startsWith("cannot write")) {
         throw e; // a saved state that does not fit this run: bad input, not a failed run
@@ -145,12 +155,12 @@ public final class PruneRun {
    * Refuses, before any work, data that cannot train {@code spec}: an empty set, another number
    * of values per example or of classes, fewer examples than one batch.
    */
-  static void checkData(ArchitectureSpec spec, LabeledImages train, LabeledImages test,
+  static void checkData(ArchitectureSpec spec, TrainingData train, LabeledImages test,
       TrainerConfig config, String dataset) {
-    checkNotEmpty(train, test, dataset);
+    checkNotEmpty(train.size(), test.count(), dataset);
     if (train.featureSize() != spec.input().size()) {
       throw new IllegalArgumentException("the " + dataset + " images are of shape "
-          + java.util.Arrays.toString(train.featureShape()) + " (" + train.featureSize()
+          + java.util.Arrays.toString(test.featureShape()) + " (" + train.featureSize()
           + " values) but network " + spec.name() + " reads inputs of shape "
           + spec.input().shape() + " (" + spec.input().size() + " values): use the data set "
           + "the model was made for");
@@ -160,17 +170,17 @@ public final class PruneRun {
           + "network " + spec.name() + " has " + spec.numClasses() + " outputs: use the data "
           + "set the model was made for");
     }
-    if (train.count() < config.batchSize()) {
-      throw new IllegalArgumentException("the training set has " + train.count() + " examples, "
+    if (train.size() < config.batchSize()) {
+      throw new IllegalArgumentException("the training set has " + train.size() + " examples, "
           + "fewer than one batch of " + config.batchSize() + ": lower --batch-size (or raise "
           + "--train-limit)");
     }
   }
 
   /** Refuses an empty training or test set. */
-  static void checkNotEmpty(LabeledImages train, LabeledImages test, String dataset) {
-    if (train.count() == 0 || test.count() == 0) {
-      throw new IllegalArgumentException("the " + dataset + " " + (train.count() == 0
+  static void checkNotEmpty(int trainCount, int testCount, String dataset) {
+    if (trainCount == 0 || testCount == 0) {
+      throw new IllegalArgumentException("the " + dataset + " " + (trainCount == 0
           ? "training" : "test") + " set is empty: check the data files and --train-limit / "
           + "--test-limit");
     }
@@ -251,14 +261,13 @@ public final class PruneRun {
     return new RunFailedException(msg.toString(), e);
   }
 
-  private RunReport runChecked(ArchitectureSpec spec, Start start, LabeledImages trainSet,
+  private RunReport runChecked(ArchitectureSpec spec, Start start, TrainingData train,
       LabeledImages testSet, TrainerConfig config, Options options) {
     Path ckpt = options.checkpointDir();
     if (ckpt != null) {
       config = config.toBuilder().checkpoint(new CheckpointPolicy(ckpt.resolve(PRUNE_CHECKPOINT),
           options.checkpointEvery(), true)).build();
     }
-    ImagesTrainingData train = new ImagesTrainingData(trainSet);
     ImagesTrainingData test = new ImagesTrainingData(testSet);
     out.printf("training %s (%s) on %s: %d training / %d test examples%n", spec.name(),
         spec.widthString(), options.dataset(), train.size(), test.size());

@@ -2,8 +2,6 @@ package org.tfprune.examples.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.tfprune.examples.data.Datasets;
-import org.tfprune.examples.data.LabeledImages;
 import org.tfprune.export.InferenceModel;
 import org.tfprune.models.Models;
 import org.tfprune.spec.ArchitectureSpec;
@@ -61,22 +59,25 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() {
     TrainerConfig config = training.config(knobs.knobs());
     OptionChecks.dataLimits(data);
-    Path target = out != null ? out : Path.of("saved-models", model + "-" + data.dataset);
+    Path target = out != null ? out : Path.of("saved-models", model + "-" + data.name());
     InferenceModel.checkTarget(target, run.overwrite); // before reading any data
-    Path checkpointDir = checkpoints.dirFor(target);
-    Datasets.Split split = data.load();
-    LabeledImages train = split.train();
-    ArchitectureSpec spec;
-    try {
-      spec = Models.create(model, train.featureShape(), train.numClasses(), widthMultiplier,
-          streams.coupleStreamChannels);
-    } catch (IllegalArgumentException e) {
-      throw OptionChecks.named(e, "width multiplier", "--width-multiplier");
+    try (DataOptions.Loaded loaded = data.load(config)) {
+      loaded.resumeNote(checkpoints.resume).ifPresent(commandSpec.commandLine().getOut()::println);
+      ArchitectureSpec spec;
+      try {
+        spec = Models.create(model, loaded.featureShape(), loaded.numClasses(), widthMultiplier,
+            streams.coupleStreamChannels);
+      } catch (IllegalArgumentException e) {
+        throw OptionChecks.named(e, "width multiplier", "--width-multiplier");
+      }
+      new PruneRun(commandSpec.commandLine().getOut()).run(spec, PruneRun.Start.fresh(),
+          loaded.train(), loaded.test(), config,
+          new PruneRun.Options(model, loaded.name(), target, run.overwrite, baseline,
+              new int[] {1, 32, 256}, 1500, run.quiet, checkpoints.dirFor(target),
+              checkpoints.everySteps, checkpoints.resume, run.export()));
+      loaded.streamReport().ifPresent(r -> commandSpec.commandLine().getOut()
+          .printf("streamed training data: %s%n", r));
     }
-    new PruneRun(commandSpec.commandLine().getOut()).run(spec, train, split.test(), config,
-        new PruneRun.Options(model, data.dataset, target, run.overwrite, baseline,
-            new int[] {1, 32, 256}, 1500, run.quiet, checkpointDir,
-            checkpoints.everySteps, checkpoints.resume, run.export()));
     return 0;
   }
 

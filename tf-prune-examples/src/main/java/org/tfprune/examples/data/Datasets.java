@@ -10,6 +10,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import org.tfprune.data.ArrayReader;
+import org.tfprune.data.ExampleReader;
+import org.tfprune.data.InMemoryData;
+import org.tfprune.data.InputScale;
 
 /**
  * Loads the supported data sets by name: {@value #MNIST}, {@value #FASHION_MNIST} and {@value
@@ -250,4 +254,73 @@ public final class Datasets {
     }
     return Optional.empty();
   }
+
+  /** Whether {@code nameOrPath} is one of the data set names {@link #load} accepts. */
+  public static boolean isName(String nameOrPath) {
+    try {
+      canonicalName(nameOrPath);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The IDX files of one split in {@code dir} ({@code train-*} or {@code t10k-*}, raw or gzipped)
+   * as a reader, values scaled by {@code scale} (automatic: {@code b / 255}, as {@link
+   * IdxReader} gives them).
+   *
+   * @throws DatasetException if the files are missing or malformed
+   */
+  public static ExampleReader idxReader(Path dir, boolean train, InputScale scale) {
+    checkNotNull(dir, "dir");
+    checkNotNull(scale, "scale");
+    String howTo = "Pass a directory holding train-images-idx3-ubyte, train-labels-idx1-ubyte,"
+        + " t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (raw or .gz).";
+    checkDirectory("IDX", dir, howTo);
+    String prefix = train ? "train" : "t10k";
+    Path base = dir.toAbsolutePath().normalize().getFileName();
+    LabeledImages images = IdxReader.read((base == null ? "idx" : base) + "-" + prefix,
+        locate(dir, prefix + "-images-idx3-ubyte", howTo),
+        locate(dir, prefix + "-labels-idx1-ubyte", howTo), howTo);
+    return reader(images, scale);
+  }
+
+  /** Whether {@code dir} holds the IDX test split ({@code t10k-*}). */
+  public static boolean hasIdxTestSplit(Path dir) {
+    return findFile(dir, "t10k-images-idx3-ubyte").isPresent()
+        && findFile(dir, "t10k-labels-idx1-ubyte").isPresent();
+  }
+
+  /**
+   * A data set in memory as a reader. Its pixels are {@code b / 255}; a scale other than the
+   * automatic one (or {@code 1/255}) applies to the bytes {@code b} instead.
+   */
+  public static ExampleReader reader(LabeledImages images, InputScale scale) {
+    checkNotNull(images, "images");
+    float[] x = images.features(range(images.count()));
+    InputScale bytes = scale.forBytes();
+    if (bytes.numerator() != 1 || bytes.denominator() != 255) {
+      for (int i = 0; i < x.length; i++) {
+        x[i] = bytes.apply(Math.round(x[i] * 255f));
+      }
+    }
+    return ArrayReader.of(images.name(), images.featureShape(), x, images.labels());
+  }
+
+  /** Checked in-memory data as a {@link LabeledImages}. */
+  public static LabeledImages images(InMemoryData data) {
+    checkNotNull(data, "data");
+    return LabeledImages.adopt(data.name(), data.exampleShape(), data.features(), data.labels(),
+        data.numClasses());
+  }
+
+  private static int[] range(int n) {
+    int[] idx = new int[n];
+    for (int i = 0; i < n; i++) {
+      idx[i] = i;
+    }
+    return idx;
+  }
+
 }

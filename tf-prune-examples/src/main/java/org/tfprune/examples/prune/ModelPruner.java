@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.tfprune.examples.cli.PruneRun;
 import org.tfprune.examples.data.Datasets;
+import org.tfprune.examples.data.ImagesTrainingData;
 import org.tfprune.examples.data.LabeledImages;
 import org.tfprune.examples.report.RunReport;
 import org.tfprune.export.InferenceModel;
@@ -17,6 +18,7 @@ import org.tfprune.imports.ImportOptions;
 import org.tfprune.imports.ImportedModel;
 import org.tfprune.imports.ModelImporter;
 import org.tfprune.train.TrainerConfig;
+import org.tfprune.train.TrainingData;
 
 /**
  * Prunes an existing model in one call, for deployment pipelines: imports a TF-Java SavedModel
@@ -123,10 +125,20 @@ public final class ModelPruner {
    * @throws ImportException when the model cannot be read, mapped or reproduced
    */
   public RunReport prune(Path in, String dataset, Datasets.Split data, Path out) {
-    checkNotNull(in, "input model");
     checkNotNull(data, "data");
+    return prune(in, dataset, new ImagesTrainingData(data.train()), data.test(), out);
+  }
+
+  /**
+   * As {@link #prune(Path, String, Datasets.Split, Path)}, with training data of any kind (in
+   * memory or streamed from disk) and the test set in memory.
+   */
+  public RunReport prune(Path in, String dataset, TrainingData train, LabeledImages test,
+      Path out) {
+    checkNotNull(in, "input model");
+    checkNotNull(train, "train");
+    checkNotNull(test, "test");
     InferenceModel.checkTarget(out, options.overwrite()); // fail before any work
-    LabeledImages test = data.test();
     int count = Math.min(CHECK_EXAMPLES, test.count());
     checkArgument(count > 0, "the test set is empty");
     int[] first = new int[count];
@@ -134,16 +146,16 @@ public final class ModelPruner {
     log.printf("importing %s%n", in);
     log.flush();
     ImportedModel model = ModelImporter.load(in, options.imports(), test.features(first), count);
-    if (model.spec().numClasses() != data.train().numClasses()) {
+    if (model.spec().numClasses() != train.numClasses()) {
       throw new ImportException(in + " has " + model.spec().numClasses() + " outputs but "
-          + dataset + " has " + data.train().numClasses() + " classes: prune it on the data set "
+          + dataset + " has " + train.numClasses() + " classes: prune it on the data set "
           + "it was trained for");
     }
     log.printf("imported %s as %s (%s), signature '%s'; gates open, it reproduces the original "
         + "within %.2g over %d test examples%n", in, model.spec().name(),
         model.spec().widthString(), model.signature().key(), model.check().maxAbsDiff(), count);
     model.notes().forEach(n -> log.printf("  note: %s%n", n));
-    return new PruneRun(log).run(model.spec(), PruneRun.Start.imported(model), data.train(),
+    return new PruneRun(log).run(model.spec(), PruneRun.Start.imported(model), train,
         test, config, new PruneRun.Options(model.spec().name(), dataset, out,
             options.overwrite(), false, options.latencyBatches(), options.latencyBudgetMillis(),
             options.quiet(), options.checkpoints().dir(), options.checkpoints().everySteps(),
