@@ -1,7 +1,5 @@
 package org.tfprune.train;
 
-import static com.google.common.base.Preconditions.checkState;
-
 import com.google.common.collect.ImmutableMap;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,13 +14,11 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GraphOptions;
 import org.tensorflow.proto.RewriterConfig;
 import org.tensorflow.types.TFloat32;
 import org.tfprune.build.ForwardPass;
-import org.tfprune.build.HostVariables;
 import org.tfprune.build.NetworkBuilder;
 import org.tfprune.build.NetworkGraph;
 import org.tfprune.loss.ComplexityAwareLoss;
@@ -61,7 +57,7 @@ final class TrainingGraph implements AutoCloseable {
   private final Operand<TFloat32> correct;
   private final Map<String, Operand<TFloat32>> norms = new LinkedHashMap<>();
   private final List<WeightOptimizer> optimizers = new ArrayList<>();
-  private final HostVariables cacheVariables = new HostVariables();
+  private final PriorCache priorCache = new PriorCache();
   private final InputFeed input;
   private final GateDraws.Source gateDraws;
 
@@ -90,7 +86,7 @@ final class TrainingGraph implements AutoCloseable {
         state.initialSpec()).withCarriedNorms(state.carriedNorms());
     List<Op> refresh = new ArrayList<>();
     // gradient-free parts of the prior, refreshed every normRefreshEvery steps
-    TensorCache cache = cache(tf, refresh);
+    TensorCache cache = priorCache.refreshedBy(tf, refresh);
     if (gated) {
       norms.putAll(StructureWeights.squaredNorms(tf.withSubScope("norms"), net,
           state.carriedNorms()));
@@ -98,7 +94,7 @@ final class TrainingGraph implements AutoCloseable {
     terms = gated ? loss.call(tf, net, trainPass.logits(), labels,
         ComplexityAwareLoss.effectiveThetas(net), config.knobs().strength(), cache)
         : loss.call(tf, net, trainPass.logits(), labels, Map.of(), 0);
-    StepOps steps = new StepOps(graph, tf, net, config, learningRate, cache(tf, thetaRefresh),
+    StepOps steps = new StepOps(graph, tf, net, config, learningRate, priorCache.refreshedBy(tf, thetaRefresh),
         optimizers);
     pruneStep = steps.build(terms, gated, trainPass, "prune_step");
     if (gated && config.warmupEpochs() > 0) {
@@ -156,21 +152,6 @@ final class TrainingGraph implements AutoCloseable {
       c.setIntraOpParallelismThreads(threads).setInterOpParallelismThreads(threads);
     }
     return new Session(graph, c.build());
-  }
-
-  /**
-   * A cache of variables refreshed by the ops added to {@code refresh}; saved with checkpoints
-   * and carried through rebuilds like the rest of the prior cache.
-   */
-  private TensorCache cache(Ops tf, List<Op> refresh) {
-    Ops cacheOps = tf.withSubScope("prior_cache");
-    return (name, live) -> {
-      String id = name.replace('/', '_') + "_" + cacheVariables.keys().size();
-      Variable<TFloat32> v = cacheOps.withName(id).variable(live.shape(), TFloat32.class);
-      refresh.add(cacheOps.assign(v, live));
-      cacheVariables.add(cacheOps, id, id, v);
-      return v;
-    };
   }
 
   Session session() {
@@ -242,10 +223,7 @@ final class TrainingGraph implements AutoCloseable {
         refreshCaches();
       }
     } else {
-      checkState(state.priorCache().keySet().equals(cacheVariables.keys()),
-          "saved prior cache %s does not fit the graph's %s", state.priorCache().keySet(),
-          cacheVariables.keys());
-      cacheVariables.assign(session, state.priorCache());
+      priorCache.restore(session, state.priorCache());
     }
   }
 
@@ -257,7 +235,7 @@ final class TrainingGraph implements AutoCloseable {
   }
 
   ImmutableMap<String, HostTensor> readPriorCache() {
-    return ImmutableMap.copyOf(cacheVariables.read(session));
+    return priorCache.read(session);
   }
 
   ParameterSet readParameters() {
