@@ -286,10 +286,10 @@ final class Checkpoint {
           in.readDouble(), in.readDouble(), in.readDouble(), in.readInt(), in.readDouble(),
           in.readDouble()));
     }
-    return new TrainingState(initialSpec, shapes.build(), inGraph, params, masks.build(),
-        zero.build(), opts.build(), cache, new TrainingState.Progress(epoch, step, globalStep,
-            finetuneStarted, binary, trainSeconds, lossSum, objSum, objCount, epochSeconds,
-            rebuilds, history.build(), complete), carried.build());
+    return new TrainingState(new TrainedStructure(initialSpec, shapes.build(), inGraph), params,
+        masks.build(), zero.build(), opts.build(), cache, new TrainingState.Progress(epoch, step,
+            globalStep, finetuneStarted, binary, trainSeconds, lossSum, objSum, objCount,
+            epochSeconds, rebuilds, history.build(), complete), carried.build());
   }
 
   private static void writeTensors(DataOutputStream out, Map<String, HostTensor> tensors)

@@ -5,6 +5,14 @@ package org.tfprune.train;
  * memory; the trainer asks for batches by example index.
  */
 public interface TrainingData {
+  /**
+   * Data held in arrays (not copied): {@code features} row-major, one row of equal length per
+   * entry of {@code labels}, which are class indices in {@code [0, numClasses)}.
+   */
+  static TrainingData of(float[] features, int[] labels, int numClasses) {
+    return new ArrayTrainingData(features, labels, numClasses);
+  }
+
   /** Number of examples. */
   int size();
 

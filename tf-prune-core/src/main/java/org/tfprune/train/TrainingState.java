@@ -1,7 +1,5 @@
 package org.tfprune.train;
 
-import static com.google.common.base.Preconditions.checkState;
-
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import java.util.Arrays;
@@ -21,9 +19,8 @@ import org.tfprune.spec.KeepMask;
  * masks, optimizer state, the prior's cached terms) and the position in the schedule. A rebuild
  * slices it to a smaller graph; a checkpoint writes it to disk.
  *
- * @param initialSpec the spec training started from; the objective and all reports refer to it
- * @param initialShapes the shape of every parameter of {@code initialSpec}
- * @param inGraph what of {@code initialSpec} the training graph still holds (null when ungated)
+ * @param structure the spec training started from (the objective and all reports refer to it)
+ *     and what of it the training graph still holds
  * @param parameters the current graph's parameters
  * @param masks frozen-gate masks per gate group of the current graph (1 = may live)
  * @param zeroChecks per structure, how many consecutive pruning checks saw theta at 0
@@ -35,16 +32,50 @@ import org.tfprune.spec.KeepMask;
  *     keeps counting them, as it does in a masks-only run where those weights stay in the graph,
  *     so a rebuild does not change the objective (empty: nothing carried)
  */
-record TrainingState(ArchitectureSpec initialSpec, ImmutableMap<String, long[]> initialShapes,
-    KeepMask inGraph, ParameterSet parameters, ImmutableMap<String, float[]> masks,
-    ImmutableMap<String, int[]> zeroChecks,
+record TrainingState(TrainedStructure structure, ParameterSet parameters,
+    ImmutableMap<String, float[]> masks, ImmutableMap<String, int[]> zeroChecks,
     ImmutableMap<String, ImmutableMap<String, HostTensor>> optimizers,
     ImmutableMap<String, HostTensor> priorCache, Progress progress,
     ImmutableMap<String, float[]> carriedNorms) {
 
+  /**
+   * The state training starts from: {@code initial} parameters, every gate open and unfrozen
+   * (no gates when ungated), the schedule at its start.
+   */
+  static TrainingState start(ArchitectureSpec spec, ParameterSet initial, boolean gated) {
+    ImmutableMap.Builder<String, float[]> masks = ImmutableMap.builder();
+    ImmutableMap.Builder<String, int[]> checks = ImmutableMap.builder();
+    if (gated) {
+      for (GateGroup g : spec.gateGroups()) {
+        float[] ones = new float[g.size()];
+        Arrays.fill(ones, 1f);
+        masks.put(g.name(), ones);
+        checks.put(g.name(), new int[g.size()]);
+      }
+    }
+    return new TrainingState(TrainedStructure.start(spec, initial, gated), initial,
+        masks.build(), checks.build(), ImmutableMap.of(), ImmutableMap.of(), Progress.start(),
+        ImmutableMap.of());
+  }
+
+  /** The spec training started from. */
+  ArchitectureSpec initialSpec() {
+    return structure.initialSpec();
+  }
+
+  /** The shape of every parameter of {@link #initialSpec}. */
+  ImmutableMap<String, long[]> initialShapes() {
+    return structure.initialShapes();
+  }
+
+  /** What of {@link #initialSpec} the training graph still holds (null when ungated). */
+  KeepMask inGraph() {
+    return structure.inGraph();
+  }
+
   /** The spec of the current training graph. */
   ArchitectureSpec spec() {
-    return inGraph == null || inGraph.removed() == 0 ? initialSpec : initialSpec.compact(inGraph);
+    return structure.spec();
   }
 
   /** What of the current graph may still live: the structures whose mask is 1. */
@@ -73,10 +104,8 @@ record TrainingState(ArchitectureSpec initialSpec, ImmutableMap<String, long[]> 
   TrainingState withoutFrozen() {
     ArchitectureSpec spec = spec();
     KeepMask live = live();
-    ArchitectureSpec next = spec.compact(live);
-    KeepMask composed = KeepMask.compose(initialSpec, inGraph, live);
-    checkState(initialSpec.compact(composed).equals(next),
-        "successive compactions of %s disagree with a single one", initialSpec.name());
+    TrainedStructure rebuilt = structure.keeping(live);
+    ArchitectureSpec next = rebuilt.spec();
     ImmutableMap.Builder<String, ImmutableMap<String, HostTensor>> opts = ImmutableMap.builder();
     optimizers.forEach((name, slots) -> opts.put(name, sliceSlots(spec, slots, live)));
     ImmutableMap.Builder<String, float[]> nextMasks = ImmutableMap.builder();
@@ -110,8 +139,7 @@ record TrainingState(ArchitectureSpec initialSpec, ImmutableMap<String, long[]> 
       }
       carried.put(g.name(), c);
     }
-    return new TrainingState(initialSpec, initialShapes, composed,
-        sliced, nextMasks.build(), nextChecks.build(),
+    return new TrainingState(rebuilt, sliced, nextMasks.build(), nextChecks.build(),
         opts.build(), ImmutableMap.of(), new Progress(p.epoch(), p.step(), p.globalStep(),
             p.finetuneStarted(), p.binaryAtEndOfPruning(), p.trainSeconds(), p.lossSum(),
             p.objectiveSum(), p.objectiveCount(), p.epochSeconds(), p.rebuilds() + 1,

@@ -54,9 +54,9 @@ class CoupledStreamTrainingTest {
     freeze(params, masks, "stream2", 0, 3, 7);
     freeze(params, masks, "s1b1", 0);
     freeze(params, masks, "s2b0_conv1", 2, 5);
-    TrainingState before = new TrainingState(SPEC, trained.initialShapes(), trained.inGraph(),
-        new ParameterSet(params), ImmutableMap.copyOf(masks), trained.zeroChecks(),
-        trained.optimizers(), trained.priorCache(), trained.progress(), trained.carriedNorms());
+    TrainingState before = new TrainingState(trained.structure(), new ParameterSet(params),
+        ImmutableMap.copyOf(masks), trained.zeroChecks(), trained.optimizers(),
+        trained.priorCache(), trained.progress(), trained.carriedNorms());
 
     TrainingState after = new PruningTrainer(cfg, null).roundTrip(before.withoutFrozen(), train,
         test);

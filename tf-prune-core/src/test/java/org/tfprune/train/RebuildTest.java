@@ -194,10 +194,9 @@ class RebuildTest {
     }
     params.put("s1b0_conv1/theta", new HostTensor(new long[] {theta.length}, theta));
     masks.put("s1b0_conv1", mask);
-    TrainingState before = new TrainingState(RESNET, trained.initialShapes(), trained.inGraph(),
-        new ParameterSet(params), com.google.common.collect.ImmutableMap.copyOf(masks),
-        trained.zeroChecks(), trained.optimizers(), trained.priorCache(), trained.progress(),
-        trained.carriedNorms());
+    TrainingState before = new TrainingState(trained.structure(), new ParameterSet(params),
+        com.google.common.collect.ImmutableMap.copyOf(masks), trained.zeroChecks(),
+        trained.optimizers(), trained.priorCache(), trained.progress(), trained.carriedNorms());
 
     TrainingState after = new PruningTrainer(cfg, null).roundTrip(before.withoutFrozen(), train,
         test);

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.tfprune.api.TfPrune;
 import org.tfprune.complexity.Complexity;
 import org.tfprune.examples.bench.LatencyBenchmark;
 import org.tfprune.examples.data.ImagesTrainingData;
@@ -27,7 +28,6 @@ import org.tfprune.spec.LayerSpec;
 import org.tfprune.spec.ResidualBlock;
 import org.tfprune.train.CheckpointException;
 import org.tfprune.train.CheckpointPolicy;
-import org.tfprune.train.PruningTrainer;
 import org.tfprune.train.TrainerConfig;
 import org.tfprune.train.TrainingData;
 import org.tfprune.train.TrainingResult;
@@ -272,10 +272,8 @@ public final class PruneRun {
     out.printf("training %s (%s) on %s: %d training / %d test examples%n", spec.name(),
         spec.widthString(), options.dataset(), train.size(), test.size());
     long t0 = System.nanoTime();
-    PruningTrainer trainer = new PruningTrainer(config,
-        new ConsoleProgress(out, "prune", options.quiet()));
-    TrainingResult gated = start.parameters() == null ? trainer.train(spec, train, test)
-        : trainer.train(spec, start.parameters(), train, test);
+    TrainingResult gated = TfPrune.train(spec, start.parameters()).withConfig(config)
+        .withListener(new ConsoleProgress(out, "prune", options.quiet())).train(train, test);
     double gatedWall = (System.nanoTime() - t0) / 1e9;
     TrainingResult dense = null;
     double denseWall = 0;
@@ -287,8 +285,8 @@ public final class PruneRun {
             options.checkpointEvery(), true));
       }
       long t1 = System.nanoTime();
-      dense = new PruningTrainer(denseConfig.build(),
-          new ConsoleProgress(out, "dense", options.quiet())).train(spec, train, test);
+      dense = TfPrune.train(spec).withConfig(denseConfig.build())
+          .withListener(new ConsoleProgress(out, "dense", options.quiet())).train(train, test);
       denseWall = (System.nanoTime() - t1) / 1e9;
     }
     int verifyCount = Math.min(1000, test.size());

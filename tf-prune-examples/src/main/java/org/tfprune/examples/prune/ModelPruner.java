@@ -1,11 +1,10 @@
 package org.tfprune.examples.prune;
 
-import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Arrays;
+import org.tfprune.api.TfPrune;
 import org.tfprune.examples.cli.PruneRun;
 import org.tfprune.examples.data.Datasets;
 import org.tfprune.examples.data.ImagesTrainingData;
@@ -16,22 +15,15 @@ import org.tfprune.export.ExportSettings;
 import org.tfprune.imports.ImportException;
 import org.tfprune.imports.ImportOptions;
 import org.tfprune.imports.ImportedModel;
-import org.tfprune.imports.ModelImporter;
 import org.tfprune.train.TrainerConfig;
 import org.tfprune.train.TrainingData;
 
 /**
- * Prunes an existing model in one call, for deployment pipelines: imports a TF-Java SavedModel
- * (or a frozen GraphDef), checks that the imported network with every gate open reproduces the
- * original on real test examples (refusing it otherwise), prune-trains it from its trained
- * weights, and exports the compact SavedModel with the original's signature key, input and output
- * keys and tensor names, {@code report.json} and {@code report.txt} beside it. Nothing is written
- * unless every step succeeds.
- *
- * <pre>{@code
- * RunReport r = ModelPruner.prune(Path.of("their-model"), "mnist",
- *     TrainerConfig.builder().epochs(20).build(), Path.of("their-model-pruned"));
- * }</pre>
+ * The job behind {@code tf-prune prune}: wraps a model with the library's API ({@link TfPrune},
+ * which imports it and checks it against the original on real test examples), then runs the
+ * CLI's prune job on it (training, export with the original's signature, latency, and
+ * {@code report.json} and {@code report.txt} beside the model). Nothing is written unless every
+ * step succeeds.
  */
 public final class ModelPruner {
   /**
@@ -96,9 +88,6 @@ public final class ModelPruner {
     public static final Checkpoints NONE = new Checkpoints(null, 0, false);
   }
 
-  /** Examples of the test set on which the import is checked against the original. */
-  static final int CHECK_EXAMPLES = 1000;
-
   private final TrainerConfig config;
   private final Options options;
   private final PrintWriter log;
@@ -107,15 +96,6 @@ public final class ModelPruner {
     this.config = checkNotNull(config, "trainer config");
     this.options = checkNotNull(options, "options");
     this.log = checkNotNull(log, "log");
-  }
-
-  /**
-   * Prunes the model at {@code in} on the data set {@code dataset} (read from its default
-   * directory) with default options and writes the result to {@code out}.
-   */
-  public static RunReport prune(Path in, String dataset, TrainerConfig config, Path out) {
-    return new ModelPruner(config, Options.DEFAULT, new PrintWriter(System.out, true))
-        .prune(in, dataset, Datasets.load(dataset), out);
   }
 
   /**
@@ -139,21 +119,14 @@ public final class ModelPruner {
     checkNotNull(train, "train");
     checkNotNull(test, "test");
     InferenceModel.checkTarget(out, options.overwrite()); // fail before any work
-    int count = Math.min(CHECK_EXAMPLES, test.count());
-    checkArgument(count > 0, "the test set is empty");
-    int[] first = new int[count];
-    Arrays.setAll(first, i -> i);
     log.printf("importing %s%n", in);
     log.flush();
-    ImportedModel model = ModelImporter.load(in, options.imports(), test.features(first), count);
-    if (model.spec().numClasses() != train.numClasses()) {
-      throw new ImportException(in + " has " + model.spec().numClasses() + " outputs but "
-          + dataset + " has " + train.numClasses() + " classes: prune it on the data set "
-          + "it was trained for");
-    }
+    ImportedModel model = TfPrune.wrap(in, options.imports())
+        .load(new ImagesTrainingData(test)).imported();
     log.printf("imported %s as %s (%s), signature '%s'; gates open, it reproduces the original "
         + "within %.2g over %d test examples%n", in, model.spec().name(),
-        model.spec().widthString(), model.signature().key(), model.check().maxAbsDiff(), count);
+        model.spec().widthString(), model.signature().key(), model.check().maxAbsDiff(),
+        model.check().examples());
     model.notes().forEach(n -> log.printf("  note: %s%n", n));
     return new PruneRun(log).run(model.spec(), PruneRun.Start.imported(model), train,
         test, config, new PruneRun.Options(model.spec().name(), dataset, out,

@@ -1,0 +1,277 @@
+package org.tfprune.train;
+
+import com.google.common.collect.ImmutableList;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * The step loop and schedule on one training graph: epochs and their phases (warm-up, pruning,
+ * fine-tuning), batches, learning rates, pruning checks and saves, until the run ends or the
+ * graph should be rebuilt smaller.
+ */
+final class TrainingSchedule {
+  /** Steps between two fetches of the full objective (a report; the data loss is every step). */
+  static final int OBJECTIVE_EVERY = 10;
+
+  /** Where a graph's schedule stopped, and whether to rebuild the graph smaller and go on. */
+  record Outcome(TrainingState state, boolean rebuild) {}
+
+  private final TrainerConfig config;
+  private final TrainingListener listener;
+  private final TrainingGraph graph;
+  private final TrainingState start;
+  private final GatePruning pruning;
+  private final ProgressReport report;
+  private final RunCheckpoints checkpoints;
+  private final boolean gated;
+
+  TrainingSchedule(TrainerConfig config, TrainingListener listener, TrainingGraph graph,
+      TrainingState start, RunCheckpoints checkpoints) {
+    this.config = config;
+    this.listener = listener;
+    this.graph = graph;
+    this.start = start;
+    this.pruning = new GatePruning(config, graph, start);
+    this.report = new ProgressReport(config.gated(), start.structure());
+    this.checkpoints = checkpoints;
+    this.gated = config.gated();
+  }
+
+  /** Sets every variable of the graph from the state it starts from. */
+  void load() {
+    graph.loadParameters(start, pruning.masks());
+    if (gated) {
+      // writes back what was just loaded: prepares the executor the pruning condition's writes
+      // use, so the first structure frozen does not stall a step for milliseconds
+      pruning.writeGateState(graph.readThetas());
+    }
+    graph.loadOptimizersAndCaches(start);
+  }
+
+  /** Reads the whole state back from the graph, at a position in the schedule. */
+  TrainingState snapshot(TrainingState.Progress progress) {
+    var optimizers = graph.readOptimizers();
+    var cached = graph.readPriorCache();
+    var masks = pruning.copyOfMasks();
+    var zeroChecks = pruning.copyOfZeroChecks();
+    return new TrainingState(start.structure(), graph.readParameters(), masks, zeroChecks,
+        optimizers, cached, progress, start.carriedNorms());
+  }
+
+  /** Runs the schedule from the start state on {@code train}, evaluating on {@code test}. */
+  Outcome execute(TrainingData train, TrainingData test) {
+    load();
+    TrainingState.Progress p = start.progress();
+    int stepsPerEpoch = train.size() / config.batchSize();
+    long totalSteps = (long) stepsPerEpoch * config.epochs();
+    int b = config.batchSize();
+    float[] x = new float[b * graph.input().fedFeatures(train)];
+    float[] y = new float[b * train.numClasses()];
+    int[] idx = new int[b];
+    long[] xShape = graph.input().shape(b);
+    List<EpochStats> history = new ArrayList<>(p.history());
+    double binaryAtEndOfPruning = p.binaryAtEndOfPruning();
+    boolean finetuneStarted = p.finetuneStarted();
+    double trainSeconds = p.trainSeconds();
+    long globalStep = p.globalStep();
+    int firstStep = p.step();
+    // a resumed run takes the rebuild decision its first run took right before saving
+    if (pruning.rebuildDue(config.rebuildThreshold())) {
+      return new Outcome(start, true);
+    }
+    for (int epoch = p.epoch(); epoch <= config.epochs(); epoch++, firstStep = 0) {
+      boolean finetune = gated && epoch > config.pruningEpochs();
+      if (finetune && !finetuneStarted) {
+        binaryAtEndOfPruning = report.binaryOfAll(graph.readThetas());
+        pruning.roundTheta();
+        finetuneStarted = true;
+        graph.refreshCaches();
+        listener.onFinetuneStart(epoch, binaryAtEndOfPruning);
+        if (pruning.rebuildDue(0)) {
+          // the rounded-off structures never come back: fine-tune the smaller graph
+          return new Outcome(snapshot(new TrainingState.Progress(epoch, 0, globalStep, true,
+              binaryAtEndOfPruning, trainSeconds, 0, 0, 0, 0, p.rebuilds(),
+              ImmutableList.copyOf(history), false)), true);
+        }
+      }
+      Op step = graph.step(finetune, gated && epoch <= config.warmupEpochs());
+      Operand<TFloat32> objective = graph.objective(finetune);
+      // fine-tuning fetches its own data loss: the sampled pass must not run alongside it
+      Operand<TFloat32> dataLoss = graph.dataLoss(finetune);
+      int[] order = permutation(train.size(), epochRandom(epoch));
+      boolean resumed = firstStep > 0;
+      double lossSum = resumed ? p.lossSum() : 0;
+      double objSum = resumed ? p.objectiveSum() : 0;
+      int objCount = resumed ? p.objectiveCount() : 0;
+      double secondsBefore = resumed ? p.epochSeconds() : 0;
+      double windowLoss = 0;
+      double windowObj = 0;
+      int windowObjCount = 0;
+      int window = 0;
+      long t0 = System.nanoTime();
+      for (int s = firstStep; s < stepsPerEpoch; s++) {
+        if (gated && globalStep % config.normRefreshEvery() == 0) {
+          graph.refreshCaches();
+        }
+        System.arraycopy(order, s * b, idx, 0, b);
+        graph.input().fill(train, idx, x, y);
+        float lr = (float) learningRate(finetune, globalStep, totalSteps, stepsPerEpoch);
+        // the full objective is only a report: fetch it every OBJECTIVE_EVERY steps, so the
+        // other steps skip the ops that only compute its value
+        boolean withObjective = (s + 1) % OBJECTIVE_EVERY == 0 || s + 1 == stepsPerEpoch;
+        float[] values = runStep(step, dataLoss, withObjective ? objective : null, x, y, xShape,
+            lr, globalStep, gated && !finetune);
+        globalStep++;
+        if (!Float.isFinite(values[0]) || (withObjective && !Float.isFinite(values[1]))) {
+          throw new TrainingDivergedException(String.format(
+              "the training objective became %s at epoch %d, step %d (cross-entropy %s) with "
+                  + "learning rate %.3g: lower the weight learning rate or the strength, and "
+                  + "check the input data for NaN or unscaled values", values[1], epoch, s + 1,
+              values[0], lr));
+        }
+        lossSum += values[0];
+        windowLoss += values[0];
+        window++;
+        if (withObjective) {
+          objSum += values[1];
+          objCount++;
+          windowObj += values[1];
+          windowObjCount++;
+        }
+        boolean lastStep = s + 1 == stepsPerEpoch;
+        if ((s + 1) % config.pruneCheckEvery() == 0 || lastStep) {
+          Map<String, float[]> theta = gated ? graph.readThetas() : Map.of();
+          if (gated && !finetune && !theta.isEmpty()) {
+            pruning.apply(theta);
+          }
+          listener.onStep(new StepProgress(epoch, config.epochs(), s + 1, stepsPerEpoch,
+              windowLoss / window, windowObj / Math.max(1, windowObjCount),
+              report.liveWidths(theta), report.macsFraction(theta), pruning.frozen()));
+          windowLoss = 0;
+          windowObj = 0;
+          windowObjCount = 0;
+          window = 0;
+        }
+        boolean saveNow = checkpoints.savesAfterStep(globalStep) && !lastStep;
+        boolean rebuildNow = !lastStep && !finetune
+            && (s + 1) % config.pruneCheckEvery() == 0
+            && pruning.rebuildDue(config.rebuildThreshold());
+        if (saveNow || rebuildNow) {
+          double elapsed = secondsBefore + (System.nanoTime() - t0) / 1e9;
+          TrainingState here = snapshot(new TrainingState.Progress(epoch, s + 1, globalStep,
+              finetuneStarted, binaryAtEndOfPruning, trainSeconds + elapsed - secondsBefore,
+              lossSum, objSum, objCount, elapsed, p.rebuilds(), ImmutableList.copyOf(history),
+              false));
+          if (saveNow) {
+            checkpoints.save(here);
+          }
+          if (rebuildNow) {
+            return new Outcome(here, true);
+          }
+        }
+      }
+      double seconds = secondsBefore + (System.nanoTime() - t0) / 1e9;
+      trainSeconds += seconds - secondsBefore;
+      Map<String, float[]> theta = gated ? graph.readThetas() : Map.of();
+      EpochStats stats = new EpochStats(epoch, !gated ? "dense" : finetune ? "finetune"
+          : "prune", lossSum / stepsPerEpoch, objSum / Math.max(1, objCount),
+          graph.accuracy(test, config.evalBatchSize()), report.liveWidths(theta),
+          report.macsFraction(theta), report.paramsFraction(theta),
+          gated ? report.binaryOfAll(theta) : 1.0, pruning.frozen(), seconds,
+          start.structure().trainingMacs());
+      history.add(stats);
+      listener.onEpoch(stats);
+      listener.onEpochThetas(epoch, gated ? report.thetaOfAll(theta) : Map.of());
+      boolean last = epoch == config.epochs();
+      if (last && gated && config.finetuneEpochs() == 0) {
+        binaryAtEndOfPruning = report.binaryOfAll(theta);
+      }
+      TrainingState.Progress next = new TrainingState.Progress(epoch + 1, 0, globalStep,
+          finetuneStarted, binaryAtEndOfPruning, trainSeconds, 0, 0, 0, 0, p.rebuilds(),
+          ImmutableList.copyOf(history), last);
+      boolean rebuildNow = !last && !finetune && pruning.rebuildDue(config.rebuildThreshold());
+      boolean saveNow = checkpoints.savesAtEpochEnd(last);
+      if (saveNow || rebuildNow || last) {
+        TrainingState here = snapshot(next);
+        if (saveNow) {
+          checkpoints.save(here);
+        }
+        if (rebuildNow || last) {
+          return new Outcome(here, rebuildNow);
+        }
+      }
+    }
+    throw new IllegalStateException("training ended without a final state");
+  }
+
+  /**
+   * One step on the batch {@code x}, {@code y}: returns the data loss and the objective (NaN
+   * when {@code objective} is null, not fetched).
+   */
+  private float[] runStep(Op step, Operand<TFloat32> dataLoss, Operand<TFloat32> objective,
+      float[] x, float[] y, long[] xShape, float lr, long globalStep, boolean sampled) {
+    int b = config.batchSize();
+    try (TFloat32 xt = TFloat32.tensorOf(Shape.of(xShape), DataBuffers.of(x, true, false));
+        TFloat32 yt = TFloat32.tensorOf(Shape.of(b, y.length / b),
+            DataBuffers.of(y, true, false));
+        TFloat32 lrt = TFloat32.scalarOf(lr);
+        GateDraws draws = sampled ? graph.gateDraws().next(globalStep, b) : GateDraws.NONE) {
+      Session.Runner runner = graph.session().runner().feed(graph.net().input(), xt)
+          .feed(graph.labels(), yt).feed(graph.learningRate(), lrt).addTarget(step)
+          .fetch(dataLoss);
+      draws.feedInto(runner);
+      if (objective != null) {
+        runner.fetch(objective);
+      }
+      boolean profile = globalStep == StepProfile.STEP;
+      if (profile) {
+        runner.setOptions(StepProfile.options());
+      }
+      try (Result r = profile ? runner.runAndFetchMetadata() : runner.run()) {
+        float[] values = {((TFloat32) r.get(0)).getFloat(),
+            objective != null ? ((TFloat32) r.get(1)).getFloat() : Float.NaN};
+        if (profile) {
+          StepProfile.print(r.getMetadata().orElseThrow(), gated ? "gated" : "dense",
+              System.err);
+        }
+        return values;
+      }
+    }
+  }
+
+  private SplittableRandom epochRandom(int epoch) {
+    return new SplittableRandom(config.seed() * 7919 + 17 + 1_000_003L * epoch);
+  }
+
+  private double learningRate(boolean finetune, long step, long totalSteps, int stepsPerEpoch) {
+    if (!finetune || config.finetuneLearningRate() == 0) {
+      return config.optimizer().learningRateAt(step, totalSteps);
+    }
+    long begin = (long) config.pruningEpochs() * stepsPerEpoch;
+    return OptimizerSpec.cosine(config.finetuneLearningRate(),
+        config.optimizer().finalLearningRate(), step - begin, totalSteps - begin);
+  }
+
+  private static int[] permutation(int n, SplittableRandom rng) {
+    int[] p = new int[n];
+    for (int i = 0; i < n; i++) {
+      p[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      int t = p[i];
+      p[i] = p[j];
+      p[j] = t;
+    }
+    return p;
+  }
+}
