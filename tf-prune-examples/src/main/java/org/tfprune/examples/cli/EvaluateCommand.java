@@ -16,13 +16,15 @@ import org.tfprune.examples.data.LabeledImages;
 import org.tfprune.examples.report.RunReport;
 import org.tfprune.export.ExportException;
 import org.tfprune.export.InferenceModel;
+import org.tfprune.export.SavedModelLoader;
 import org.tfprune.slice.HostTensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code tf-prune evaluate}: loads an exported SavedModel with plain TF-Java
- * ({@code SavedModelBundle.load(dir, "serve")}, its only signature or {@code serving_default}),
+ * {@code tf-prune evaluate}: loads an exported SavedModel with plain TF-Java after checking its
+ * files ({@link SavedModelLoader}: {@code SavedModelBundle} with tag {@code serve}, its only
+ * signature or {@code serving_default}),
  * prints the signature's keys and tensor names and measures its test accuracy (from the logits,
  * or from the first output); when the directory holds a report.json, compares with the accuracy
  * reported at export time.
@@ -61,7 +63,8 @@ final class EvaluateCommand implements Callable<Integer> {
           + "SavedModel directory");
     }
     int correct = 0;
-    try (SavedModelBundle b = SavedModelBundle.load(savedModel.toString(), "serve")) {
+    // the files are checked first: a damaged model is a named error, not a crash
+    try (SavedModelBundle b = SavedModelLoader.load(savedModel, "serve")) {
       // tf-prune's own interface, or the one a pruned model kept from its original
       SessionFunction f = b.functions().size() == 1 ? b.functions().get(0)
           : b.function(InferenceModel.SIGNATURE_KEY);
@@ -96,7 +99,7 @@ final class EvaluateCommand implements Callable<Integer> {
       }
       double acc = (double) correct / n;
       System.out.printf("%s: test accuracy %.2f%% on %d %s test examples (loaded with "
-          + "SavedModelBundle.load, signature %s, output %s)%n", savedModel, 100 * acc, n, name,
+          + "SavedModelBundle, signature %s, output %s)%n", savedModel, 100 * acc, n, name,
           sig.key(), output);
       if (report != null && report.compact().testAccuracy() != null) {
         double reported = report.compact().testAccuracy();
