@@ -252,6 +252,60 @@ class ImportRefusalsTest {
   }
 
   @Test
+  void batchNormWithAComputedMeanIsRefused() throws IOException {
+    Path f = frozen("bnmean", new long[] {-1, 6, 6, 1}, (tf, x) -> {
+      Operand<TFloat32> c = tf.nn.conv2d(x, filter(tf, 3, 3, 1, 2), List.of(1L, 1L, 1L, 1L),
+          "VALID");
+      Operand<TFloat32> ones = tf.constant(new float[] {1, 1});
+      Operand<TFloat32> h = tf.withName("bn").nn.fusedBatchNorm(c, ones,
+          tf.constant(new float[] {0, 0}), tf.nn.relu(tf.constant(new float[] {0.5f, 0.5f})),
+          ones, FusedBatchNorm.isTraining(false)).y();
+      return dense(tf, tf.reshape(tf.nn.relu(h), tf.constant(new int[] {-1, 32})), 32, 3);
+    });
+    refused(f, "bn", "takes a computed tensor as input 3", "variables or constants");
+  }
+
+  @Test
+  void aReshapeThatDoesNotFlattenIsRefused() throws IOException {
+    Path f = frozen("reshape", new long[] {-1, 6, 6, 1}, (tf, x) -> dense(tf,
+        tf.withName("fold").reshape(x, tf.constant(new int[] {-1, 18})), 18, 3));
+    refused(f, "fold", "reshapes a", "tensor to [-1, 18]", "flatten");
+  }
+
+  @Test
+  void twoDenseBranchesJoinedByAnAddAreNotAResidualBlock() throws IOException {
+    Path f = frozen("branches", new long[] {-1, 4}, (tf, x) -> dense(tf, tf.nn.relu(
+        tf.withName("join").math.add(dense(tf, x, 4, 4), dense(tf, x, 4, 4))), 4, 3));
+    refused(f, "join", "joins two paths that do not form a residual block");
+  }
+
+  @Test
+  void explicitPaddingIsRefused() throws IOException {
+    Path f = frozen("explicit", new long[] {-1, 6, 6, 1}, (tf, x) -> {
+      Operand<TFloat32> h = tf.nn.biasAdd(tf.withName("conv").nn.conv2d(x,
+          filter(tf, 3, 3, 1, 2), List.of(1L, 1L, 1L, 1L), "EXPLICIT",
+          Conv2d.explicitPaddings(List.of(0L, 0L, 1L, 1L, 1L, 1L, 0L, 0L))),
+          tf.constant(new float[2]));
+      return dense(tf, tf.reshape(tf.nn.relu(h), tf.constant(new int[] {-1, 72})), 72, 3);
+    });
+    refused(f, "conv", "uses padding 'EXPLICIT'", "SAME and VALID");
+  }
+
+  @Test
+  void emptyGraphsAndTheTextFormatAreNamed() throws IOException {
+    Path empty = Files.write(tmp.resolve("empty.pb"), new byte[0]);
+    refused(empty, "empty.pb", "holds no graph nodes", "a SavedModel is a directory");
+    Path text = Files.createDirectories(tmp.resolve("text"));
+    Files.writeString(text.resolve("saved_model.pbtxt"), "meta_graphs {}");
+    refused(text, "holds no saved_model.pb", "saved_model.pbtxt, the text format",
+        "write the binary saved_model.pb");
+    Path noNodes = ForeignModels.copy(ForeignModels.mlp(), tmp.resolve("nonodes"));
+    ImportErrorsTest.rewrite(noNodes, m -> m.toBuilder().setGraphDef(m.getGraphDef()
+        .toBuilder().clearNode()).build());
+    refused(noNodes, "holds an empty graph", "export the SavedModel again");
+  }
+
+  @Test
   void signatureProblemsOfASavedModelAreNamed() throws IOException {
     SignatureDef sig = ForeignModelsSignature.of();
     TensorInfo in = sig.getInputsOrThrow(ForeignModels.MLP_INPUT_KEY);
