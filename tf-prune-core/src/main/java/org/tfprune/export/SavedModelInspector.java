@@ -1,8 +1,5 @@
 package org.tfprune.export;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -28,21 +25,17 @@ public final class SavedModelInspector {
     this.graph = graph;
   }
 
-  /** Parses {@code dir/saved_model.pb}. */
+  /**
+   * Parses {@code dir/saved_model.pb} and checks its first meta graph ({@link
+   * SavedModelValidator}) before TensorFlow sees it.
+   *
+   * @throws ExportException when the file is missing, damaged or not a SavedModel
+   */
   public static SavedModelInspector open(Path dir) {
-    Path pb = dir.resolve("saved_model.pb");
-    try {
-      SavedModel sm = SavedModel.parseFrom(Files.readAllBytes(pb));
-      if (sm.getMetaGraphsCount() == 0) {
-        throw new ExportException(pb + " holds no meta graph: it is not a usable SavedModel");
-      }
-      return new SavedModelInspector(sm.getMetaGraphs(0).getGraphDef());
-    } catch (NoSuchFileException e) {
-      throw new ExportException(pb + " does not exist: point to a SavedModel directory", e);
-    } catch (IOException e) {
-      throw new ExportException("cannot read " + pb + " as a SavedModel (" + e.getMessage()
-          + "): the file is truncated or not a SavedModel", e);
-    }
+    SavedModelValidator v = SavedModelValidator.forExport();
+    SavedModel sm = v.parse(dir);
+    v.checkMetaGraph(sm.getMetaGraphs(0), dir.resolve(SavedModelValidator.SAVED_MODEL_PB));
+    return new SavedModelInspector(sm.getMetaGraphs(0).getGraphDef());
   }
 
   /** Inspects a GraphDef held in memory (e.g. {@link InferenceModel#graphDef()}). */

@@ -37,6 +37,7 @@ import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
+import org.tfprune.export.SavedModelValidator;
 import org.tfprune.slice.HostTensor;
 
 /**
@@ -50,6 +51,10 @@ import org.tfprune.slice.HostTensor;
 public final class SourceModel implements AutoCloseable {
   /** The file name of a SavedModel's graph. */
   public static final String SAVED_MODEL_PB = "saved_model.pb";
+
+  /** Checks the files before TensorFlow's native code reads them. */
+  private static final SavedModelValidator VALIDATOR =
+      SavedModelValidator.reportingWith(ImportException::new);
 
   private final Path path;
   private final String name;
@@ -101,20 +106,7 @@ public final class SourceModel implements AutoCloseable {
       throw new ImportException(dir + " holds no " + SAVED_MODEL_PB + hint + ": pass a "
           + "SavedModel directory or a frozen GraphDef (.pb) file");
     }
-    SavedModel sm;
-    try {
-      sm = SavedModel.parseFrom(Files.readAllBytes(pb));
-    } catch (InvalidProtocolBufferException e) {
-      throw new ImportException(pb + " cannot be parsed (" + e.getMessage() + "): the file is "
-          + "truncated or corrupt; copy or export the SavedModel again", e);
-    } catch (IOException e) {
-      throw new ImportException("cannot read " + pb + " (" + e + "): check that the file is "
-          + "readable", e);
-    }
-    if (sm.getMetaGraphsCount() == 0) {
-      throw new ImportException(pb + " holds no meta graph: the file is truncated or not a "
-          + "SavedModel; copy or export the SavedModel again");
-    }
+    SavedModel sm = VALIDATOR.parse(dir);
     ImmutableSet<String> tags = options.tagSet();
     MetaGraphDef meta = null;
     List<String> available = new ArrayList<>();
@@ -138,10 +130,11 @@ public final class SourceModel implements AutoCloseable {
       throw new ImportException(pb + " holds an empty graph: the file is truncated or corrupt; "
           + "copy or export the SavedModel again");
     }
+    VALIDATOR.checkMetaGraph(meta, pb);
     SourceSignature sig = signature(meta, options.signatureKey(), dir);
     GraphIndex index = new GraphIndex(gd, pb.toString());
     checkNodes(index, sig);
-    checkVariableFiles(dir, gd);
+    VALIDATOR.checkVariables(dir, gd);
     SavedModelBundle bundle;
     try {
       bundle = SavedModelBundle.loader(dir.toString()).withTags(tags.toArray(String[]::new))
@@ -149,7 +142,7 @@ public final class SourceModel implements AutoCloseable {
     } catch (RuntimeException e) {
       throw new ImportException("TensorFlow could not load the SavedModel " + dir + ": "
           + e.getMessage() + ". The variables/ directory may be incomplete or damaged: copy the "
-          + "whole SavedModel directory again", e);
+          + "whole SavedModel directory again or re-export the model", e);
     }
     try {
       return new SourceModel(dir, dir.getFileName().toString(), gd, sig, bundle, null,
@@ -185,6 +178,7 @@ public final class SourceModel implements AutoCloseable {
           + "has no checkpoint to restore them from: freeze the graph (variables replaced by "
           + "constants) or pass the SavedModel directory");
     }
+    VALIDATOR.checkGraph(gd, file.toString());
     SourceSignature sig = frozenSignature(new GraphIndex(gd, file.toString()), file);
     Graph g = new Graph();
     try {
@@ -289,33 +283,6 @@ public final class SourceModel implements AutoCloseable {
   private static void checkNodes(GraphIndex g, SourceSignature sig) {
     g.node(TensorRef.parse(sig.inputTensor()));
     sig.outputs().values().forEach(t -> g.node(TensorRef.parse(t)));
-  }
-
-  /** A graph with variables needs {@code variables/variables.index} and its data files. */
-  private static void checkVariableFiles(Path dir, GraphDef gd) {
-    List<String> vars = gd.getNodeList().stream().filter(n -> n.getOp().equals("VariableV2"))
-        .map(NodeDef::getName).toList();
-    if (vars.isEmpty()) {
-      return;
-    }
-    Path varDir = dir.resolve("variables");
-    Path index = varDir.resolve("variables.index");
-    boolean data = false;
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(varDir, "variables.data-*")) {
-      data = ds.iterator().hasNext();
-    } catch (NoSuchFileException e) {
-      data = false;
-    } catch (IOException e) {
-      throw new ImportException("cannot list " + varDir + " (" + e + "): check that the "
-          + "directory is readable", e);
-    }
-    if (!Files.isRegularFile(index) || !data) {
-      throw new ImportException(dir + " is missing its variable files (" + (Files.isRegularFile(
-          index) ? "" : "variables/variables.index") + (!Files.isRegularFile(index) && !data
-          ? " and " : "") + (data ? "" : "variables/variables.data-*") + "), which hold the "
-          + "values of its " + vars.size() + " variables (e.g. " + vars.get(0) + "): copy the "
-          + "whole SavedModel directory, saved_model.pb together with variables/");
-    }
   }
 
   /** The shape of the input placeholder: {@code [-1, dims...]}, every other dim known. */

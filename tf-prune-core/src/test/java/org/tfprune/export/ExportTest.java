@@ -151,6 +151,46 @@ class ExportTest {
   }
 
   @Test
+  void oneKeptWeightOffBy1e3IsRefusedWhileTheCorrectExportPasses() {
+    ArchitectureSpec compact = trained.spec().compact(trained.keep());
+    ParameterSet sliced = org.tfprune.slice.WeightSlicer.slice(trained.spec(),
+        trained.parameters(), trained.keep());
+    // the correct compact model passes (verify throws otherwise)
+    CompactExporter.verify(trained.spec(), trained.parameters(), x, COUNT, compact, sliced,
+        ServingSignature.DEFAULT, false).close();
+    // the output bias moves its logit by exactly 1e-3; the output kernel weight by 1e-3 times
+    // the first kept unit of dense1, the first kernel weight by 1e-3 times a pixel
+    for (String name : new String[] {"output/bias", "output/kernel", "dense0/kernel"}) {
+      int index = name.equals("dense0/kernel")
+          ? firstActiveRow(compact) * compact.layer("dense0").width() : 0;
+      ParameterSet wrong = ExportBoundTest.perturbed(sliced, name, index, 1e-3f);
+      assertThatThrownBy(() -> CompactExporter.verify(trained.spec(), trained.parameters(), x,
+          COUNT, compact, wrong, ServingSignature.DEFAULT, false).close()).as(name)
+          .isInstanceOf(ExportException.class)
+          .hasMessageContaining("differs from the gated network")
+          .hasMessageContaining("nothing was written");
+    }
+  }
+
+  /** The row of the compact first kernel whose pixel is largest summed over the sample. */
+  private int firstActiveRow(ArchitectureSpec compact) {
+    int[] read = compact.input().readFeatures();
+    int best = 0;
+    double bestSum = -1;
+    for (int r = 0; r < read.length; r++) {
+      double sum = 0;
+      for (int i = 0; i < COUNT; i++) {
+        sum += x[i * 784 + read[r]];
+      }
+      if (sum > bestSum) {
+        bestSum = sum;
+        best = r;
+      }
+    }
+    return best;
+  }
+
+  @Test
   void savedModelComplexityEqualsSpecCountAndCarriesNoDevicePlacement(@TempDir Path dir) {
     Path target = dir.resolve("model");
     verified.model().save(target, false, Map.of());

@@ -24,6 +24,7 @@ import org.tfprune.examples.report.RunReport;
 import org.tfprune.export.ExportException;
 import org.tfprune.export.InferenceModel;
 import org.tfprune.export.SavedModelInspector;
+import org.tfprune.export.SavedModelLoader;
 import org.tfprune.models.Models;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.train.PruningTrainer;
@@ -103,8 +104,8 @@ final class BenchCommand implements Callable<Integer> {
       }
       long compactMacs = SavedModelInspector.open(savedModel).complexity().macs();
       long denseMacs = SavedModelInspector.open(denseDir).complexity().macs();
-      try (SavedModelBundle d = SavedModelBundle.load(denseDir.toString(), "serve");
-          SavedModelBundle c = SavedModelBundle.load(savedModel.toString(), "serve")) {
+      try (SavedModelBundle d = SavedModelLoader.load(denseDir, "serve");
+          SavedModelBundle c = SavedModelLoader.load(savedModel, "serve")) {
         List<LatencyBenchmark.Row> rows = LatencyBenchmark.compare(target(d, spec),
             target(c, spec), batches, budgetMs, 7);
         System.out.printf("%nInference latency, SavedModels served side by side (median of "

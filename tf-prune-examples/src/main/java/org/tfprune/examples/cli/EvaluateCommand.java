@@ -17,6 +17,7 @@ import org.tfprune.examples.data.Datasets;
 import org.tfprune.examples.data.LabeledImages;
 import org.tfprune.examples.report.RunReport;
 import org.tfprune.export.InferenceModel;
+import org.tfprune.export.SavedModelLoader;
 import org.tfprune.slice.HostTensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -292,8 +292,8 @@ public final class PruneRun {
     int verifyCount = Math.min(1000, test.size());
     float[] sample = testSet.features(range(verifyCount));
     try (CompactExporter.VerifiedModel compact = CompactExporter.compact(gated.spec(),
-        gated.parameters(), gated.keep(), sample, verifyCount,
-        CompactExporter.DEFAULT_TOLERANCE, start.signature(), options.export());
+        gated.parameters(), gated.keep(), sample, verifyCount, start.signature(),
+        options.export());
         InferenceModel denseModel = InferenceModel.of(spec, dense != null ? dense.parameters()
             : start.parameters() != null ? start.parameters() : gated.parameters())) {
       double compactAccuracy = accuracy(compact.model(), testSet);
@@ -317,7 +317,7 @@ public final class PruneRun {
           new RunReport.Gates(gated.binaryFraction(), gated.epochOf90PercentPruning(),
               gated.testAccuracy(), gated.keep().removed(), removedBlocks(spec, gated)),
           new RunReport.Export(options.out().toAbsolutePath().normalize().toString(),
-              compact.maxAbsDiff(), options.export().tolerance(), verifyCount, -1, -1, -1),
+              compact.maxAbsDiff(), compact.boundAtMaxDiff(), verifyCount, -1, -1, -1),
           cc.macsRatio(dc), cc.paramsRatio(dc), latency, gated.history(),
           dense == null ? List.of() : dense.history(), start.imported());
       // Count the graph that will be written, then write model and report in one atomic move.

@@ -18,7 +18,8 @@ final class RunOptions {
   int roundWidths;
 
   @Option(names = "--fold-batch-norm", description = "Fold batch norm into the convolutions of "
-      + "the exported model (verified within 1e-4 instead of 1e-5).")
+      + "the exported model (verified against the gated network within the same float32 "
+      + "rounding bound as without folding).")
   boolean foldBatchNorm;
 
   /** How the compact model is exported. */

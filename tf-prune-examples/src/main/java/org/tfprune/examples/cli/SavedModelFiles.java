@@ -19,6 +19,7 @@ import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SavedModel;
 import org.tensorflow.proto.SignatureDef;
 import org.tfprune.export.ExportException;
+import org.tfprune.export.SavedModelLoader;
 
 /**
  * Checks a SavedModel directory in Java before TensorFlow reads it, so that a missing, truncated
@@ -58,8 +59,10 @@ final class SavedModelFiles {
    */
   static SavedModelBundle load(Path dir, Set<String> tags) {
     try {
-      return SavedModelBundle.loader(dir.toString()).withTags(tags.toArray(String[]::new))
-          .load();
+      // the graph and the variable files are validated in Java before TensorFlow reads them
+      return SavedModelLoader.load(dir, tags.toArray(String[]::new));
+    } catch (ExportException e) {
+      throw e;
     } catch (RuntimeException e) {
       throw new ExportException("TensorFlow could not load the SavedModel " + dir + ": "
           + firstLine(e.getMessage()) + ". variables/variables.index or a variables.data-* file "
