@@ -353,9 +353,24 @@ public final class NetworkGraph {
   private Operand<TFloat32> conv(Ops s, Conv2DLayer c, Operand<TFloat32> x, boolean training,
       List<Op> updates) {
     Ops cs = s.withSubScope(c.name());
-    Operand<TFloat32> y = cs.nn.conv2d(x, variable(ParameterSet.key(c.name(),
-            ParameterSet.KERNEL)), List.of(1L, (long) c.stride(), (long) c.stride(), 1L),
-        c.padding().name());
+    Operand<TFloat32> y;
+    if (training && c.kernelSize() == 1 && c.stride() > 1) {
+      // A 1x1 kernel pads nothing under SAME or VALID, so a strided 1x1 convolution equals a
+      // unit-stride one on every stride-th pixel. The subsampled form keeps the filter gradient
+      // off oneDNN's strided 1x1 backward-weights kernel (TensorFlow 2.16, AVX-512), which
+      // corrupts the heap and aborts the JVM (e.g. a 14x14 input with stride 2).
+      Operand<TFloat32> sub = cs.withName("subsample").stridedSlice(x,
+          cs.constant(new int[] {0, 0, 0, 0}), cs.constant(new int[] {0, 0, 0, 0}),
+          cs.constant(new int[] {1, c.stride(), c.stride(), 1}),
+          org.tensorflow.op.core.StridedSlice.beginMask(15L),
+          org.tensorflow.op.core.StridedSlice.endMask(15L));
+      y = cs.nn.conv2d(sub, variable(ParameterSet.key(c.name(), ParameterSet.KERNEL)),
+          List.of(1L, 1L, 1L, 1L), "VALID");
+    } else {
+      y = cs.nn.conv2d(x, variable(ParameterSet.key(c.name(),
+              ParameterSet.KERNEL)), List.of(1L, (long) c.stride(), (long) c.stride(), 1L),
+          c.padding().name());
+    }
     if (!c.batchNorm()) {
       y = cs.nn.biasAdd(y, variable(ParameterSet.key(c.name(), ParameterSet.BIAS)));
     } else {

@@ -511,6 +511,7 @@ public final class ForeignModels {
   private static final class ConvBn {
     private final Ops scope;
     private final int stride;
+    private final int size;
     private final float epsilon;
     private final Variable<TFloat32> kernel;
     private final Variable<TFloat32> gamma;
@@ -521,6 +522,7 @@ public final class ForeignModels {
     ConvBn(Params p, Ops scope, int k, int in, int out, int stride, float epsilon) {
       this.scope = scope;
       this.stride = stride;
+      this.size = k;
       this.epsilon = epsilon;
       kernel = p.he(scope, "weights", k * k * in, k, k, in, out);
       gamma = p.filled(scope, "bn_gamma", out, 1f, true);
@@ -531,8 +533,17 @@ public final class ForeignModels {
 
     Operand<TFloat32> apply(Operand<TFloat32> x, boolean training, boolean relu, List<Op> upd) {
       Ops s = training ? scope.withSubScope("train") : scope;
-      Operand<TFloat32> y = s.nn.conv2d(x, kernel, List.of(1L, (long) stride, (long) stride, 1L),
-          "SAME");
+      Operand<TFloat32> y;
+      if (training && size == 1 && stride > 1) {
+        // the same values; keeps the filter gradient off oneDNN's strided 1x1 kernel
+        Operand<TFloat32> sub = s.stridedSlice(x, s.constant(new int[] {0, 0, 0, 0}),
+            s.constant(new int[] {0, 0, 0, 0}), s.constant(new int[] {1, stride, stride, 1}),
+            org.tensorflow.op.core.StridedSlice.beginMask(15L),
+            org.tensorflow.op.core.StridedSlice.endMask(15L));
+        y = s.nn.conv2d(sub, kernel, List.of(1L, 1L, 1L, 1L), "VALID");
+      } else {
+        y = s.nn.conv2d(x, kernel, List.of(1L, (long) stride, (long) stride, 1L), "SAME");
+      }
       if (training) {
         Operand<TFloat32> empty = s.constant(new float[0]);
         FusedBatchNorm<TFloat32, TFloat32> bn = s.nn.fusedBatchNorm(y, gamma, beta, empty, empty,
