@@ -11,7 +11,8 @@ final class DataOptions {
   String dataset;
 
   @Option(names = "--data-dir", description = "Directory holding the data set's files "
-      + "(default: .cache/mnist for MNIST, /usr/share/datasets/fashion-mnist for Fashion-MNIST).")
+      + "(default: .cache/mnist for MNIST, .cache/fashion-mnist for Fashion-MNIST, filled by "
+      + "scripts/fetch-mnist.sh and scripts/fetch-fashion-mnist.sh).")
   Path dataDir;
 
   @Option(names = "--train-limit", defaultValue = "0",
