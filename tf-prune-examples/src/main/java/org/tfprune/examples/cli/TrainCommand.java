@@ -66,7 +66,7 @@ final class TrainCommand implements Callable<Integer> {
         widthMultiplier, streams.coupleStreamChannels);
     new PruneRun(commandSpec.commandLine().getOut()).run(spec, train, split.test(), config,
         new PruneRun.Options(model, data.dataset, target, run.overwrite, baseline,
-            new int[] {1, 32, 256}, 1500, run.quiet, checkpoints.dirFor(target),
+            new int[] {1, 32, 256}, run.latencyBudgetMillis(), run.quiet, checkpoints.dirFor(target),
             checkpoints.everySteps, checkpoints.resume, run.export()));
     return 0;
   }

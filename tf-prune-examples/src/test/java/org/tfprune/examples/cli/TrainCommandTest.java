@@ -3,12 +3,11 @@ package org.tfprune.examples.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,6 +19,9 @@ import org.tfprune.examples.report.RunReport;
  * MNIST, and their answers to bad input.
  */
 class TrainCommandTest {
+  /** Generous for a slow machine: the child evaluates 10000 images in a few seconds. */
+  private static final Duration CHILD_TIMEOUT = Duration.ofMinutes(5);
+
   private static Path mnist;
 
   @BeforeAll
@@ -30,7 +32,8 @@ class TrainCommandTest {
   private static List<String> quickTrain(Path outDir, String... extra) {
     List<String> a = new ArrayList<>(List.of("train", "--data-dir", mnist.toString(),
         "--train-limit", "3000", "--test-limit", "1000", "--epochs", "4", "--finetune-epochs",
-        "1", "--batch-size", "100", "--strength", "4", "--out", outDir.toString(), "--quiet"));
+        "1", "--batch-size", "100", "--strength", "4", "--latency-budget-ms", "0", "--out",
+        outDir.toString(), "--quiet"));
     a.addAll(List.of(extra));
     return a;
   }
@@ -62,13 +65,10 @@ class TrainCommandTest {
     assertThat(siblingsOf(out)).containsExactly("run");
 
     // A fresh JVM loads the SavedModel with plain TF-Java and reproduces the reported accuracy.
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-        .toString(), "-cp", System.getProperty("java.class.path"),
-        TfPruneCli.class.getName(), "evaluate", "--saved-model", out.toString(), "--data-dir",
-        mnist.toString()).redirectErrorStream(true).start();
-    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(text).isZero();
+    CliRun evaluated = CliRun.inChildJvm(tmp.resolve("evaluate.log"), CHILD_TIMEOUT,
+        "evaluate", "--saved-model", out.toString(), "--data-dir", mnist.toString());
+    String text = evaluated.out();
+    assertThat(evaluated.exitCode()).as(text).isZero();
     assertThat(text).contains("reproduced").contains(String.format("%.2f%%",
         100 * report.compact().testAccuracy()));
   }
