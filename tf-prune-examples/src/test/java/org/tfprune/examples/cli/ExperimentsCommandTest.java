@@ -3,12 +3,16 @@ package org.tfprune.examples.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.common.collect.ImmutableList;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -17,52 +21,69 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.tfprune.examples.data.Datasets;
+import org.tfprune.examples.experiments.EstimatorBudget;
 import org.tfprune.examples.experiments.ExperimentPlan;
+import org.tfprune.examples.experiments.ExperimentProgress;
+import org.tfprune.examples.experiments.ExperimentRunner;
+import org.tfprune.examples.experiments.ResultsDirectory;
 import org.tfprune.examples.experiments.ResultsWriter;
 import org.tfprune.examples.experiments.Suites;
+import org.tfprune.examples.experiments.TrainingBudget;
 
 /**
- * {@code tf-prune experiments} end to end. Every suite runs once on the smallest budget the
- * command's options allow (one seed, one width, a few epochs, a few hundred LeNet-5 images): the
- * results are moved into place, results.md is well formed, every plot is a real PNG and every
- * run and claim is reported. The claims are not asserted on that run (it trains too little);
- * the LeNet-300-100 robustness and early-pruning claims and the estimator's are asserted on a
- * second run of those suites at {@code --size quick}'s own budget and bounds.
+ * {@code tf-prune experiments} end to end. Every suite runs once on a tiny plan (one seed, one
+ * width, a few hundred images, a few epochs, one L1 probe): the results are moved into place,
+ * results.md is well formed, every plot is a real PNG and every run and claim is reported. The
+ * claims are not asserted on that run (it trains too little); the LeNet-300-100 robustness and
+ * early-pruning claims and the estimator's are asserted on a run of the command itself with
+ * {@code --size quick}'s budget and bounds.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ExperimentsCommandTest {
   private static final Pattern IMAGE = Pattern.compile("!\\[[^]]*]\\(([^)]+)\\)");
 
+  /**
+   * Every grid with one entry but the strength sweep on LeNet-300-100 (two, for a front) and the
+   * robustness data sets (both); LeNet-300-100 on 1000 images and LeNet-5 on 300, 3 epochs with
+   * the last fine-tuning; the quick size's bounds.
+   */
+  private static final ExperimentPlan TINY = new ExperimentPlan("tiny",
+      new TrainingBudget(1000, 500, 3, 1), new TrainingBudget(300, 300, 3, 1),
+      ImmutableList.of(1L), ImmutableList.of(0.25), ImmutableList.of("mnist", "fashion-mnist"),
+      ImmutableList.of(1.0, 4.0), ImmutableList.of(4.0), 4.0, 0.05, ImmutableList.of(1L), 1,
+      new EstimatorBudget(1, 100, 16), ExperimentPlan.quick().thresholds());
+
   private Path tmp;
   private Path out;
-  private CliRun run;
+  private String printed;
   private JsonNode json;
 
   @BeforeAll
-  void runEverySuiteOnATinyBudget(@TempDir Path dir) throws IOException {
+  void runEverySuiteOnATinyPlan(@TempDir Path dir) throws IOException {
     tmp = dir;
     out = tmp.resolve("results");
+    StringWriter log = new StringWriter();
     // Fashion-MNIST comes from its default directory (.cache/fashion-mnist).
-    run = CliRun.of("experiments", "--size", "quick", "--out", out.toString(), "--mnist-dir",
-        CliRun.mnist().toString(), "--epochs", "4", "--conv-epochs", "4", "--conv-train-limit",
-        "500", "--seeds", "1", "--baseline-seeds", "1", "--widths", "0.25",
-        "--robustness-datasets", "mnist,fashion-mnist", "--quiet");
-    System.out.print(run.out());
-    assertThat(run.exitCode()).as(run.err()).isZero();
+    new ExperimentRunner(TINY, Suites.ALL, Map.of(Datasets.MNIST, CliRun.mnist()), 0).run(
+        ResultsDirectory.create(out, false), "tiny plan", new ExperimentProgress(
+            new PrintWriter(log, true), true));
+    printed = log.toString();
+    System.out.print(printed);
     json = ResultsWriter.mapper().readTree(out.resolve("results.json").toFile());
   }
 
   @Test
   void everySuiteRanAndTheResultsWereMovedIntoPlace() throws IOException {
     assertThat(json.get("complete").asBoolean()).isTrue();
-    assertThat(json.get("size").asText()).isEqualTo("quick");
+    assertThat(json.get("size").asText()).isEqualTo("tiny");
     List<String> suites = new ArrayList<>();
     json.get("suites").forEach(s -> suites.add(s.get("name").asText()));
     assertThat(suites).containsExactlyElementsOf(Suites.names());
     try (Stream<Path> s = Files.list(tmp)) {
       assertThat(s.map(p -> p.getFileName().toString())).containsExactly("results");
     }
-    assertThat(run.out()).contains("== suite robustness").contains("results: ");
+    assertThat(printed).contains("== suite robustness").contains("== suite knobs finished");
     List<String> datasets = new ArrayList<>();
     json.get("suites").get(0).get("runs").forEach(r -> datasets.add(r.get("dataset").asText()));
     assertThat(datasets).containsExactly("mnist", "fashion-mnist");
@@ -118,7 +139,7 @@ class ExperimentsCommandTest {
 
   @Test
   void everyRunIsReportedWithItsEndOfRunThetaCheck() {
-    double bound = ExperimentPlan.quick().thresholds().binary();
+    double bound = TINY.thresholds().binary();
     int gated = 0;
     int ungated = 0;
     for (JsonNode s : json.get("suites")) {
@@ -160,7 +181,10 @@ class ExperimentsCommandTest {
         "mnist", "--quiet");
     System.out.print(claims.out());
     assertThat(claims.exitCode()).as(claims.err()).isZero();
+    assertThat(claims.out()).contains("results: " + results.resolve("results.md"));
     JsonNode j = ResultsWriter.mapper().readTree(results.resolve("results.json").toFile());
+    assertThat(j.get("size").asText()).isEqualTo("quick");
+    assertThat(j.get("complete").asBoolean()).isTrue();
     List<String> checked = new ArrayList<>();
     j.get("suites").forEach(s -> s.get("claims").forEach(c -> {
       assertThat(c.get("holds").asBoolean()).as("%s: %s (measured %s)", c.get("suite").asText(),

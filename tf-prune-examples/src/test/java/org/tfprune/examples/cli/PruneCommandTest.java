@@ -1,6 +1,7 @@
 package org.tfprune.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -92,6 +93,10 @@ class PruneCommandTest {
     assertThat(report.export().graphMacs()).isEqualTo(report.compact().macs());
     assertThat(report.export().maxAbsDiff()).isLessThanOrEqualTo(1e-5);
     assertThat(report.compact().testAccuracy()).isGreaterThan(0.7);
+    // the export reproduces the trained network's logits within 1e-5: the same predictions,
+    // but for an example whose two top logits lie within 2e-5 (2 of 1000 allowed)
+    assertThat(report.compact().testAccuracy()).isCloseTo(
+        report.gates().deterministicTestAccuracy(), within(2.0 / 1000));
     assertThat(siblingsOf(out)).containsExactly("pruned");
 
     // A fresh JVM loads it with SavedModelBundle.load(dir, "serve") and reproduces the accuracy.
