@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
+import java.util.function.IntPredicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -171,12 +171,12 @@ class ResumeTest {
         .isRegularFile();
   }
 
-  private void resumeAndCompare(Path tmp, Path out, Function<Integer, Boolean> expectedPhase)
+  private void resumeAndCompare(Path tmp, Path out, IntPredicate expectedPhase)
       throws Exception {
     CliRun resumed = CliRun.of(pruneJob(out, "--quiet", "--resume"));
     assertThat(resumed.exitCode()).as(resumed.err()).isZero();
     int epoch = resumedAtEpoch(resumed);
-    assertThat(expectedPhase.apply(epoch)).as("resumed at epoch %s", epoch).isTrue();
+    assertThat(expectedPhase.test(epoch)).as("resumed at epoch %s", epoch).isTrue();
     assertSameResult(RunReport.fromJson(Files.readAllBytes(out.resolve("report.json"))),
         straightPrune);
     assertThat(tmp.resolve("killed.checkpoint")).doesNotExist();
