@@ -32,8 +32,9 @@ final class DataOptions {
           + "Default: ${DEFAULT-VALUE}.")
   String dataset;
 
-  @Option(names = "--data-dir", description = "Directory holding a named data set's files "
-      + "(default: .cache/mnist for MNIST, /usr/share/datasets/fashion-mnist for Fashion-MNIST).")
+  @Option(names = "--data-dir", description = "Directory holding the data set's files "
+      + "(default: .cache/mnist for MNIST, .cache/fashion-mnist for Fashion-MNIST, filled by "
+      + "scripts/fetch-mnist.sh and scripts/fetch-fashion-mnist.sh).")
   Path dataDir;
 
   @Option(names = "--eval-data", paramLabel = "PATH|GLOB",

@@ -47,7 +47,8 @@ final class ExperimentsCommand implements Callable<Integer> {
   Path mnistDir;
 
   @Option(names = "--fashion-mnist-dir",
-      description = "Fashion-MNIST directory (default: /usr/share/datasets/fashion-mnist).")
+      description = "Fashion-MNIST directory (default: .cache/fashion-mnist, filled by "
+          + "scripts/fetch-fashion-mnist.sh).")
   Path fashionDir;
 
   @Option(names = "--epochs", description = "LeNet-300-100 epochs, overriding the size's "

@@ -65,6 +65,7 @@ final class PruneCommand implements Callable<Integer> {
         streams.coupleStreamChannels);
     ModelPruner pruner = new ModelPruner(config, ModelPruner.Options.DEFAULT.withImports(imports)
         .withOverwrite(run.overwrite).withQuiet(run.quiet).withExport(run.export())
+        .withLatency(new int[] {1, 32, 256}, run.latencyBudgetMillis())
         .withCheckpoints(new ModelPruner.Checkpoints(checkpoints.dirFor(out),
             checkpoints.everySteps, checkpoints.resume)), commandSpec.commandLine().getOut());
     try (DataOptions.Loaded loaded = data.load(config)) {

@@ -3,7 +3,10 @@ package org.tfprune.examples.cli;
 import org.tfprune.export.ExportSettings;
 import picocli.CommandLine.Option;
 
-/** How a run treats an existing output and how much it prints. */
+/**
+ * How a run treats an existing output, how much it prints, how the model is exported and how
+ * long its latency is measured.
+ */
 final class RunOptions {
   @Option(names = "--overwrite", description = "Replace an existing output directory.")
   boolean overwrite;
@@ -21,6 +24,21 @@ final class RunOptions {
       + "the exported model (verified against the gated network within the same float32 "
       + "rounding bound as without folding).")
   boolean foldBatchNorm;
+
+  @Option(names = "--latency-budget-ms", defaultValue = "1500",
+      description = "Rough time the dense / compact latency comparison of the report spends per "
+          + "batch size (at least 15 timed pairs each; 0 = only those). Default: "
+          + "${DEFAULT-VALUE}.")
+  long latencyBudgetMillis;
+
+  /** The latency comparison's time per batch size, checked. */
+  long latencyBudgetMillis() {
+    if (latencyBudgetMillis < 0) {
+      throw new IllegalArgumentException("--latency-budget-ms must be >= 0, got "
+          + latencyBudgetMillis);
+    }
+    return latencyBudgetMillis;
+  }
 
   /** How the compact model is exported. */
   ExportSettings export() {

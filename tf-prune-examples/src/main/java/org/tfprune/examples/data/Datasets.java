@@ -25,8 +25,10 @@ import org.tfprune.data.InputScale;
  *   <li>MNIST: {@code .cache/mnist} under the repository root (found by walking up from the working
  *       directory to the directory holding {@code scripts/fetch-mnist.sh}), filled by {@code bash
  *       scripts/fetch-mnist.sh};
- *   <li>Fashion-MNIST: {@code /usr/share/datasets/fashion-mnist}, filled by {@code apt-get install
- *       dataset-fashion-mnist};
+ *   <li>Fashion-MNIST: {@code .cache/fashion-mnist} under the repository root, filled by {@code
+ *       bash scripts/fetch-fashion-mnist.sh}; when that directory does not exist, {@code
+ *       /usr/share/datasets/fashion-mnist}, where Debian's package {@code dataset-fashion-mnist}
+ *       puts the files;
  *   <li>CIFAR-10: no default; pass the {@code cifar-10-batches-bin} directory.
  * </ul>
  *
@@ -45,8 +47,11 @@ public final class Datasets {
   /** The names {@link #load} accepts. */
   public static final List<String> NAMES = List.of(MNIST, FASHION_MNIST, CIFAR10);
 
-  /** The default Fashion-MNIST directory, where Debian's package puts the files. */
-  public static final Path FASHION_MNIST_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+  /**
+   * Where Debian's package {@code dataset-fashion-mnist} puts the Fashion-MNIST files; the
+   * fallback when the repository's {@code .cache/fashion-mnist} does not exist.
+   */
+  public static final Path FASHION_MNIST_SYSTEM_DIR = Path.of("/usr/share/datasets/fashion-mnist");
 
   /** The script, relative to the repository root, that marks the root and fetches MNIST. */
   static final String FETCH_MNIST_SCRIPT = "scripts/fetch-mnist.sh";
@@ -54,14 +59,16 @@ public final class Datasets {
   /** The MNIST directory relative to the repository root. */
   static final String MNIST_CACHE = ".cache/mnist";
 
+  /** The Fashion-MNIST directory relative to the repository root. */
+  static final String FASHION_MNIST_CACHE = ".cache/fashion-mnist";
+
   private static final String MNIST_HOW_TO =
       "To get MNIST, run `bash scripts/fetch-mnist.sh` from the repository root; it puts the files"
           + " into .cache/mnist.";
   private static final String FASHION_MNIST_HOW_TO =
-      "To get Fashion-MNIST, run `apt-get install dataset-fashion-mnist` as root (or `bash"
-          + " scripts/fetch-fashion-mnist.sh`); it puts the files into "
-          + FASHION_MNIST_DIR
-          + ".";
+      "To get Fashion-MNIST, run `bash scripts/fetch-fashion-mnist.sh` from the repository root;"
+          + " it puts the files into .cache/fashion-mnist (from Debian's package"
+          + " dataset-fashion-mnist).";
   private static final String CIFAR10_HOW_TO =
       "CIFAR-10 cannot be downloaded on this machine: copy the binary version"
           + " (cifar-10-binary.tar.gz) here, extract it, and pass the extracted directory"
@@ -130,18 +137,28 @@ public final class Datasets {
   /**
    * The directory {@link #load(String)} reads a data set from, or empty for CIFAR-10. For MNIST,
    * {@code <repository root>/.cache/mnist}, or {@code .cache/mnist} relative to the working
-   * directory when no repository root is found above it.
+   * directory when no repository root is found above it. For Fashion-MNIST the same with {@code
+   * .cache/fashion-mnist}, unless that directory does not exist and {@link
+   * #FASHION_MNIST_SYSTEM_DIR} does.
    */
   public static Optional<Path> defaultRoot(String name) {
     return switch (canonicalName(name)) {
-      case MNIST ->
-          Optional.of(
-              findRepositoryRoot(Path.of(""))
-                  .map(root -> root.resolve(MNIST_CACHE))
-                  .orElse(Path.of(MNIST_CACHE)));
-      case FASHION_MNIST -> Optional.of(FASHION_MNIST_DIR);
+      case MNIST -> Optional.of(inRepository(MNIST_CACHE));
+      case FASHION_MNIST -> {
+        Path cache = inRepository(FASHION_MNIST_CACHE);
+        yield Optional.of(!Files.isDirectory(cache) && Files.isDirectory(FASHION_MNIST_SYSTEM_DIR)
+            ? FASHION_MNIST_SYSTEM_DIR
+            : cache);
+      }
       default -> Optional.empty();
     };
+  }
+
+  /** {@code relative} under the repository root, or under the working directory if none. */
+  private static Path inRepository(String relative) {
+    return findRepositoryRoot(Path.of(""))
+        .map(root -> root.resolve(relative))
+        .orElse(Path.of(relative));
   }
 
   /**

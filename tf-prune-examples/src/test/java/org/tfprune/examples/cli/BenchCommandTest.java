@@ -19,7 +19,8 @@ class BenchCommandTest {
     Path run = tmp.resolve("run");
     CliRun t = CliRun.of("train", "--data-dir", CliRun.mnist().toString(), "--train-limit",
         "1000", "--test-limit", "200", "--epochs", "1", "--finetune-epochs", "0",
-        "--batch-size", "100", "--no-baseline", "--quiet", "--out", run.toString());
+        "--batch-size", "100", "--no-baseline", "--latency-budget-ms", "0", "--quiet", "--out",
+        run.toString());
     assertThat(t.exitCode()).as(t.err()).isZero();
     PrintStream saved = System.out;
     ByteArrayOutputStream printed = new ByteArrayOutputStream();

@@ -14,7 +14,8 @@ class CoupleStreamChannelsCommandTest {
     java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of("train", "--model",
         model, "--couple-stream-channels", "--data-dir", CliRun.mnist().toString(),
         "--train-limit", "200", "--test-limit", "100", "--epochs", "1", "--finetune-epochs", "0",
-        "--batch-size", "100", "--no-baseline", "--quiet", "--out", out.toString()));
+        "--batch-size", "100", "--no-baseline", "--latency-budget-ms", "0", "--quiet", "--out",
+        out.toString()));
     a.addAll(java.util.List.of(extra));
     return a.toArray(String[]::new);
   }
@@ -54,7 +55,7 @@ class CoupleStreamChannelsCommandTest {
         org.tfprune.testing.ForeignModels.residualNet().toString(), "--couple-stream-channels",
         "--data-dir", CliRun.mnist().toString(), "--train-limit", "500", "--test-limit", "200",
         "--epochs", "2", "--finetune-epochs", "0", "--batch-size", "100", "--strength", "8",
-        "--quiet", "--out", out.toString());
+        "--latency-budget-ms", "0", "--quiet", "--out", out.toString());
     assertThat(r.exitCode()).as(r.err()).isZero();
     RunReport report = RunReport.fromJson(Files.readAllBytes(out.resolve("report.json")));
     assertThat(report.dense().streamWidths()).containsOnlyKeys("stream1", "stream2");

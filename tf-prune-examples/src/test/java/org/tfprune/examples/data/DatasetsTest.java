@@ -128,14 +128,10 @@ class DatasetsTest {
         .contains(repositoryRoot().resolve(".cache/mnist"));
   }
 
-  // ---- Fashion-MNIST from Debian's package, when installed. ----
+  // ---- Real Fashion-MNIST (fetched by scripts/fetch-fashion-mnist.sh, which scripts/test.sh runs). ----
 
   @Test
-  void realFashionMnistWhenInstalled() {
-    assumeThat(Files.isDirectory(Datasets.FASHION_MNIST_DIR))
-        .as("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
-        .isTrue();
-
+  void realFashionMnistLoadsFromTheDefaultDirectory() {
     Datasets.Split split = Datasets.load("fashion-mnist");
 
     assertThat(split.train().count()).isEqualTo(60000);
@@ -189,10 +185,22 @@ class DatasetsTest {
   }
 
   @Test
-  void missingFashionMnistTellsToInstallThePackage() {
-    assertThatThrownBy(() -> Datasets.load("fashion-mnist", dir.resolve("none")))
+  void defaultFashionMnistRootIsTheRepositoryCacheOnceFetched() {
+    Path cache = repositoryRoot().resolve(".cache/fashion-mnist");
+    assumeThat(Files.isDirectory(cache)).as("run bash scripts/fetch-fashion-mnist.sh").isTrue();
+
+    assertThat(Datasets.defaultRoot("fashion-mnist")).contains(cache);
+  }
+
+  @Test
+  void missingFashionMnistTellsToRunTheFetchScript() {
+    Path missing = dir.resolve("none");
+
+    assertThatThrownBy(() -> Datasets.load("fashion-mnist", missing))
         .isInstanceOf(DatasetException.class)
-        .hasMessageContaining("apt-get install dataset-fashion-mnist");
+        .hasMessageContaining(missing.toString())
+        .hasMessageContaining("does not exist")
+        .hasMessageContaining("bash scripts/fetch-fashion-mnist.sh");
   }
 
   @Test
