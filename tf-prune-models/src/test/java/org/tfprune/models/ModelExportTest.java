@@ -39,6 +39,10 @@ import org.tfprune.testing.Mnist;
  * complexity read back from the exported graph equals the host count.
  */
 class ModelExportTest {
+  /**
+   * Every reference model at small widths (ResNet-110 is ResNet-56's blocks 18 times per stage
+   * instead of 9; {@link CoupledResNetTest} builds its spec).
+   */
   static Stream<Arguments> models() {
     return Stream.of(
         Arguments.of(LeNet300100.create(784, 10, 0.25, true), false),
@@ -47,7 +51,6 @@ class ModelExportTest {
         Arguments.of(ResNet.create(20, 28, 28, 1, 10, 0.5), false),
         Arguments.of(ResNet.create(32, 28, 28, 1, 10, 0.25), false),
         Arguments.of(ResNet.create(56, 28, 28, 1, 10, 0.25), false),
-        Arguments.of(ResNet.create(110, 28, 28, 1, 10, 0.25), false),
         Arguments.of(ResNet.create(20, 32, 32, 3, 10, 0.25), true),
         Arguments.of(Vgg16.create(32, 32, 3, 10, 0.125), true),
         Arguments.of(LeNet5.create(32, 32, 3, 10, 0.5), true));
