@@ -33,7 +33,7 @@ class EpochThetasTest {
     TrainerConfig config = TrainerConfig.builder().knobs(PruningKnobs.defaults().withStrength(2))
         .epochs(3).batchSize(100).seed(3).build();
     TrainingResult r = new PruningTrainer(config, listener).train(TrainerTest.SPEC,
-        Mnist.train(600), Mnist.test(200));
+        Mnist.train(200), Mnist.test(100));
 
     assertThat(epochs).containsExactly(1, 2, 3);
     assertThat(seen.get(1).keySet()).containsExactly("input", "dense0", "dense1");
@@ -49,7 +49,7 @@ class EpochThetasTest {
       public void onEpochThetas(int epoch, Map<String, float[]> theta) {
         none.add(theta.size());
       }
-    }).train(TrainerTest.SPEC, Mnist.train(600), Mnist.test(200));
+    }).train(TrainerTest.SPEC, Mnist.train(200), Mnist.test(100));
     assertThat(none).containsExactly(0, 0, 0);
   }
 }
