@@ -19,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code tf-prune experiments}: the reproducible experiment suite of issue 4. */
+/** {@code tf-prune experiments}: the reproducible experiment suites behind docs/results.md. */
 @Command(name = "experiments", mixinStandardHelpOptions = true,
     description = "Run experiment suites that measure the method's claims; write results.md, "
         + "results.json and PNG plots into the output directory.")

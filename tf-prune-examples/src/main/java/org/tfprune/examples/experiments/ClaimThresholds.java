@@ -3,7 +3,7 @@ package org.tfprune.examples.experiments;
 import static com.google.common.base.Preconditions.checkArgument;
 
 /**
- * The bounds the claims are held to. {@link #issue()} holds the bounds of issue 4; the quick size
+ * The bounds the claims are held to. {@link #full()} holds the bounds of the full size; the quick size
  * uses looser ones, since a few epochs on a data slice only show the direction.
  *
  * @param binary least fraction of theta within 0.01 of 0 or 1 at the end of every run
@@ -21,8 +21,8 @@ public record ClaimThresholds(double binary, double macsCv, double accuracySprea
         && baselineMarginPoints >= 0, "claim bounds must be positive");
   }
 
-  /** The bounds of issue 4's "Must show". */
-  public static ClaimThresholds issue() {
+  /** The bounds the full size holds its claims to. */
+  public static ClaimThresholds full() {
     return new ClaimThresholds(0.99, 0.15, 0.5, 0.3, 0);
   }
 }

@@ -77,7 +77,7 @@ public record ExperimentPlan(String size, TrainingBudget mlp, TrainingBudget con
    * The measurement: all of MNIST / Fashion-MNIST, LeNet-300-100 for 30 epochs (half the
    * product's 60, to fit the machine; the last 7 fine-tuning), LeNet-5 for 30 epochs (last 7
    * fine-tuning: with 10, theta ended 97.4-99.7% binary), 5 seeds, widths 300-100, 600-200 and
-   * 1200-400, issue 4's bounds.
+   * 1200-400, the full bounds.
    */
   public static ExperimentPlan full() {
     return new ExperimentPlan("full", new TrainingBudget(0, 0, 30, 7),
@@ -85,7 +85,7 @@ public record ExperimentPlan(String size, TrainingBudget mlp, TrainingBudget con
         ImmutableList.of(1.0, 2.0, 4.0), ImmutableList.of("mnist", "fashion-mnist"),
         ImmutableList.of(0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0),
         ImmutableList.of(0.25, 0.5, 1.0, 2.0, 4.0), 1.0, 0.01, ImmutableList.of(1L, 2L, 3L), 6,
-        new EstimatorBudget(10, 4000, 32), ClaimThresholds.issue());
+        new EstimatorBudget(10, 4000, 32), ClaimThresholds.full());
   }
 
   /** This plan with LeNet-300-100 trained for {@code epochs} (the last quarter fine-tuning). */

@@ -11,7 +11,7 @@ import org.tfprune.loss.PruningKnobs;
  * Robustness: LeNet-300-100 trained from several seeds and starting widths (width multipliers of
  * 300-100) on each data set, default knobs. Reports final widths, MACs and accuracy with their
  * mean, spread and coefficient of variation, per starting width and over all of them, and checks
- * issue 4's bounds on MNIST.
+ * the full size's bounds on MNIST.
  */
 final class RobustnessSuite implements Suite {
   static final String NAME = "robustness";
@@ -92,7 +92,7 @@ final class RobustnessSuite implements Suite {
             String.format(Locale.ROOT, "%s points (%s)", Cells.num(acc.spread(), 2), scope),
             acc.spread() <= p.thresholds().accuracySpreadPoints());
       } else {
-        b.note(String.format(Locale.ROOT, "%s (no bound in issue 4): CV of final MACs %s, "
+        b.note(String.format(Locale.ROOT, "%s (no bound is set for this data set): CV of final MACs %s, "
             + "accuracy spread %s points over %s.", dataset, Cells.pct(100 * macs.cv(), 1),
             Cells.num(acc.spread(), 2), scope));
       }

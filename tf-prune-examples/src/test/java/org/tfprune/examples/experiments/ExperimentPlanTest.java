@@ -10,7 +10,7 @@ class ExperimentPlanTest {
   @Test
   void fullHoldsTheIssueBoundsAndQuickLooserOnes() {
     ExperimentPlan full = ExperimentPlan.named("full");
-    assertThat(full.thresholds()).isEqualTo(ClaimThresholds.issue());
+    assertThat(full.thresholds()).isEqualTo(ClaimThresholds.full());
     assertThat(full.seeds()).hasSize(5);
     assertThat(full.widths()).containsExactly(1.0, 2.0, 4.0);
     assertThat(full.mlp().trainLimit()).isZero();
