@@ -38,6 +38,7 @@ import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.KeepMask;
 import org.tfprune.testing.ArrayData;
 import org.tfprune.testing.Mnist;
+import org.tfprune.testing.Mounts;
 import org.tfprune.testing.Tf;
 import org.tfprune.train.PruningTrainer;
 import org.tfprune.train.TrainerConfig;
@@ -269,17 +270,38 @@ class ExportTest {
   @Test
   void savingUnderAReadOnlyDirectoryFailsClearlyAndWritesNothing(@TempDir Path dir)
       throws IOException {
+    // Root ignores permission bits, and CI runs as root: there the directory is a tmpfs remounted
+    // read-only (or made immutable); as another user, the permission bits do it.
     Path ro = Files.createDirectory(dir.resolve("ro"));
-    Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
+    boolean mounted = false;
+    boolean immutable = false;
     try {
-      Assumptions.assumeFalse(Files.isWritable(ro),
-          "running as root: permissions are not enforced (the regular-file parent test covers it)");
+      Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
+      if (Files.isWritable(ro)) {
+        mounted = Mounts.tmpfs(ro, "64k") && Mounts.readOnly(ro);
+        if (!mounted) {
+          immutable = Mounts.immutable(ro, true);
+        }
+        Assumptions.assumeTrue(mounted || immutable,
+            () -> "needs a read-only directory, and neither a read-only tmpfs nor chattr +i "
+                + "worked: " + Mounts.lastFailure);
+      }
       assertThatThrownBy(() -> verified.model().save(ro.resolve("model"), false, Map.of()))
           .isInstanceOf(ExportException.class).hasMessageContaining("not writable");
       assertThat(entries(ro)).isEmpty();
     } finally {
+      if (immutable) {
+        Mounts.immutable(ro, false);
+      }
+      if (isMountPoint(ro)) {
+        Mounts.unmount(ro);
+      }
       Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
+  }
+
+  private static boolean isMountPoint(Path p) throws IOException {
+    return !Files.getFileStore(p).equals(Files.getFileStore(p.getParent()));
   }
 
   @Test
@@ -291,9 +313,15 @@ class ExportTest {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
         System.getProperty("java.class.path"), SavedModelAccuracyMain.class.getName(),
         target.toString(), String.valueOf(COUNT)));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+    Path log = dir.resolve("child.log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+        .start();
+    boolean finished = p.waitFor(5, TimeUnit.MINUTES);
+    if (!finished) {
+      p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+    String out = Files.readString(log, StandardCharsets.UTF_8);
+    assertThat(finished).as("fresh JVM finished within 5 minutes; output:%n%s", out).isTrue();
     assertThat(p.exitValue()).as("fresh JVM output:%n%s", out).isZero();
     assertThat(out).contains("correct=" + inProcess + " count=" + COUNT);
   }

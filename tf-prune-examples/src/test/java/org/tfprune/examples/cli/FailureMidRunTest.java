@@ -1,5 +1,6 @@
 package org.tfprune.examples.cli;
 
+import org.tfprune.testing.Mounts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package org.tfprune.examples.cli;
+package org.tfprune.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,32 +12,32 @@ import java.util.concurrent.TimeUnit;
  * where permission bits do not stop writes; each returns false when the machine does not allow it.
  * Every command gets a timeout that kills it.
  */
-final class Mounts {
+public final class Mounts {
   private Mounts() {}
 
   /** Mounts a tmpfs of {@code size} (e.g. {@code 256k}) on the existing directory {@code dir}. */
-  static boolean tmpfs(Path dir, String size) {
+  public static boolean tmpfs(Path dir, String size) {
     return run("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0755", "tmpfs",
         dir.toString());
   }
 
   /** Remounts the tmpfs on {@code dir} read-only. */
-  static boolean readOnly(Path dir) {
+  public static boolean readOnly(Path dir) {
     return run("mount", "-o", "remount,ro", dir.toString());
   }
 
   /** Unmounts {@code dir}; true when it is unmounted. */
-  static boolean unmount(Path dir) {
+  public static boolean unmount(Path dir) {
     return run("umount", dir.toString()) || run("umount", "-l", dir.toString());
   }
 
   /** Sets or clears the immutable attribute of {@code dir}. */
-  static boolean immutable(Path dir, boolean on) {
+  public static boolean immutable(Path dir, boolean on) {
     return run("chattr", on ? "+i" : "-i", dir.toString());
   }
 
   /** The outcome of the last failed command, for a skip reason. */
-  static String lastFailure = "";
+  public static String lastFailure = "";
 
   private static boolean run(String... command) {
     try {
