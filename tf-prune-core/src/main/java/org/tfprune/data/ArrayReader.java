@@ -1,6 +1,5 @@
 package org.tfprune.data;
 
-import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import java.util.Arrays;
@@ -23,8 +22,7 @@ public final class ArrayReader implements ExampleReader {
     this.shape = shape.clone();
     this.features = features;
     this.labels = labels;
-    this.exampleSize = Math.toIntExact(Arrays.stream(shape).asLongStream()
-        .reduce(1, (a, b) -> a * b));
+    this.exampleSize = ExampleShapes.size(shape);
     if ((long) labels.length * exampleSize != features.length) {
       throw new CountMismatchException(name, -1, String.format("%d labels of examples of shape %s"
           + " need %d feature values, got %d (%d examples)", labels.length, Arrays.toString(shape),
@@ -42,8 +40,7 @@ public final class ArrayReader implements ExampleReader {
     checkNotNull(exampleShape, "exampleShape");
     checkNotNull(features, "features");
     checkNotNull(labels, "labels");
-    checkArgument(exampleShape.length > 0 && Arrays.stream(exampleShape).allMatch(d -> d > 0),
-        "example shape %s must have positive dimensions", Arrays.toString(exampleShape));
+    ExampleShapes.checkPositive(exampleShape);
     return new ArrayReader(name, exampleShape, features, labels);
   }
 
@@ -59,51 +56,38 @@ public final class ArrayReader implements ExampleReader {
 
   @Override
   public List<Shard> shards() {
-    return List.of(new Shard() {
-      @Override
-      public String name() {
-        return name;
+    return List.of(new SingleShard(name, labels.length, ArrayCursor::new));
+  }
+
+  private final class ArrayCursor implements Cursor {
+    private int next;
+
+    @Override
+    public boolean next(float[] out, int offset) {
+      if (next >= labels.length) {
+        return false;
       }
+      System.arraycopy(features, next * exampleSize, out, offset, exampleSize);
+      next++;
+      return true;
+    }
 
-      @Override
-      public long size() {
-        return labels.length;
-      }
+    @Override
+    public int label() {
+      return labels[next - 1];
+    }
 
-      @Override
-      public Cursor open() {
-        return new Cursor() {
-          private int next;
+    @Override
+    public long record() {
+      return next - 1;
+    }
 
-          @Override
-          public boolean next(float[] out, int offset) {
-            if (next >= labels.length) {
-              return false;
-            }
-            System.arraycopy(features, next * exampleSize, out, offset, exampleSize);
-            next++;
-            return true;
-          }
+    @Override
+    public String file() {
+      return name;
+    }
 
-          @Override
-          public int label() {
-            return labels[next - 1];
-          }
-
-          @Override
-          public long record() {
-            return next - 1;
-          }
-
-          @Override
-          public String file() {
-            return name;
-          }
-
-          @Override
-          public void close() {}
-        };
-      }
-    });
+    @Override
+    public void close() {}
   }
 }

@@ -1,6 +1,5 @@
 package org.tfprune.data;
 
-import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import java.util.Arrays;
@@ -23,8 +22,7 @@ public final class BatchReader implements ExampleReader {
   private BatchReader(String name, int[] shape, Iterable<Batch> batches) {
     this.name = name;
     this.shape = shape.clone();
-    this.exampleSize = Math.toIntExact(Arrays.stream(shape).asLongStream()
-        .reduce(1, (a, b) -> a * b));
+    this.exampleSize = ExampleShapes.size(shape);
     this.batches = batches;
     long n = 0;
     for (Batch b : batches) {
@@ -43,8 +41,7 @@ public final class BatchReader implements ExampleReader {
     checkNotNull(name, "name");
     checkNotNull(exampleShape, "exampleShape");
     checkNotNull(batches, "batches");
-    checkArgument(exampleShape.length > 0 && Arrays.stream(exampleShape).allMatch(d -> d > 0),
-        "example shape %s must have positive dimensions", Arrays.toString(exampleShape));
+    ExampleShapes.checkPositive(exampleShape);
     return new BatchReader(name, exampleShape, batches);
   }
 
@@ -70,22 +67,7 @@ public final class BatchReader implements ExampleReader {
 
   @Override
   public List<Shard> shards() {
-    return List.of(new Shard() {
-      @Override
-      public String name() {
-        return name;
-      }
-
-      @Override
-      public long size() {
-        return size;
-      }
-
-      @Override
-      public Cursor open() {
-        return new BatchCursor(batches.iterator());
-      }
-    });
+    return List.of(new SingleShard(name, size, () -> new BatchCursor(batches.iterator())));
   }
 
   private final class BatchCursor implements Cursor {

@@ -89,11 +89,7 @@ public final class DataLoader {
    * Streamed data must be closed.
    */
   public static TrainingData load(ExampleReader reader, Options options) {
-    checkNotNull(reader, "reader");
-    checkNotNull(options, "options");
-    checkModelShape(reader, options);
-    if (!options.forceStream() && fitsInMemory(reader.size(), reader.exampleSize(),
-        options.heapFraction(), Runtime.getRuntime().maxMemory())) {
+    if (readsIntoMemory(reader, options)) {
       return readAll(reader, options.numClasses());
     }
     int classes = scan(reader, options.numClasses());
@@ -106,15 +102,20 @@ public final class DataLoader {
    * Streamed data must be closed.
    */
   public static TrainingData loadForEvaluation(ExampleReader reader, Options options) {
-    checkNotNull(reader, "reader");
-    checkNotNull(options, "options");
-    checkModelShape(reader, options);
-    if (!options.forceStream() && fitsInMemory(reader.size(), reader.exampleSize(),
-        options.heapFraction(), Runtime.getRuntime().maxMemory())) {
+    if (readsIntoMemory(reader, options)) {
       return readAll(reader, options.numClasses());
     }
     int classes = scan(reader, options.numClasses());
     return StreamedData.inOrder(reader, classes, options.batchSize(), options.queueBatches());
+  }
+
+  /** Checks the arguments and the model's shape; whether the data is to be read into memory. */
+  private static boolean readsIntoMemory(ExampleReader reader, Options options) {
+    checkNotNull(reader, "reader");
+    checkNotNull(options, "options");
+    checkModelShape(reader, options);
+    return !options.forceStream() && fitsInMemory(reader.size(), reader.exampleSize(),
+        options.heapFraction(), Runtime.getRuntime().maxMemory());
   }
 
   private static void checkModelShape(ExampleReader reader, Options options) {

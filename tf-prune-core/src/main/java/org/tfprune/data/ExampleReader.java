@@ -1,6 +1,5 @@
 package org.tfprune.data;
 
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -23,7 +22,7 @@ public interface ExampleReader {
 
   /** The number of values of one example: the product of {@link #exampleShape()}. */
   default int exampleSize() {
-    return Math.toIntExact(Arrays.stream(exampleShape()).asLongStream().reduce(1, (a, b) -> a * b));
+    return ExampleShapes.size(exampleShape());
   }
 
   /** The number of examples in all shards. */

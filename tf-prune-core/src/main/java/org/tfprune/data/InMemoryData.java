@@ -1,12 +1,16 @@
 package org.tfprune.data;
 
 import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
 import static com.google.common.base.Preconditions.checkPositionIndexes;
 
 import java.util.Arrays;
 import org.tfprune.train.TrainingData;
 
-/** A checked data set held in memory: what {@link DataLoader} makes of data that fits the heap. */
+/**
+ * A checked data set held in memory: what {@link DataLoader} makes of data that fits the heap, and
+ * what {@link TrainingData#of} makes of a caller's arrays.
+ */
 public final class InMemoryData implements TrainingData {
   private final String name;
   private final int[] shape;
@@ -22,6 +26,28 @@ public final class InMemoryData implements TrainingData {
     this.features = features;
     this.labels = labels;
     this.numClasses = numClasses;
+  }
+
+  /**
+   * Data held in arrays (not copied), named {@code "arrays"} with a flat example shape:
+   * {@code features} row-major, one row of equal length per entry of {@code labels}, which are
+   * class indices in {@code [0, numClasses)}.
+   */
+  public static InMemoryData of(float[] features, int[] labels, int numClasses) {
+    checkNotNull(features, "features");
+    checkNotNull(labels, "labels");
+    checkArgument(labels.length > 0, "no examples: the label array is empty");
+    checkArgument(features.length % labels.length == 0, "%s feature values do not split into "
+        + "%s examples of equal size: pass one row of features per label", features.length,
+        labels.length);
+    checkArgument(numClasses > 1, "need at least 2 classes, got %s", numClasses);
+    for (int i = 0; i < labels.length; i++) {
+      checkArgument(labels[i] >= 0 && labels[i] < numClasses,
+          "label %s of example %s is outside [0, %s): labels are class indices", labels[i], i,
+          numClasses);
+    }
+    return new InMemoryData("arrays", new int[] {features.length / labels.length}, features,
+        labels, numClasses);
   }
 
   /** The name of the data for messages (its file or glob). */

@@ -95,12 +95,6 @@ final class PrefetchingCursor implements ExampleReader.Cursor {
   @Override
   public void close() {
     closed = true;
-    thread.interrupt();
-    queue.clear();
-    try {
-      thread.join(10_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    ReaderThreads.stop(thread, queue);
   }
 }

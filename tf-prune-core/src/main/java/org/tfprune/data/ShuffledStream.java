@@ -216,12 +216,6 @@ final class ShuffledStream implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    thread.interrupt();
-    queue.clear();
-    try {
-      thread.join(10_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    ReaderThreads.stop(thread, queue);
   }
 }

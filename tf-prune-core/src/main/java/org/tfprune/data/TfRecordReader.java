@@ -105,7 +105,7 @@ public final class TfRecordReader implements ExampleReader {
     } else {
       this.shape = options.exampleShape();
     }
-    this.size = Math.toIntExact(Arrays.stream(shape).asLongStream().reduce(1, (a, b) -> a * b));
+    this.size = ExampleShapes.size(shape);
     for (int i = 0; i < files.size(); i++) {
       Path f = files.get(i);
       long n = counts.get(i);

@@ -1,5 +1,7 @@
 package org.tfprune.train;
 
+import org.tfprune.data.InMemoryData;
+
 /**
  * A labelled data set the trainer can draw batches from. Implementations hold the data in
  * memory; the trainer asks for batches by example index.
@@ -10,7 +12,7 @@ public interface TrainingData {
    * entry of {@code labels}, which are class indices in {@code [0, numClasses)}.
    */
   static TrainingData of(float[] features, int[] labels, int numClasses) {
-    return new ArrayTrainingData(features, labels, numClasses);
+    return InMemoryData.of(features, labels, numClasses);
   }
 
   /** Number of examples. */

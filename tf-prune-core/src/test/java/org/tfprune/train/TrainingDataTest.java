@@ -1,12 +1,13 @@
 package org.tfprune.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 import org.tfprune.testing.ArrayData;
 import org.tfprune.testing.Mnist;
 
-/** Feeding a subset of the input features: the default gather and an override agree. */
+/** Data from arrays, and feeding a subset of the input features. */
 class TrainingDataTest {
   @Test
   void selectedFeaturesAreGatheredInOrder() {
@@ -46,5 +47,27 @@ class TrainingDataTest {
     data.fill(idx, full, new float[ya.length]);
     assertThat(a[1 * selected.length + 2]).isEqualTo(full[784 + 350]);
     assertThat(a[2 * selected.length + 4]).isEqualTo(full[2 * 784 + 783]);
+  }
+
+  @Test
+  void arraysFeedTheirRowsWithOneHotLabels() {
+    TrainingData d = TrainingData.of(new float[] {1, 2, 3, 4, 5, 6}, new int[] {2, 0, 1}, 3);
+    float[] x = new float[4];
+    float[] y = new float[6];
+    d.fill(new int[] {2, 0}, x, y);
+    assertThat(d.size()).isEqualTo(3);
+    assertThat(d.featureSize()).isEqualTo(2);
+    assertThat(x).containsExactly(5, 6, 1, 2);
+    assertThat(y).containsExactly(0, 1, 0, 0, 0, 1);
+  }
+
+  @Test
+  void arraysThatDoNotSplitIntoRowsAreRefusedWithTheFix() {
+    assertThatThrownBy(() -> TrainingData.of(new float[5], new int[] {0, 1}, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("5 feature values do not split into 2 examples")
+        .hasMessageContaining("pass one row of features per label");
+    assertThatThrownBy(() -> TrainingData.of(new float[4], new int[] {0, 2}, 2))
+        .hasMessageContaining("label 2 of example 1 is outside [0, 2)");
   }
 }

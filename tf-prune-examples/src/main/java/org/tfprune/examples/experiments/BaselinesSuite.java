@@ -53,8 +53,8 @@ final class BaselinesSuite implements Suite {
   public SuiteResult run(ExperimentContext ctx) {
     ExperimentPlan p = ctx.plan();
     TrainingBudget budget = p.mlp();
-    ctx.progress().startSuite(NAME, p.baselineSeeds().size() * 6 + p.slimmingProbes() - 1);
-    SuiteResult.Builder b = SuiteResult.builder(NAME, "Baselines at matched MACs")
+    SuiteResult.Builder b = ctx.startSuite(NAME, "Baselines at matched MACs",
+        p.baselineSeeds().size() * 6 + p.slimmingProbes() - 1)
         .summary(String.format(Locale.ROOT, "LeNet-300-100 on MNIST, seeds %s, %d epochs in "
                 + "total for every method. complexity-aware: the method, default knobs, last %d "
                 + "epochs fine-tuning. scratch: the method's compact architecture (same input "

@@ -27,8 +27,7 @@ final class EarlyPruningSuite implements Suite {
   @Override
   public SuiteResult run(ExperimentContext ctx) {
     ExperimentPlan p = ctx.plan();
-    ctx.progress().startSuite(NAME, p.seeds().size());
-    SuiteResult.Builder b = SuiteResult.builder(NAME, "Early pruning")
+    SuiteResult.Builder b = ctx.startSuite(NAME, "Early pruning", p.seeds().size())
         .summary(String.format(Locale.ROOT, "LeNet-300-100 (784-300-100-10) on MNIST, default "
                 + "knobs, %d epochs (last %d fine-tuning), seeds %s. \"90%% epoch\" is the first "
                 + "epoch after which at least 90%% of the final MACs reduction was reached.",

@@ -25,9 +25,8 @@ final class EstimatorSuite implements Suite {
   @Override
   public SuiteResult run(ExperimentContext ctx) {
     EstimatorBudget e = ctx.plan().estimator();
-    ctx.progress().startSuite(NAME, 0);
-    SuiteResult.Builder b = SuiteResult.builder(NAME,
-        "Estimator: straight-through against the exact gradient")
+    SuiteResult.Builder b = ctx.startSuite(NAME,
+        "Estimator: straight-through against the exact gradient", 0)
         .summary(String.format(Locale.ROOT, "%d random tiny networks (3 gated inputs, 3 gated "
                 + "ReLU units, 2 logits; 64 gate states), theta uniform in [0.2, 0.9], a batch "
                 + "of %d Gaussian inputs with teacher labels; %d straight-through estimates per "

@@ -56,6 +56,15 @@ public final class ExperimentContext {
     return progress;
   }
 
+  /**
+   * Starts the suite {@code name} on the progress display with {@code plannedRuns} training runs
+   * planned, and returns the builder of its result, titled {@code title}.
+   */
+  public SuiteResult.Builder startSuite(String name, String title, int plannedRuns) {
+    progress.startSuite(name, plannedRuns);
+    return SuiteResult.builder(name, title);
+  }
+
   /** Where a plot named {@code file} is written. */
   public Path plotFile(String file) {
     return plotDir.resolve(file);

@@ -24,8 +24,8 @@ final class KnobsSuite implements Suite {
   public SuiteResult run(ExperimentContext ctx) {
     ExperimentPlan p = ctx.plan();
     TrainingBudget budget = p.conv();
-    ctx.progress().startSuite(NAME, FLOPS_SHARES.length);
-    SuiteResult.Builder b = SuiteResult.builder(NAME, "Knobs: flopsShare on LeNet-5")
+    SuiteResult.Builder b = ctx.startSuite(NAME, "Knobs: flopsShare on LeNet-5",
+        FLOPS_SHARES.length)
         .summary(String.format(Locale.ROOT, "LeNet-5 (20-50-800-500) on MNIST, %s training "
                 + "images, %d epochs (last %d fine-tuning), strength %s, seed 1, flopsShare %s.",
             budget.trainLimit() == 0 ? "all" : String.valueOf(budget.trainLimit()),

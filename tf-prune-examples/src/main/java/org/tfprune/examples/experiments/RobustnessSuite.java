@@ -38,9 +38,8 @@ final class RobustnessSuite implements Suite {
   public SuiteResult run(ExperimentContext ctx) {
     ExperimentPlan p = ctx.plan();
     List<RunRecipe> recipes = recipes(p);
-    ctx.progress().startSuite(NAME, recipes.size());
-    SuiteResult.Builder b = SuiteResult.builder(NAME,
-        "Robustness to the seed and the starting width")
+    SuiteResult.Builder b = ctx.startSuite(NAME, "Robustness to the seed and the starting width",
+        recipes.size())
         .summary(String.format(Locale.ROOT, "LeNet-300-100, default knobs (strength 1, "
             + "flopsShare 0.5), %d epochs (last %d fine-tuning), seeds %s, starting widths x%s "
             + "(x1 = 784-300-100-10), data sets %s.", p.mlp().epochs(),

@@ -24,8 +24,8 @@ final class TradeoffSuite implements Suite {
   @Override
   public SuiteResult run(ExperimentContext ctx) {
     ExperimentPlan p = ctx.plan();
-    ctx.progress().startSuite(NAME, p.mlpStrengths().size() + p.convStrengths().size());
-    SuiteResult.Builder b = SuiteResult.builder(NAME, "Trade-off: the strength sweep")
+    SuiteResult.Builder b = ctx.startSuite(NAME, "Trade-off: the strength sweep",
+        p.mlpStrengths().size() + p.convStrengths().size())
         .summary(String.format(Locale.ROOT, "MNIST, seed 1, flopsShare 0.5. LeNet-300-100: %d "
                 + "epochs (last %d fine-tuning), strengths %s. LeNet-5: %s training images, %d "
                 + "epochs (last %d fine-tuning), theta by Adam (step %s), strengths %s.",
