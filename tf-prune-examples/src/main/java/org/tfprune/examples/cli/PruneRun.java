@@ -178,7 +178,7 @@ public final class PruneRun {
   }
 
   /** Refuses an empty training or test set. */
-  static void checkNotEmpty(int trainCount, int testCount, String dataset) {
+  public static void checkNotEmpty(int trainCount, int testCount, String dataset) {
     if (trainCount == 0 || testCount == 0) {
       throw new IllegalArgumentException("the " + dataset + " " + (trainCount == 0
           ? "training" : "test") + " set is empty: check the data files and --train-limit / "

@@ -119,6 +119,7 @@ public final class ModelPruner {
     checkNotNull(train, "train");
     checkNotNull(test, "test");
     InferenceModel.checkTarget(out, options.overwrite()); // fail before any work
+    PruneRun.checkNotEmpty(train.size(), test.count(), dataset);
     log.printf("importing %s%n", in);
     log.flush();
     ImportedModel model = TfPrune.wrap(in, options.imports())

@@ -278,7 +278,8 @@ class BadInputTest {
       List.of("--train-limit=-1", "--train-limit", ">= 0"),
       List.of("--optimizer=rmsprop", "unknown optimizer 'rmsprop'", "adam or momentum"),
       List.of("--theta-optimizer=lbfgs", "unknown theta optimizer 'lbfgs'", "sgd or adam"),
-      List.of("--dataset=mnits", "unknown data set 'mnits'", "mnist"),
+      List.of("--dataset=mnits", "mnits: no such file or directory",
+          "pass a data set name (mnist"),
       List.of("--epochs=ten", "--epochs", "'ten' is not an int"));
 
   @Test
