@@ -111,154 +111,24 @@ public final class PruneRun {
    */
   public RunReport run(ArchitectureSpec spec, Start start, TrainingData train,
       LabeledImages testSet, TrainerConfig config, Options options) {
-    InferenceModel.checkTarget(options.out(), options.overwrite());
-    checkData(spec, train, testSet, config, options.dataset());
+    RunChecks.beforeRun(spec, train, testSet, config, options, out);
     Path ckpt = options.checkpointDir();
-    if (ckpt != null) {
-      checkCheckpointLocation(ckpt);
-      boolean saved = Files.exists(ckpt.resolve(PRUNE_CHECKPOINT))
-          || Files.exists(ckpt.resolve(DENSE_CHECKPOINT));
-      if (saved && !options.resume()) {
-        throw new IllegalArgumentException("checkpoint directory " + ckpt + " holds a saved run: "
-            + "continue it with --resume (same command line), or delete the directory to start "
-            + "over");
-      }
-      if (!saved && options.resume()) {
-        out.printf("no checkpoint in %s: starting a new run%n", ckpt);
-      }
-    }
-    boolean ckptExisted = ckpt != null && Files.exists(ckpt);
-    List<Path> newParents = missingParents(options.out());
+    FailedRunCleanup cleanup = FailedRunCleanup.before(options.out(), ckpt);
     try {
       return runChecked(spec, start, train, testSet, config, options);
     } catch (CheckpointException e) {
       if (!String.valueOf(e.getMessage()).startsWith("cannot write")) {
         throw e; // a saved state that does not fit this run: bad input, not a failed run
       }
-      throw failed(e, options.out(), ckpt, ckptExisted, newParents);
+      throw cleanup.failed(e);
     } catch (RuntimeException e) {
-      throw failed(e, options.out(), ckpt, ckptExisted, newParents);
-    }
-  }
-
-  /** The directories above {@code out} that do not exist yet, deepest first. */
-  private static List<Path> missingParents(Path out) {
-    List<Path> missing = new java.util.ArrayList<>();
-    for (Path p = out.toAbsolutePath().normalize().getParent(); p != null && !Files.exists(p);
-        p = p.getParent()) {
-      missing.add(p);
-    }
-    return missing;
-  }
-
-  /**
-   * Refuses, before any work, data that cannot train {@code spec}: an empty set, another number
-   * of values per example or of classes, fewer examples than one batch.
-   */
-  static void checkData(ArchitectureSpec spec, TrainingData train, LabeledImages test,
-      TrainerConfig config, String dataset) {
-    checkNotEmpty(train.size(), test.count(), dataset);
-    if (train.featureSize() != spec.input().size()) {
-      throw new IllegalArgumentException("the " + dataset + " images are of shape "
-          + java.util.Arrays.toString(test.featureShape()) + " (" + train.featureSize()
-          + " values) but network " + spec.name() + " reads inputs of shape "
-          + spec.input().shape() + " (" + spec.input().size() + " values): use the data set "
-          + "the model was made for");
-    }
-    if (train.numClasses() != spec.numClasses()) {
-      throw new IllegalArgumentException(dataset + " has " + train.numClasses() + " classes but "
-          + "network " + spec.name() + " has " + spec.numClasses() + " outputs: use the data "
-          + "set the model was made for");
-    }
-    if (train.size() < config.batchSize()) {
-      throw new IllegalArgumentException("the training set has " + train.size() + " examples, "
-          + "fewer than one batch of " + config.batchSize() + ": lower --batch-size (or raise "
-          + "--train-limit)");
+      throw cleanup.failed(e);
     }
   }
 
   /** Refuses an empty training or test set. */
   public static void checkNotEmpty(int trainCount, int testCount, String dataset) {
-    if (trainCount == 0 || testCount == 0) {
-      throw new IllegalArgumentException("the " + dataset + " " + (trainCount == 0
-          ? "training" : "test") + " set is empty: check the data files and --train-limit / "
-          + "--test-limit");
-    }
-  }
-
-  /** Refuses a checkpoint location that is a file or lies in a directory that is not writable. */
-  private static void checkCheckpointLocation(Path ckpt) {
-    Path abs = ckpt.toAbsolutePath().normalize();
-    if (Files.exists(abs) && !Files.isDirectory(abs)) {
-      throw new IllegalArgumentException("checkpoint directory " + abs + " is a file: choose "
-          + "another --checkpoint-dir, or pass --no-checkpoint");
-    }
-    Path existing = abs;
-    while (existing != null && !Files.exists(existing)) {
-      existing = existing.getParent();
-    }
-    if (existing == null || !Files.isDirectory(existing) || !Files.isWritable(existing)) {
-      throw new IllegalArgumentException("checkpoint directory " + abs + " cannot be written ("
-          + existing + " is not a writable directory): choose a writable --checkpoint-dir, or "
-          + "pass --no-checkpoint");
-    }
-  }
-
-  /**
-   * The failure of a started run: removes what the run left of its checkpoints when no complete
-   * checkpoint was saved (the directory too when the run created it) and the empty directories it
-   * created above the output, and says what is left.
-   */
-  private static RunFailedException failed(RuntimeException e, Path out, Path ckpt,
-      boolean ckptExisted, List<Path> newParents) {
-    String m = e.getMessage() == null ? e.toString() : e.getMessage();
-    // TensorFlow's node names and its hint about out-of-memory reports only add noise here
-    m = m.replaceAll("\\s*\\[\\[\\{\\{node [^}]*\\}\\}\\]\\]", "")
-        .replaceAll("\\s*Hint: If you want to see a list of allocated tensors"
-            + "[^.]*\\.[^.]*\\.[\\s.]*", ". ")
-        .replaceAll("\\.\\s*\\.\\s", ". ").strip();
-    if (m.contains("No space left on device") && !m.startsWith("the disk is full")) {
-      m = "the disk is full: " + m;
-    }
-    StringBuilder msg = new StringBuilder(m);
-    if (!m.endsWith(".")) {
-      msg.append('.');
-    }
-    if (!m.toLowerCase(java.util.Locale.ROOT).contains("nothing was written")) {
-      msg.append(" Nothing was written to ").append(out).append('.');
-    }
-    if (ckpt != null && Files.isDirectory(ckpt)) {
-      try {
-        try (var tmps = Files.newDirectoryStream(ckpt, "*.tmp")) {
-          for (Path t : tmps) {
-            Files.deleteIfExists(t); // a checkpoint cut short by the failure
-          }
-        }
-        boolean saved = Files.exists(ckpt.resolve(PRUNE_CHECKPOINT))
-            || Files.exists(ckpt.resolve(DENSE_CHECKPOINT));
-        if (saved) {
-          msg.append(" The training state saved before the failure is in ").append(ckpt)
-              .append(": once the cause is fixed, rerun the same command with --resume, or "
-                  + "delete it to start over.");
-        } else if (!ckptExisted) {
-          try (var rest = Files.list(ckpt)) {
-            if (rest.findAny().isEmpty()) {
-              Files.delete(ckpt);
-            }
-          }
-        }
-      } catch (java.io.IOException | RuntimeException cleanup) {
-        e.addSuppressed(cleanup);
-      }
-    }
-    for (Path p : newParents) { // the directories the run created for its output, if empty
-      try {
-        Files.deleteIfExists(p);
-      } catch (java.io.IOException | RuntimeException notEmpty) {
-        break;
-      }
-    }
-    return new RunFailedException(msg.toString(), e);
+    RunChecks.checkNotEmpty(trainCount, testCount, dataset);
   }
 
   private RunReport runChecked(ArchitectureSpec spec, Start start, TrainingData train,
