@@ -54,9 +54,12 @@ public final class PrunedModel implements AutoCloseable {
     return compact.maxAbsDiff();
   }
 
-  /** The tolerance the verification held {@link #maxAbsDiff} to. */
+  /**
+   * The rounding bound at the logit where {@link #maxAbsDiff} was measured: the verification
+   * holds every logit to its own bound (see {@link org.tfprune.export.RoundingBound}).
+   */
   public double tolerance() {
-    return Math.max(CompactExporter.DEFAULT_TOLERANCE, export.tolerance());
+    return compact.boundAtMaxDiff();
   }
 
   /** Examples on which the compact model was verified. */

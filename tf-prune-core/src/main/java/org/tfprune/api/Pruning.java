@@ -144,8 +144,8 @@ public final class Pruning {
         : ServingSignature.DEFAULT;
     int count = Math.min(VERIFY_EXAMPLES, test.size());
     CompactExporter.VerifiedModel compact = CompactExporter.compact(result.spec(),
-        result.parameters(), result.keep(), PrunedModel.features(test, count), count,
-        CompactExporter.DEFAULT_TOLERANCE, signature, export);
+        result.parameters(), result.keep(), PrunedModel.features(test, count), count, signature,
+        export);
     return new PrunedModel(result, compact, count, s.imported(), export);
   }
 }
