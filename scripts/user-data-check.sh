@@ -10,8 +10,9 @@
 #      order, so the accuracy must be within 4 standard errors of the difference of two
 #      accuracies on n test examples, 4*sqrt(2 p (1-p) / n), of the IDX run with the same seed.
 # With `--big COPIES`, afterwards also: the training set tiled COPIES times with small noise as
-# raw-byte TFRecords (4 shards, about 50 MB per copy), one streamed epoch with a 512 MB heap, peak
-# resident memory from /usr/bin/time -v; the files are deleted at the end.
+# raw-byte TFRecords (4 shards, about 50 MB per copy), one streamed epoch with a 512 MB heap, and
+# the in-memory IDX reader for as many steps; peak resident memory from /usr/bin/time -v; the
+# tiled files are deleted at the end.
 #
 # Build first: mvn -B -q package -DskipTests (it compiles the test classes that write the files).
 # Usage: scripts/user-data-check.sh [OUT] [--big COPIES [--only-big]]
@@ -132,21 +133,25 @@ fi
 if [ "${BIG}" -gt 0 ]; then
   java -cp "${CLASSES}:${LIB}/*" org.tfprune.data.UserDataFiles big "${REPO_ROOT}/.cache/mnist" "${D}/big" "${BIG}" 4
   du -sh "${D}/big"
-  for what in big idx; do
-    if [ "${what}" = big ]; then
-      args=(--data "${D}/big/big-*.tfrecord" --eval-data "${D}/raw-test.tfrecord" --input-shape 28,28,1 --epochs 1)
-      heap=-Xmx512m
-    else
-      # the in-memory IDX reader, one epoch of MNIST: compare per-step figures
-      args=(--data "${D}/idx" --epochs 1)
-      heap=-Xmx4g
-    fi
+  # big: pruning as usual (the graph shrinks while it streams); big-s0 and idx-s0: --strength 0
+  # keeps the network whole, so the steps cost the same and the readers compare: one epoch of
+  # the tiled data streamed with a 512 MB heap, and as many epochs of MNIST from the in-memory
+  # IDX reader (the same number of steps)
+  for what in big big-s0 idx-s0; do
+    case "${what}" in
+      big) args=(--data "${D}/big/big-*.tfrecord" --eval-data "${D}/raw-test.tfrecord" --input-shape 28,28,1 --epochs 1)
+        heap=-Xmx512m ;;
+      big-s0) args=(--data "${D}/big/big-*.tfrecord" --eval-data "${D}/raw-test.tfrecord" --input-shape 28,28,1 --epochs 1 --strength 0)
+        heap=-Xmx512m ;;
+      idx-s0) args=(--data "${D}/idx" --epochs "${BIG}" --strength 0)
+        heap=-Xmx4g ;;
+    esac
     echo "== ${what} (${heap})"
     TF_PRUNE_JAVA_OPTS="${heap}" timeout "${RUN_TIMEOUT}" /usr/bin/time -v "${TF_PRUNE}" train \
       --model lenet-300-100 --seed 1 --finetune-epochs 0 --no-baseline \
       "${args[@]}" --out "${D}/big-train-${what}" > "${D}/big-train-${what}.log" 2>&1 || {
         echo "FAILED, see ${D}/big-train-${what}.log" >&2; status=1; }
-    grep -E "epoch .* (prune|finetune) |training steps|training wall|streamed training|Maximum resident|Elapsed \(wall" \
+    grep -E "compact  |training steps|training wall|streamed training|Maximum resident|Elapsed \(wall" \
       "${D}/big-train-${what}.log" | sed 's/^/   /' || true
   done
   rm -rf "${D}/big"
