@@ -200,12 +200,18 @@ final class GraphMapper {
         found.add(e.getKey() + " (" + String.join(", ", nodes.subList(0, Math.min(4,
             nodes.size()))) + (nodes.size() > 4 ? ", ... " + nodes.size() + " nodes" : "") + ")");
       }
+      String fix = unsupported.containsKey("GatherV2")
+          ? ". A GatherV2 on the input is how a tf-prune export whose input features were "
+              + "pruned selects the features it kept: tf-prune does not prune such a model "
+              + "again; prune the model it was trained from (or train it again) with a higher "
+              + "--strength instead"
+          : ". Rewrite those parts with these ops (e.g. Relu for the activation) and export "
+              + "the model again, or leave training-only ops (dropout, summaries) out of the "
+              + "serving graph";
       throw new ImportException("tf-prune cannot map " + count + " op" + (count == 1 ? "" : "s")
           + " on the path from the outputs of " + source.path() + " to its input "
           + input.node() + ": " + String.join("; ", found) + ". It maps " + SUPPORTED_TEXT
-          + ". Rewrite those parts with these ops (e.g. Relu for the activation) and export "
-          + "the model again, or leave training-only ops (dropout, summaries) out of the "
-          + "serving graph");
+          + fix);
     }
     if (!placeholders.isEmpty()) {
       throw new ImportException("the outputs of " + source.path() + " depend on placeholder"

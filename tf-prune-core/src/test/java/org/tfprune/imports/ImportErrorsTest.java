@@ -92,6 +92,15 @@ class ImportErrorsTest {
   }
 
   @Test
+  void aTfPruneExportWithPrunedInputsIsNamedWithTheWayToPruneItFurther(@TempDir Path tmp) {
+    Path dir = tmp.resolve("gathered");
+    ForeignModels.writeInputGatherModel(dir);
+    refused(dir, ImportOptions.DEFAULT, "GatherV2 (serve/Gather)",
+        "a tf-prune export whose input features were pruned",
+        "prune the model it was trained from");
+  }
+
+  @Test
   void aPythonTf2SavedModelIsDetectedWithWhatIsSupportedAndHowToFreeze(@TempDir Path tmp) {
     Path dir = tmp.resolve("tf2");
     ForeignModels.writePythonTf2Like(dir);

@@ -256,6 +256,35 @@ public final class ForeignModels {
   }
 
   /**
+   * A softmax regression on 100 of the 784 input features, selected as a tf-prune export of a
+   * network whose input was pruned selects them: {@code GatherV2} of the transposed input (node
+   * {@code serve/Gather}), then a MatMul with {@code transposeA}.
+   */
+  public static void writeInputGatherModel(Path dir) {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> images = tf.withName("x").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, 784)));
+      Params p = new Params(tf, 5);
+      Ops serve = tf.withSubScope("serve");
+      int[] kept = new int[100];
+      for (int i = 0; i < kept.length; i++) {
+        kept[i] = 7 * i;
+      }
+      Operand<TFloat32> rows = serve.withName("Gather").gather(serve.withName("Transpose")
+          .linalg.transpose(images, serve.constant(new int[] {1, 0})), serve.constant(kept),
+          serve.constant(0));
+      Operand<TFloat32> logits = serve.nn.biasAdd(serve.linalg.matMul(rows,
+          p.he(serve, "w", 100, 100, 10), org.tensorflow.op.linalg.MatMul.transposeA(true)),
+          p.zeros(serve, "b", 10));
+      Operand<TFloat32> probs = tf.withName("probs").nn.softmax(logits);
+      p.initialize(s);
+      export(dir, s, Signature.builder().key("serving_default").input("x", images)
+          .output("probs", probs).build());
+    }
+  }
+
+  /**
    * A SavedModel shaped like one Python TensorFlow 2 writes ({@code tf.saved_model.save}),
    * written by hand since Python is not available: the signature's output comes from a {@code
    * StatefulPartitionedCall} whose function in the graph's library holds the real ops, the
