@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
@@ -47,6 +48,12 @@ public final class HostVariables {
 
   /** Reads every registered variable. */
   public Map<String, HostTensor> read(Session session) {
+    return fetch(session, variables);
+  }
+
+  /** Reads {@code variables} to the host, keyed as given, in one run. */
+  static Map<String, HostTensor> fetch(Session session,
+      Map<String, ? extends Operand<TFloat32>> variables) {
     List<String> keys = new ArrayList<>(variables.keySet());
     Map<String, HostTensor> m = new LinkedHashMap<>();
     if (keys.isEmpty()) {
@@ -64,6 +71,15 @@ public final class HostVariables {
 
   /** Sets variables from host values (any subset of the keys). */
   public void assign(Session session, Map<String, HostTensor> values) {
+    feedAndAssign(session, values, feeds, assigns);
+  }
+
+  /**
+   * Feeds each value to its placeholder in {@code feeds} and runs its op in {@code assigns}, all
+   * in one run; every tensor made is closed.
+   */
+  static void feedAndAssign(Session session, Map<String, HostTensor> values,
+      Map<String, Placeholder<TFloat32>> feeds, Map<String, Op> assigns) {
     if (values.isEmpty()) {
       return;
     }

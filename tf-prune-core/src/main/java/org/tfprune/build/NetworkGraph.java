@@ -9,15 +9,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tensorflow.Operand;
-import org.tensorflow.Result;
 import org.tensorflow.Session;
-import org.tensorflow.Tensor;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.linalg.MatMul;
-import org.tensorflow.op.nn.FusedBatchNorm;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
@@ -26,7 +23,6 @@ import org.tfprune.op.PruneOps;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.ArchitectureSpec;
-import org.tfprune.spec.Activation;
 import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FlattenLayer;
@@ -267,18 +263,18 @@ public final class NetworkGraph {
         }
         Operand<TFloat32> h = ls.nn.biasAdd(product,
             variable(ParameterSet.key(l.name(), ParameterSet.BIAS)));
-        x = gate(ls, p, activate(ls, h, d.activation()), l.gated() ? l.name() : null, mode,
+        x = gate(ls, p, ConvLayerOps.activate(ls, h, d.activation()), l.gated() ? l.name() : null, mode,
             gateValues, offsets);
       } else if (l instanceof Conv2DLayer c) {
-        x = gate(ls, p, conv(ls, c, x, training, updates),
+        x = gate(ls, p, ConvLayerOps.conv(ls, this::variable, c, x, training, updates),
             c.gated() ? c.name() : spec.gatedStreamOf(c.name()), mode, gateValues, offsets);
       } else if (l instanceof ResidualBlock r) {
-        Operand<TFloat32> h = gate(ls, p, conv(ls, r.conv1(), x, training, updates),
+        Operand<TFloat32> h = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv1(), x, training, updates),
             r.conv1().gated() ? r.conv1().name() : null, mode, gateValues, offsets);
-        Operand<TFloat32> f = gate(ls, p, conv(ls, r.conv2(), h, training, updates),
+        Operand<TFloat32> f = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv2(), h, training, updates),
             r.gated() ? r.name() : null, mode, gateValues, offsets);
         Operand<TFloat32> shortcut = r.shortcut() == null ? x
-            : conv(ls, r.shortcut(), x, training, updates);
+            : ConvLayerOps.conv(ls, this::variable, r.shortcut(), x, training, updates);
         // a coupled stream is gated after the addition and ReLU (StreamGroup: exact removal)
         x = gate(ls, p, ls.nn.relu(ls.math.add(shortcut, f)), spec.gatedStreamOf(r.name()), mode,
             gateValues, offsets);
@@ -339,86 +335,9 @@ public final class NetworkGraph {
     return ls.math.mul(h, z);
   }
 
-  private static Operand<TFloat32> activate(Ops ls, Operand<TFloat32> h, Activation a) {
-    return switch (a) {
-      case RELU -> ls.nn.relu(h);
-      case IDENTITY -> h;
-    };
-  }
-
-  /** Batch-norm momentum of the moving statistics (Keras-like default). */
-  static final float BN_MOMENTUM = 0.9f;
-
-  /** conv -> bias or batch norm -> activation. */
-  private Operand<TFloat32> conv(Ops s, Conv2DLayer c, Operand<TFloat32> x, boolean training,
-      List<Op> updates) {
-    Ops cs = s.withSubScope(c.name());
-    Operand<TFloat32> y;
-    if (training && c.kernelSize() == 1 && c.stride() > 1) {
-      // A 1x1 kernel pads nothing under SAME or VALID, so a strided 1x1 convolution equals a
-      // unit-stride one on every stride-th pixel. The subsampled form keeps the filter gradient
-      // off oneDNN's strided 1x1 backward-weights kernel (TensorFlow 2.16, AVX-512), which
-      // corrupts the heap and aborts the JVM (e.g. a 14x14 input with stride 2).
-      Operand<TFloat32> sub = cs.withName("subsample").stridedSlice(x,
-          cs.constant(new int[] {0, 0, 0, 0}), cs.constant(new int[] {0, 0, 0, 0}),
-          cs.constant(new int[] {1, c.stride(), c.stride(), 1}),
-          org.tensorflow.op.core.StridedSlice.beginMask(15L),
-          org.tensorflow.op.core.StridedSlice.endMask(15L));
-      y = cs.nn.conv2d(sub, variable(ParameterSet.key(c.name(), ParameterSet.KERNEL)),
-          List.of(1L, 1L, 1L, 1L), "VALID");
-    } else {
-      y = cs.nn.conv2d(x, variable(ParameterSet.key(c.name(),
-              ParameterSet.KERNEL)), List.of(1L, (long) c.stride(), (long) c.stride(), 1L),
-          c.padding().name());
-    }
-    if (!c.batchNorm()) {
-      y = cs.nn.biasAdd(y, variable(ParameterSet.key(c.name(), ParameterSet.BIAS)));
-    } else {
-      Variable<TFloat32> mean = variable(ParameterSet.key(c.name(), ParameterSet.MOVING_MEAN));
-      Variable<TFloat32> var = variable(ParameterSet.key(c.name(),
-          ParameterSet.MOVING_VARIANCE));
-      Operand<TFloat32> gamma = variable(ParameterSet.key(c.name(), ParameterSet.GAMMA));
-      Operand<TFloat32> beta = variable(ParameterSet.key(c.name(), ParameterSet.BETA));
-      if (training) {
-        Operand<TFloat32> empty = cs.constant(new float[0]);
-        FusedBatchNorm<TFloat32, TFloat32> bn = cs.nn.fusedBatchNorm(y, gamma, beta, empty, empty,
-            FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(true));
-        y = bn.y();
-        updates.add(cs.assign(mean, movingAverage(cs, mean, bn.batchMean())));
-        updates.add(cs.assign(var, movingAverage(cs, var, bn.batchVariance())));
-      } else {
-        y = cs.nn.fusedBatchNorm(y, gamma, beta, mean, var,
-            FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(false)).y();
-      }
-    }
-    return activate(cs, y, c.activation());
-  }
-
-  private static Operand<TFloat32> movingAverage(Ops s, Operand<TFloat32> moving,
-      Operand<TFloat32> batch) {
-    return s.math.add(s.math.mul(s.identity(moving), s.constant(BN_MOMENTUM)),
-        s.math.mul(s.stopGradient(batch), s.constant(1 - BN_MOMENTUM)));
-  }
-
   /** Sets variables from host values (any subset, by name). */
   public void assign(Session session, Map<String, HostTensor> values) {
-    if (values.isEmpty()) {
-      return;
-    }
-    List<Tensor> tensors = new ArrayList<>();
-    try {
-      Session.Runner r = session.runner();
-      values.forEach((name, value) -> {
-        Placeholder<TFloat32> ph = feeds.get(name);
-        checkArgument(ph != null, "graph has no variable '%s'; known: %s", name, feeds.keySet());
-        TFloat32 t = value.toTensor();
-        tensors.add(t);
-        r.feed(ph, t).addTarget(assigns.get(name));
-      });
-      r.run().close();
-    } finally {
-      tensors.forEach(Tensor::close);
-    }
+    HostVariables.feedAndAssign(session, values, feeds, assigns);
   }
 
   /**
@@ -445,17 +364,9 @@ public final class NetworkGraph {
 
   /** Reads variables back to the host. */
   public ParameterSet read(Session session, List<String> names) {
-    Session.Runner r = session.runner();
-    for (String n : names) {
-      r.fetch(variable(n));
-    }
-    Map<String, HostTensor> m = new LinkedHashMap<>();
-    try (Result res = r.run()) {
-      for (int i = 0; i < names.size(); i++) {
-        m.put(names.get(i), HostTensor.of((TFloat32) res.get(i)));
-      }
-    }
-    return new ParameterSet(m);
+    Map<String, Variable<TFloat32>> vars = new LinkedHashMap<>();
+    names.forEach(n -> vars.put(n, variable(n)));
+    return new ParameterSet(HostVariables.fetch(session, vars));
   }
 
   /** Reads every parameter (weights and theta, not masks). */

@@ -1,0 +1,83 @@
+package org.tfprune.build;
+
+import java.util.List;
+import java.util.function.Function;
+import org.tensorflow.Operand;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.nn.FusedBatchNorm;
+import org.tensorflow.types.TFloat32;
+import org.tfprune.slice.ParameterSet;
+import org.tfprune.spec.Activation;
+import org.tfprune.spec.Conv2DLayer;
+
+/** The ops of one convolution layer (conv, bias or batch norm, activation) in a network graph. */
+final class ConvLayerOps {
+  private ConvLayerOps() {}
+
+  static Operand<TFloat32> activate(Ops ls, Operand<TFloat32> h, Activation a) {
+    return switch (a) {
+      case RELU -> ls.nn.relu(h);
+      case IDENTITY -> h;
+    };
+  }
+
+  /** Batch-norm momentum of the moving statistics (Keras-like default). */
+  static final float BN_MOMENTUM = 0.9f;
+
+  /**
+   * conv -> bias or batch norm -> activation, reading the layer's variables through
+   * {@code variable}; in training, batch norm uses the batch's statistics and adds the moving
+   * averages' updates to {@code updates}.
+   */
+  static Operand<TFloat32> conv(Ops s, Function<String, Variable<TFloat32>> variable,
+      Conv2DLayer c, Operand<TFloat32> x, boolean training, List<Op> updates) {
+    Ops cs = s.withSubScope(c.name());
+    Operand<TFloat32> y;
+    if (training && c.kernelSize() == 1 && c.stride() > 1) {
+      // A 1x1 kernel pads nothing under SAME or VALID, so a strided 1x1 convolution equals a
+      // unit-stride one on every stride-th pixel. The subsampled form keeps the filter gradient
+      // off oneDNN's strided 1x1 backward-weights kernel (TensorFlow 2.16, AVX-512), which
+      // corrupts the heap and aborts the JVM (e.g. a 14x14 input with stride 2).
+      Operand<TFloat32> sub = cs.withName("subsample").stridedSlice(x,
+          cs.constant(new int[] {0, 0, 0, 0}), cs.constant(new int[] {0, 0, 0, 0}),
+          cs.constant(new int[] {1, c.stride(), c.stride(), 1}),
+          org.tensorflow.op.core.StridedSlice.beginMask(15L),
+          org.tensorflow.op.core.StridedSlice.endMask(15L));
+      y = cs.nn.conv2d(sub, variable.apply(ParameterSet.key(c.name(), ParameterSet.KERNEL)),
+          List.of(1L, 1L, 1L, 1L), "VALID");
+    } else {
+      y = cs.nn.conv2d(x, variable.apply(ParameterSet.key(c.name(),
+              ParameterSet.KERNEL)), List.of(1L, (long) c.stride(), (long) c.stride(), 1L),
+          c.padding().name());
+    }
+    if (!c.batchNorm()) {
+      y = cs.nn.biasAdd(y, variable.apply(ParameterSet.key(c.name(), ParameterSet.BIAS)));
+    } else {
+      Variable<TFloat32> mean = variable.apply(ParameterSet.key(c.name(), ParameterSet.MOVING_MEAN));
+      Variable<TFloat32> var = variable.apply(ParameterSet.key(c.name(),
+          ParameterSet.MOVING_VARIANCE));
+      Operand<TFloat32> gamma = variable.apply(ParameterSet.key(c.name(), ParameterSet.GAMMA));
+      Operand<TFloat32> beta = variable.apply(ParameterSet.key(c.name(), ParameterSet.BETA));
+      if (training) {
+        Operand<TFloat32> empty = cs.constant(new float[0]);
+        FusedBatchNorm<TFloat32, TFloat32> bn = cs.nn.fusedBatchNorm(y, gamma, beta, empty, empty,
+            FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(true));
+        y = bn.y();
+        updates.add(cs.assign(mean, movingAverage(cs, mean, bn.batchMean())));
+        updates.add(cs.assign(var, movingAverage(cs, var, bn.batchVariance())));
+      } else {
+        y = cs.nn.fusedBatchNorm(y, gamma, beta, mean, var,
+            FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(false)).y();
+      }
+    }
+    return activate(cs, y, c.activation());
+  }
+
+  private static Operand<TFloat32> movingAverage(Ops s, Operand<TFloat32> moving,
+      Operand<TFloat32> batch) {
+    return s.math.add(s.math.mul(s.identity(moving), s.constant(BN_MOMENTUM)),
+        s.math.mul(s.stopGradient(batch), s.constant(1 - BN_MOMENTUM)));
+  }
+}
