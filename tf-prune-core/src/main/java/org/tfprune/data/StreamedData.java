@@ -14,7 +14,9 @@ import org.tfprune.train.TrainingData;
  * <p>Streamed data has no random access. In <em>shuffled</em> mode (training), {@link #fill}
  * ignores which indices it is asked for and delivers the stream's next {@code indices.length}
  * examples; each epoch delivers {@code size() / batchSize} whole batches, as the trainer consumes
- * them, and epoch {@code e} of a seed is always the same sequence. In <em>in-order</em> mode
+ * them, and epoch {@code e} of a seed is always the same sequence; {@link #position} restarts the
+ * stream at any batch of any epoch, so a run resumed from a checkpoint reads what an
+ * uninterrupted run read from there on. In <em>in-order</em> mode
  * (evaluation), {@link #fill} must be asked for consecutive indices from 0, as the trainer's
  * evaluation does, and delivers exactly those examples. Close it to stop the reader thread.
  */
@@ -32,6 +34,8 @@ public final class StreamedData implements TrainingData, AutoCloseable {
   private ShuffledStream.Chunk chunk;
   private int inChunk;
   private long position;
+  /** Shuffled mode: the number, counted over all epochs, of the batch the stream gives next. */
+  private long nextBatch;
   private long batches;
   private long waitNanos;
   private long busyBefore;
@@ -144,18 +148,53 @@ public final class StreamedData implements TrainingData, AutoCloseable {
       throw new IllegalStateException("interrupted while waiting for data", e);
     }
     batches++;
+    if (shuffle) {
+      nextBatch++;
+    }
+  }
+
+  /**
+   * Shuffled mode: makes the next batch {@link #fill} gives batch number {@code batch} of the
+   * stream, counted from the first batch of epoch 0 ({@code size() / batchSize()} batches an
+   * epoch). Does nothing when the stream is there already; otherwise restarts it at that batch's
+   * epoch and reads past the batches before it. In-order mode ignores it.
+   */
+  @Override
+  public synchronized void position(long batch) {
+    checkArgument(batch >= 0, "batch must be >= 0, got %s", batch);
+    if (!shuffle || (stream != null && batch == nextBatch)) {
+      return;
+    }
+    long perEpoch = size / batchSize;
+    restart(batch / perEpoch);
+    try {
+      for (long skip = batch % perEpoch; skip > 0; skip--) {
+        long t0 = System.nanoTime();
+        checkState(stream.take() != null, "%s ended early", reader.source());
+        waitNanos += System.nanoTime() - t0;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for data", e);
+    }
+    nextBatch = batch;
   }
 
   private void restart() {
+    restart(0);
+  }
+
+  private void restart(long firstEpoch) {
     if (stream != null) {
       busyBefore += stream.busyNanos();
       stream.close();
     }
     stream = new ShuffledStream(reader, numClasses, batchSize, shuffle, seed, bufferSize,
-        queueBatches, shuffle, 0);
+        queueBatches, shuffle, firstEpoch);
     chunk = null;
     inChunk = 0;
     position = 0;
+    nextBatch = firstEpoch * (size / batchSize);
   }
 
   @Override

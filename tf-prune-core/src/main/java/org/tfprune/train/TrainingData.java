@@ -32,6 +32,15 @@ public interface TrainingData {
   void fill(int[] indices, float[] features, float[] oneHot);
 
   /**
+   * Called by the trainer before it draws batch number {@code batch} of the run (counted from 0
+   * over all epochs, {@code size() / batchSize} batches an epoch): when it starts, and when it
+   * resumes from a checkpoint or after rebuilding its graph. Data that has no random access (a
+   * stream) positions itself there, so a resumed run sees the examples of an uninterrupted one.
+   * The default does nothing: the trainer asks for examples by index.
+   */
+  default void position(long batch) {}
+
+  /**
    * As {@link #fill(int[], float[], float[])}, copying only the features {@code selected} of each
    * example ({@code indices.length * selected.length} values): what a network that reads a subset
    * of its input is fed during training. The default gathers from a full copy; implementations

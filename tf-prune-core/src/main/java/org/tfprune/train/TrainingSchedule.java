@@ -88,6 +88,8 @@ final class TrainingSchedule {
     if (pruning.rebuildDue(config.rebuildThreshold())) {
       return new Outcome(start, true);
     }
+    // streamed data has no random access: it takes up the run where the trainer does
+    train.position((long) (p.epoch() - 1) * stepsPerEpoch + firstStep);
     for (int epoch = p.epoch(); epoch <= config.epochs(); epoch++, firstStep = 0) {
       boolean finetune = gated && epoch > config.pruningEpochs();
       if (finetune && !finetuneStarted) {

@@ -102,17 +102,6 @@ final class DataOptions {
           : Optional.empty();
     }
 
-    /**
-     * A note for a streamed run resumed from a checkpoint: the stream restarts at its first
-     * epoch, so the resumed epochs see their examples in another order than an uninterrupted run.
-     */
-    Optional<String> resumeNote(boolean resume) {
-      return resume && train instanceof StreamedData ? Optional.of("note: the training data is "
-          + "streamed; a resumed run reads its remaining epochs in another order than an "
-          + "uninterrupted run, so its result is not the same to the last bit")
-          : Optional.empty();
-    }
-
     @Override
     public void close() {
       if (train instanceof StreamedData s) {

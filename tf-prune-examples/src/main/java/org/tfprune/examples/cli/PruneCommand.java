@@ -69,7 +69,6 @@ final class PruneCommand implements Callable<Integer> {
         .withCheckpoints(new ModelPruner.Checkpoints(checkpoints.dirFor(out),
             checkpoints.everySteps, checkpoints.resume)), commandSpec.commandLine().getOut());
     try (DataOptions.Loaded loaded = data.load(config)) {
-      loaded.resumeNote(checkpoints.resume).ifPresent(commandSpec.commandLine().getOut()::println);
       pruner.prune(savedModel, loaded.name(), loaded.train(), loaded.test(), out);
       loaded.streamReport().ifPresent(r -> commandSpec.commandLine().getOut()
           .printf("streamed training data: %s%n", r));

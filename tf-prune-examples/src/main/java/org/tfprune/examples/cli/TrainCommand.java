@@ -62,7 +62,6 @@ final class TrainCommand implements Callable<Integer> {
     Path target = out != null ? out : Path.of("saved-models", model + "-" + data.name());
     InferenceModel.checkTarget(target, run.overwrite); // before reading any data
     try (DataOptions.Loaded loaded = data.load(config)) {
-      loaded.resumeNote(checkpoints.resume).ifPresent(commandSpec.commandLine().getOut()::println);
       ArchitectureSpec spec;
       try {
         spec = Models.create(model, loaded.featureShape(), loaded.numClasses(), widthMultiplier,
