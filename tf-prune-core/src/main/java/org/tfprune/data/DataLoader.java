@@ -98,6 +98,14 @@ public final class DataLoader {
   }
 
   /**
+   * Training data from {@code reader}, always streamed in shuffled batches (after one checking
+   * pass): for data larger than memory, e.g. batches a program produces on the fly. Close it.
+   */
+  public static StreamedData stream(ExampleReader reader, Options options) {
+    return (StreamedData) load(reader, options.withForceStream(true));
+  }
+
+  /**
    * Evaluation data from {@code reader}: in memory when it fits, else streamed in order.
    * Streamed data must be closed.
    */

@@ -123,4 +123,119 @@ class BatchReaderTest {
       assertThat(eval.stats().batches()).isEqualTo(1);
     }
   }
+
+  /** Batches of {@code 100} synthetic examples made on each call of next(), counted per pass. */
+  private static final class MadeOnTheFly implements Iterable<Batch> {
+    final int batches;
+    final java.util.concurrent.atomic.AtomicLong madeThisPass =
+        new java.util.concurrent.atomic.AtomicLong();
+
+    MadeOnTheFly(int batches) {
+      this.batches = batches;
+    }
+
+    @Override
+    public java.util.Iterator<Batch> iterator() {
+      madeThisPass.set(0);
+      return new java.util.Iterator<>() {
+        int k;
+
+        @Override
+        public boolean hasNext() {
+          return k < batches;
+        }
+
+        @Override
+        public Batch next() {
+          java.util.SplittableRandom r = new java.util.SplittableRandom(k);
+          float[] x = new float[100 * 784];
+          int[] y = new int[100];
+          for (int i = 0; i < 100; i++) {
+            y[i] = r.nextInt(10);
+            for (int j = 0; j < 784; j++) {
+              x[i * 784 + j] = (j % 10 == y[i] ? 0.5f : 0f) + (float) r.nextDouble() * 0.5f;
+            }
+          }
+          k++;
+          madeThisPass.addAndGet(100);
+          return Batch.of(x, y);
+        }
+      };
+    }
+  }
+
+  @Test
+  void batchesMadeOnTheFlyAreStreamedNeverCollectedAndGiveTheSameRunForTheSameSeed() {
+    // 5,000 examples, a shuffle buffer of 500 and a queue of 2 batches
+    DataLoader.Options options = new DataLoader.Options(new int[] {784}, 10, 100, 5, false,
+        DataLoader.DEFAULT_HEAP_FRACTION, 500, 2);
+    TrainingData eval = DataLoader.readAll(BatchReader.of("eval", new int[] {784},
+        myBatches(0, 500)), 10);
+    List<Double> losses = new ArrayList<>();
+    for (int run = 0; run < 2; run++) {
+      MadeOnTheFly source = new MadeOnTheFly(50);
+      long[] mostAhead = new long[1];
+      try (StreamedData train = DataLoader.stream(BatchReader.of("made", new int[] {784},
+          source), options)) {
+        TrainingResult r = new PruningTrainer(config().toBuilder().pruneCheckEvery(5).build(),
+            new org.tfprune.train.TrainingListener() {
+          @Override
+          public void onStep(org.tfprune.train.StepProgress p) {
+            mostAhead[0] = Math.max(mostAhead[0],
+                source.madeThisPass.get() - 100 * train.stats().batches());
+          }
+        }).train(SPEC, train, eval);
+        losses.add(r.history().get(0).dataLoss());
+        assertThat(train.stats().batches()).isEqualTo(50);
+      }
+      // what the stream holds ahead of the step: its shuffle buffer (500), the queue (2
+      // batches), the batch it is filling and the source's batch it is copying (100 each);
+      // collecting the data would make all 5,000 before the first step
+      assertThat(mostAhead[0]).isPositive().isLessThanOrEqualTo(500 + 2 * 100 + 100 + 100);
+    }
+    assertThat(losses.get(1)).isEqualTo(losses.get(0));
+  }
+
+  @Test
+  void anEagerTfJavaDatasetGivesItsBatches() {
+    ArrayData mnist = Mnist.train(250);
+    int[] labels = new int[250];
+    float[] oneHot = new float[250 * 10];
+    float[] x = new float[250 * 784];
+    mnist.fill(java.util.stream.IntStream.range(0, 250).toArray(), x, oneHot);
+    for (int i = 0; i < 250; i++) {
+      for (int c = 0; c < 10; c++) {
+        labels[i] = oneHot[i * 10 + c] == 1f ? c : labels[i];
+      }
+    }
+    try (org.tensorflow.EagerSession eager = org.tensorflow.EagerSession.create()) {
+      org.tensorflow.op.Ops tf = org.tensorflow.op.Ops.create(eager);
+      long[] wide = java.util.Arrays.stream(labels).asLongStream().toArray();
+      org.tensorflow.framework.data.Dataset ds = org.tensorflow.framework.data.Dataset
+          .fromTensorSlices(tf, List.of(tf.constant(Shape.of(250, 28, 28, 1),
+              DataBuffers.of(x)), tf.constant(wide)), List.of(TFloat32.class,
+              org.tensorflow.types.TInt64.class)).batch(100);
+      BatchReader reader = BatchReader.of("dataset", new int[] {28, 28, 1},
+          DatasetBatches.of(ds));
+      assertThat(reader.size()).isEqualTo(250); // batches of 100, 100 and 50
+      InMemoryData d = DataLoader.readAll(reader, 10);
+      assertThat(d.features()).isEqualTo(x);
+      assertThat(d.labels()).isEqualTo(labels);
+      InMemoryData again = DataLoader.readAll(reader, 10); // a second pass iterates anew
+      assertThat(again.labels()).isEqualTo(labels);
+    }
+  }
+
+  @Test
+  void aDatasetBuiltInAGraphIsRefusedWithTheWayOut() {
+    try (org.tensorflow.Graph g = new org.tensorflow.Graph()) {
+      org.tensorflow.op.Ops tf = org.tensorflow.op.Ops.create(g);
+      org.tensorflow.framework.data.Dataset ds = org.tensorflow.framework.data.Dataset
+          .fromTensorSlices(tf, List.of(tf.constant(new float[][] {{1f}}),
+              tf.constant(new int[] {0})), List.of(TFloat32.class,
+              org.tensorflow.types.TInt32.class));
+      assertThatThrownBy(() -> DatasetBatches.of(ds)).hasMessageContaining("eager mode")
+          .hasMessageContaining("Iterable<Batch>");
+    }
+  }
 }
