@@ -153,6 +153,51 @@ final class DataOptions {
   }
 
   /**
+   * The evaluation data of the user's files, for {@code evaluate}: {@code --eval-data} when given;
+   * else the evaluation part of {@code --data} (an {@code .npz}'s test arrays, a directory's
+   * {@code x_test.npy} or {@code t10k-*} files, or the last {@code --eval-fraction} of it); else
+   * all of {@code --data}. Limited by {@code --test-limit}, checked and held in memory.
+   */
+  LabeledImages loadEvaluation() {
+    InputScale scale = InputScale.parse(inputScale);
+    ExampleReader eval;
+    if (evalData != null) {
+      eval = openEvaluation(evalData, inputShape, scale);
+    } else {
+      DataSource source = new DataSource(dataset, format(), imageKey, labelKey, evalImageKey,
+          evalLabelKey, inputShape, scale);
+      if (source.resolvedFormat() == DataFormat.IDX) {
+        Path dir = Path.of(dataset);
+        eval = Datasets.idxReader(dir, !Datasets.hasIdxTestSplit(dir), scale);
+      } else {
+        Optional<ExampleReader> bundled = source.openBundledEvaluation();
+        if (bundled.isPresent()) {
+          eval = bundled.get();
+        } else if (evalFraction > 0) {
+          if (evalFraction >= 1) {
+            throw new IllegalArgumentException("--eval-fraction " + evalFraction + " must be "
+                + "below 1: it is the fraction of --data held out for evaluation");
+          }
+          eval = Subset.holdOut(source.openTrain(), evalFraction)[1];
+        } else {
+          eval = source.openTrain();
+        }
+      }
+    }
+    if (testLimit > 0 && testLimit < eval.size()) {
+      eval = Subset.of(eval, 0, testLimit);
+    }
+    return images(DataLoader.readAll(eval, numClasses));
+  }
+
+  /** Examples in memory as images; a grayscale array (examples, height, width) has 1 channel. */
+  private static LabeledImages images(InMemoryData data) {
+    int[] shape = data.exampleShape();
+    return shape.length != 2 ? Datasets.images(data) : LabeledImages.of(data.name(),
+        new int[] {shape[0], shape[1], 1}, data.features(), data.labels(), data.numClasses());
+  }
+
+  /**
    * The training and evaluation data, checked: a named data set or the user's files, the
    * training set streamed when asked or when it does not fit the heap.
    */

@@ -20,6 +20,7 @@ import org.tfprune.export.InferenceModel;
 import org.tfprune.export.SavedModelLoader;
 import org.tfprune.slice.HostTensor;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,17 +34,20 @@ import picocli.CommandLine.Spec;
  * export time. Refuses test images of another shape than the model's input.
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
-    description = "Load an exported SavedModel with plain TF-Java and measure its test accuracy.")
+    description = "Load an exported SavedModel with plain TF-Java and measure its test accuracy "
+        + "on a data set or on your own files (--data PATH|GLOB, with train's data options).")
 final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--saved-model", defaultValue = "saved-models/lenet-300-100-mnist",
       description = "SavedModel directory. Default: ${DEFAULT-VALUE}.")
   Path savedModel;
 
-  @Option(names = "--dataset", description = "Data set (default: the one in report.json).")
-  String dataset;
-
-  @Option(names = "--data-dir", description = "Directory holding the data set's files.")
-  Path dataDir;
+  /**
+   * The data: a named data set (default: the one in report.json) or the user's files with the
+   * options of {@code train}; {@code evaluate} reads their evaluation data ({@link
+   * DataOptions#loadEvaluation()}).
+   */
+  @Mixin
+  DataOptions data;
 
   @Option(names = "--tag", defaultValue = "serve",
       description = "Tags of the meta graph to load, comma-separated. Default: ${DEFAULT-VALUE}.")
@@ -81,14 +85,26 @@ final class EvaluateCommand implements Callable<Integer> {
             + "restore it from the export, and pass --dataset", e);
       }
     }
-    String name = dataset != null ? dataset : report != null ? report.settings().dataset() : null;
+    boolean dataGiven = commandSpec.commandLine().getParseResult().hasMatchedOption("--data");
+    boolean files = dataGiven && !data.isNamedDataset();
+    String name = files ? data.name() : dataGiven ? data.dataset
+        : report != null ? report.settings().dataset() : null;
     if (name == null) {
-      throw new IllegalArgumentException("no report.json in " + savedModel + ": pass --dataset");
+      throw new IllegalArgumentException("no report.json in " + savedModel + ": pass --data "
+          + "(a data set name, or your files)");
     }
-    Datasets.Split split = dataDir != null ? Datasets.load(name, dataDir) : Datasets.load(name);
-    LabeledImages test = split.test();
-    if (report != null && report.settings().testExamples() < test.count()) {
-      test = test.head(report.settings().testExamples());
+    LabeledImages test;
+    if (files) {
+      test = data.loadEvaluation();
+    } else {
+      Datasets.Split split = data.dataDir != null ? Datasets.load(name, data.dataDir)
+          : Datasets.load(name);
+      test = split.test();
+      int limit = data.testLimit > 0 ? data.testLimit
+          : report != null ? report.settings().testExamples() : 0;
+      if (limit > 0 && limit < test.count()) {
+        test = test.head(limit);
+      }
     }
     if (test.count() == 0) {
       throw new IllegalArgumentException("the " + name + " test set is empty: check the data "
@@ -130,19 +146,26 @@ final class EvaluateCommand implements Callable<Integer> {
                 DataBuffers.of(test.features(idx), true, false));
             Result r = f.call(Map.of(input, x))) {
           HostTensor logits = HostTensor.of((TFloat32) r.get(output).orElseThrow());
-          if (logits.size() != (long) len * nc) {
+          long outputs = logits.size() / Math.max(1, len);
+          // your files' classes are their largest label + 1: a model may have more outputs
+          if (logits.size() % len != 0 || (files ? outputs < nc : outputs != nc)) {
             throw new IllegalArgumentException("output '" + output + "' of " + savedModel
-                + " gives " + logits.size() / Math.max(1, len) + " values per example but "
-                + name + " has " + nc + " classes: evaluate the model on the data set it was "
-                + "trained for");
+                + " gives " + outputs + " values per example but " + name + " has " + nc
+                + " classes: evaluate the model on the data set it was trained for");
           }
-          correct += PruneRun.correct(logits, test.labels(idx), nc);
+          correct += PruneRun.correct(logits, test.labels(idx), (int) outputs);
         }
       }
       double acc = (double) correct / n;
       stdout.printf("%s: test accuracy %.2f%% on %d %s test examples (loaded with "
           + "SavedModelBundle.load, signature %s, output %s)%n", savedModel, 100 * acc, n, name,
           sig.key(), output);
+      if (report != null && files && !(name.equals(report.settings().dataset())
+          && n == report.settings().testExamples())) {
+        stdout.printf("report.json was measured on %d %s examples: not compared%n",
+            report.settings().testExamples(), report.settings().dataset());
+        return 0;
+      }
       if (report != null && report.compact().testAccuracy() != null) {
         double reported = report.compact().testAccuracy();
         boolean same = Math.abs(reported - acc) < 1e-9;

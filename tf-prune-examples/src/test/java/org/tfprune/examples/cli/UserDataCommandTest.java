@@ -51,6 +51,27 @@ class UserDataCommandTest {
     assertThat(r.out()).contains("1000 training / 200 test examples");
     RunReport report = RunReport.fromJson(Files.readAllBytes(out.resolve("report.json")));
     assertThat(report.history()).hasSize(1);
+
+    // evaluate reads the same test arrays and reproduces the accuracy of report.json
+    CliRun npz = CliRun.of("evaluate", "--saved-model", out.toString(), "--data",
+        data.resolve("mnist.npz").toString());
+    assertThat(npz.exitCode()).as(npz.err()).isZero();
+    String accuracy = String.format(java.util.Locale.ROOT, "test accuracy %.2f%% on 200 mnist",
+        100 * report.compact().testAccuracy());
+    assertThat(npz.out()).contains(accuracy).contains("reproduced");
+    // the same 200 examples as a TFRecord file of raw bytes: all of it is evaluated, to the
+    // same accuracy; report.json was measured on other data, so it is not compared
+    CliRun tfrecord = CliRun.of("evaluate", "--saved-model", out.toString(), "--data",
+        data.resolve("test.tfrecord").toString(), "--input-shape", "28,28,1");
+    assertThat(tfrecord.exitCode()).as(tfrecord.err()).isZero();
+    assertThat(tfrecord.out()).contains(accuracy.replace("mnist", "test"))
+        .contains("report.json was measured on 200 mnist examples: not compared");
+    // and the last 100 of them with --eval-fraction
+    CliRun half = CliRun.of("evaluate", "--saved-model", out.toString(), "--data",
+        data.resolve("test.tfrecord").toString(), "--input-shape", "28,28,1",
+        "--eval-fraction", "0.5");
+    assertThat(half.exitCode()).as(half.err()).isZero();
+    assertThat(half.out()).contains("on 100 test test examples");
   }
 
   @Test
