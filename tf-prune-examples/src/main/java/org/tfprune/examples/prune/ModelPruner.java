@@ -5,6 +5,7 @@ import static com.google.common.base.Preconditions.checkNotNull;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import org.tfprune.api.TfPrune;
+import org.tfprune.data.ExampleShapes;
 import org.tfprune.examples.cli.PruneRun;
 import org.tfprune.examples.data.Datasets;
 import org.tfprune.examples.data.ImagesTrainingData;
@@ -120,6 +121,9 @@ public final class ModelPruner {
     checkNotNull(test, "test");
     InferenceModel.checkTarget(out, options.overwrite()); // fail before any work
     PruneRun.checkNotEmpty(train.size(), test.count(), dataset);
+    // data of another shape than the model's input is refused naming both, before the import
+    ModelInputShape.read(in, options.imports()).ifPresent(shape -> ExampleShapes.checkFeeds(
+        test.name(), test.featureShape(), shape));
     log.printf("importing %s%n", in);
     log.flush();
     ImportedModel model = TfPrune.wrap(in, options.imports())

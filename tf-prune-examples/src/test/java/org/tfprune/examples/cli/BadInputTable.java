@@ -29,11 +29,26 @@ final class BadInputTable {
   record Row(String name, String command, int exitCode, String message, List<String> fragments) {}
 
   private final String section;
+  private final String readmeSection;
   private final Map<String, String> display = new LinkedHashMap<>();
   private final List<Row> rows = new ArrayList<>();
 
   BadInputTable(String section) {
+    this(section, null);
+  }
+
+  private BadInputTable(String section, String readmeSection) {
     this.section = section;
+    this.readmeSection = readmeSection;
+  }
+
+  /**
+   * This table, also kept in {@code README.md} between {@code <!-- begin NAME -->} and {@code <!--
+   * end NAME -->}: one row per case and command ({@code train}, {@code prune}, {@code evaluate})
+   * with the whole message, checked (or rewritten) as the section of {@code docs/bad-input.md}.
+   */
+  BadInputTable withReadmeSection(String name) {
+    return new BadInputTable(section, name);
   }
 
   /** Shows {@code path} as {@code shown} in the table's commands and messages. */
@@ -101,19 +116,27 @@ final class BadInputTable {
   synchronized void finish() throws IOException {
     List<Row> sorted = new ArrayList<>(rows);
     sorted.sort(Comparator.comparing(Row::name).thenComparing(Row::command));
-    String table = table(sorted);
+    check(docFile(), section, table(sorted, false), sorted, false);
+    if (readmeSection != null) {
+      check(docFile().getParent().getParent().resolve("README.md"), readmeSection,
+          table(sorted, true), sorted, true);
+    }
+  }
+
+  /** Writes the observed table and checks (or rewrites) section {@code name} of {@code doc}. */
+  private void check(Path doc, String name, String table, List<Row> sorted, boolean brief)
+      throws IOException {
     Path module = Path.of("").toAbsolutePath();
-    Path observed = module.resolve("target/bad-input/" + section + ".md");
+    Path observed = module.resolve("target/bad-input/" + name + ".md");
     Files.createDirectories(observed.getParent());
     Files.writeString(observed, table, StandardCharsets.UTF_8);
-    Path doc = docFile();
     String text = Files.readString(doc, StandardCharsets.UTF_8);
-    String begin = "<!-- begin " + section + " -->\n";
-    String end = "<!-- end " + section + " -->";
+    String begin = "<!-- begin " + name + " -->\n";
+    String end = "<!-- end " + name + " -->";
     int b = text.indexOf(begin);
     int e = text.indexOf(end);
     assertThat(b).as("%s has no section %s", doc, begin.strip()).isNotNegative();
-    assertThat(e).as("%s has no end of section %s", doc, section).isGreaterThan(b);
+    assertThat(e).as("%s has no end of section %s", doc, name).isGreaterThan(b);
     if (Boolean.getBoolean("tfprune.writeBadInputDoc")) {
       Files.writeString(doc, text.substring(0, b + begin.length()) + table
           + text.substring(e), StandardCharsets.UTF_8);
@@ -121,9 +144,10 @@ final class BadInputTable {
     }
     String documented = text.substring(b + begin.length(), e);
     for (Row row : sorted) {
+      String command = brief ? "`" + subcommand(row) + "`" : "`" + escape(row.command()) + "`";
       Optional<String[]> cells = documented.lines().map(BadInputTable::cells)
           .filter(c -> c.length == 4 && c[0].equals(escape(row.name()))
-              && c[1].equals("`" + escape(row.command()) + "`"))
+              && c[1].equals(command))
           .findFirst();
       assertThat(cells).as("%s documents case '%s' with command %s (observed table: %s; "
           + "regenerate with -Dtfprune.writeBadInputDoc=true)", doc, row.name(), row.command(),
@@ -137,15 +161,24 @@ final class BadInputTable {
     }
   }
 
-  private static String table(List<Row> rows) {
-    StringBuilder t = new StringBuilder("| Case | Command | Exit | Message |\n"
-        + "| --- | --- | --- | --- |\n");
+  /** The table: with each case's whole command, or ({@code brief}) its subcommand alone. */
+  private static String table(List<Row> rows, boolean brief) {
+    StringBuilder t = new StringBuilder(brief ? "| input | command | exit | message |\n"
+        : "| Case | Command | Exit | Message |\n");
+    t.append("| --- | --- | --- | --- |\n");
     for (Row r : rows) {
-      t.append("| ").append(escape(r.name())).append(" | `").append(escape(r.command()))
+      t.append("| ").append(escape(r.name())).append(" | `")
+          .append(brief ? subcommand(r) : escape(r.command()))
           .append("` | ").append(r.exitCode()).append(" | ").append(escape(r.message()))
           .append(" |\n");
     }
     return t.toString();
+  }
+
+  /** {@code train}, {@code prune} or {@code evaluate}: the word after {@code tf-prune}. */
+  private static String subcommand(Row r) {
+    String[] words = r.command().split(" ");
+    return words.length > 1 ? words[1] : r.command();
   }
 
   private static String escape(String s) {
