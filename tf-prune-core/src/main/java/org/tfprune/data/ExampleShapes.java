@@ -50,9 +50,9 @@ public final class ExampleShapes {
     throw new ShapeMismatchException(source, -1, String.format("holds examples of shape %s (%d "
         + "values) but the model's input has shape %s (%d values per example)",
         Arrays.toString(dataShape), dataValues, shown, values), "Pass data of the model's input "
-        + "shape (resize or crop the images " + (model.length == 1 ? "to " + values + " values"
-        : "to " + Arrays.toString(model)) + "), or a model built for "
-        + Arrays.toString(dataShape) + ".");
+        + "shape (the data it was trained on, or images resized or cropped " + (model.length == 1
+        ? "to " + values + " values" : "to " + Arrays.toString(model)) + "), or a model built "
+        + "for " + Arrays.toString(dataShape) + ".");
   }
 
   /** Checks that {@code shape} is a shape the in-memory readers accept: positive dimensions. */

@@ -50,6 +50,30 @@ class DataLoaderTest {
   }
 
   @Test
+  void imagesOf32x32ForAModelReading28x28AreRefusedNamingBothShapesAndTheFix() {
+    assertThatThrownBy(() -> ExampleShapes.checkFeeds("big.npz", new int[] {32, 32, 1},
+        new long[] {-1, 28, 28, 1})).isInstanceOf(ShapeMismatchException.class)
+        .hasMessage("big.npz: holds examples of shape [32, 32, 1] (1024 values) but the model's "
+            + "input has shape [?, 28, 28, 1] (784 values per example). Pass data of the "
+            + "model's input shape (the data it was trained on, or images resized or cropped to "
+            + "[28, 28, 1]), or a model built for [32, 32, 1].");
+    assertThatThrownBy(() -> ExampleShapes.checkFeeds("big.npz", new int[] {32, 32},
+        new long[] {-1, 784})).hasMessageContaining("[32, 32] (1024 values)")
+        .hasMessageContaining("[?, 784] (784 values per example)")
+        .hasMessageContaining("cropped to 784 values");
+  }
+
+  @Test
+  void dataOfTheModelsNumberOfValuesOrShapeFeedsIt() {
+    // the same values in another layout: the model is fed them in its own shape
+    ExampleShapes.checkFeeds("x", new int[] {28, 28, 1}, new long[] {-1, 784});
+    ExampleShapes.checkFeeds("x", new int[] {784}, new long[] {-1, 28, 28, 1});
+    ExampleShapes.checkFeeds("x", new int[] {28, 28}, new long[] {-1, 28, 28, 1});
+    // a dimension of any size: the model takes what it is given
+    ExampleShapes.checkFeeds("x", new int[] {32, 32, 3}, new long[] {-1, -1, -1, 3});
+  }
+
+  @Test
   void aMissingChannelDimensionOfSizeOneStillFits() {
     ArrayReader r = ArrayReader.of("mnist", new int[] {28, 28}, new float[784], new int[1]);
     assertThat(DataLoader.load(r, DataLoader.Options.of(new int[] {28, 28, 1}, 10, 1, 1))

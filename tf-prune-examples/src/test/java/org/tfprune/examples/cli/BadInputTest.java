@@ -176,7 +176,8 @@ class BadInputTest {
     assertThat(e.out()).doesNotContain("accuracy");
     Path out = tmp.resolve("images-32x32-pruned");
     TABLE.check("images of another shape than the model's input (32x32 for 28x28)", BAD_INPUT,
-        List.of("784", "1024", "trained on"), prune(TinyModel.model(), data, out));
+        List.of("[32, 32, 1] (1024 values)", "[?, 784] (784", "trained on"),
+        prune(TinyModel.model(), data, out));
     assertThat(out).doesNotExist();
   }
 
