@@ -97,6 +97,31 @@ class ResumeTest {
   }
 
   @Test
+  void aKilledStreamedTrainJobResumesToTheResultOfAnUninterruptedOne(@TempDir Path tmp)
+      throws Exception {
+    // the training data read from disk in shuffled batches: the resumed stream restarts at the
+    // epoch of the checkpoint and reads past the batches trained on before it
+    Path straightOut = tmp.resolve("straight");
+    CliRun straight = CliRun.of(trainJob(straightOut, "--quiet", "--stream")
+        .toArray(String[]::new));
+    assertThat(straight.exitCode()).as(straight.err()).isZero();
+    assertThat(straight.out()).contains("streamed training data: 180 batches");
+    RunReport expected = RunReport.fromJson(Files.readAllBytes(
+        straightOut.resolve("report.json")));
+
+    Path out = tmp.resolve("killed");
+    killAtLine(tmp, trainJob(out, "--stream"), "[prune] epoch 2 ", out);
+    CliRun resumed = CliRun.of(trainJob(out, "--quiet", "--resume", "--stream")
+        .toArray(String[]::new));
+    assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+    assertThat(resumedAtEpoch(resumed)).isBetween(2, 6);
+    // as for data in memory: the same widths, MACs and accuracy, exactly (bit-identical weights
+    // and losses within one JVM: StreamedResumeTest)
+    assertSameResult(RunReport.fromJson(Files.readAllBytes(out.resolve("report.json"))),
+        expected);
+  }
+
+  @Test
   void aPruneJobKilledWhilePruningResumesToTheResultOfAnUninterruptedOne(@TempDir Path tmp)
       throws Exception {
     Path out = tmp.resolve("killed");
