@@ -90,6 +90,14 @@ public final class SavedModelValidator {
     variables.checkVariables(dir, gd);
   }
 
+  /**
+   * The names of the tensors in {@code dir/variables/variables.index}; call after {@link
+   * #checkVariables}, which refuses a damaged index. Empty when there is no index.
+   */
+  public Set<String> variableNames(Path dir) {
+    return variables.names(dir);
+  }
+
   /** {@code a * b}, or {@code Long.MAX_VALUE} when the product overflows. */
   static long multiply(long a, long b) {
     return b != 0 && a > Long.MAX_VALUE / b ? Long.MAX_VALUE : a * b;
