@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.FunctionDef;
@@ -90,12 +91,63 @@ public final class Tf2Fixtures {
 
   /** Writes the fixture of {@code net} in {@code form} with weights drawn from {@code seed}. */
   public static void write(Path dir, Net net, Form form, long seed) {
+    write(dir, net, form, seed, Set.of());
+  }
+
+  private static void write(Path dir, Net net, Form form, long seed, Set<String> unsaved) {
     FixtureNet n = net == Net.MLP ? FixtureNet.mlp(seed, form == Form.KERAS3)
         : FixtureNet.conv(seed);
     if (form == Form.TF1_RESOURCE) {
       Tf1ResourceWriter.write(dir, n, inputKey(net, form), outputKey(net, form));
     } else {
-      new Tf2Fixtures.Writer(n, form, inputKey(net, form), outputKey(net, form)).write(dir);
+      new Tf2Fixtures.Writer(n, form, inputKey(net, form), outputKey(net, form), unsaved)
+          .write(dir);
+    }
+  }
+
+  /** A way a TF2 SavedModel can be damaged. */
+  public enum Damage {
+    /** The model function the signature wrapper calls is missing from the function library. */
+    MISSING_FUNCTION,
+    /** The bundle lacks the value of variable {@code dense/bias}, which the model restores. */
+    VARIABLE_NOT_IN_BUNDLE,
+    /** The signature's output names a tensor of a node the graph does not hold. */
+    SIGNATURE_NAMES_MISSING_TENSOR,
+    /** A function's {@code ret} names a node its body does not hold. */
+    RET_NAMES_MISSING_NODE
+  }
+
+  /** Writes the Keras 2 MLP fixture into {@code dir} with {@code damage}; returns {@code dir}. */
+  public static Path damaged(Path dir, Damage damage) {
+    write(dir, Net.MLP, Form.KERAS2, 1234, damage == Damage.VARIABLE_NOT_IN_BUNDLE
+        ? Set.of("dense/bias") : Set.of());
+    if (damage == Damage.VARIABLE_NOT_IN_BUNDLE) {
+      return dir;
+    }
+    try {
+      Path pb = dir.resolve("saved_model.pb");
+      SavedModel.Builder sm = SavedModel.parseFrom(Files.readAllBytes(pb)).toBuilder();
+      MetaGraphDef.Builder meta = sm.getMetaGraphsBuilder(0);
+      FunctionDefLibrary.Builder lib = meta.getGraphDefBuilder().getLibraryBuilder();
+      for (int i = lib.getFunctionCount() - 1; i >= 0; i--) {
+        boolean model = lib.getFunction(i).getSignature().getName().startsWith(
+            "__inference__wrapped_model");
+        if (model && damage == Damage.MISSING_FUNCTION) {
+          lib.removeFunction(i);
+        } else if (model && damage == Damage.RET_NAMES_MISSING_NODE) {
+          lib.setFunction(i, lib.getFunction(i).toBuilder().putRet("identity",
+              "Vanished:output:0"));
+        }
+      }
+      if (damage == Damage.SIGNATURE_NAMES_MISSING_TENSOR) {
+        SignatureDef.Builder sig = meta.getSignatureDefOrThrow("serving_default").toBuilder();
+        sig.putOutputs("dense_2", info("StatefulPartitionedCall_7:0", new long[] {-1, 10}));
+        meta.putSignatureDef("serving_default", sig.build());
+      }
+      Files.write(pb, sm.build().toByteArray());
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -106,9 +158,11 @@ public final class Tf2Fixtures {
     private final String inputKey;
     private final String outputKey;
     private final List<FunctionDef> functions = new ArrayList<>();
+    private final Set<String> unsaved;
     private int counter = 302000;
 
-    Writer(FixtureNet net, Form form, String inputKey, String outputKey) {
+    Writer(FixtureNet net, Form form, String inputKey, String outputKey, Set<String> unsaved) {
+      this.unsaved = unsaved;
       this.net = net;
       this.form = form;
       this.inputKey = inputKey;
@@ -221,6 +275,13 @@ public final class Tf2Fixtures {
               .putOutputs("__saved_model_init_op", TensorInfo.newBuilder().setName("NoOp")
                   .build()).build())
           .setObjectGraphDef(ObjectGraph.of(handles, shapes));
+      for (int i = handles.size() - 1; i >= 0; i--) {
+        if (unsaved.contains(handles.get(i))) {
+          keys.remove(i);
+          shapes.remove(i);
+          values.remove(i);
+        }
+      }
       Bundles.write(dir, SavedModel.newBuilder().setSavedModelSchemaVersion(1)
           .addMetaGraphs(meta).build(), keys, shapes, values);
     }
