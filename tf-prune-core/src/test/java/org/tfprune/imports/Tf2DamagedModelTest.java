@@ -41,6 +41,18 @@ class Tf2DamagedModelTest {
   }
 
   @Test
+  void aGraphDefFileWithFunctionCallsAndResourceVariablesIsSentToItsSavedModel(
+      @TempDir Path tmp) throws java.io.IOException {
+    Path dir = Tf2Fixtures.get(Tf2Fixtures.Net.MLP, Tf2Fixtures.Form.KERAS2);
+    Path pb = tmp.resolve("model.pb");
+    java.nio.file.Files.write(pb, org.tensorflow.proto.SavedModel.parseFrom(
+        java.nio.file.Files.readAllBytes(dir.resolve("saved_model.pb"))).getMetaGraphs(0)
+        .getGraphDef().toByteArray());
+    refused(pb, "holds a graph written by Python TensorFlow 2", "StatefulPartitionedCall",
+        "resource variables", "pass the directory instead");
+  }
+
+  @Test
   void aFunctionReturningANodeItDoesNotHoldIsNamed(@TempDir Path tmp) {
     refused(Tf2Fixtures.damaged(tmp.resolve("m"), Damage.RET_NAMES_MISSING_NODE),
         "function __inference__wrapped_model_", "refers to a node 'Vanished' it does not hold",

@@ -136,8 +136,7 @@ record FixtureNet(long[] inputShape, List<Layer> layers, List<Var> vars) {
     } else if (l instanceof Pool) {
       out = w.maxPool(base + "MaxPool", x);
     } else {
-      out = w.flatten(base.isEmpty() ? "flatten" : base.substring(0, base.length() - 1), x,
-          ((Flatten) l).features());
+      out = w.flatten(base, x, ((Flatten) l).features());
     }
     return last ? w.softmax(base + "Softmax", out) : out;
   }

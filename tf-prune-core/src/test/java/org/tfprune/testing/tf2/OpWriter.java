@@ -111,14 +111,14 @@ final class OpWriter {
         .putAttr("data_format", str("NHWC")), "output");
   }
 
-  String flatten(String scope, String x, int features) {
+  String flatten(String base, String x, int features) {
     ByteBuffer bb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(-1)
         .putInt(features);
-    String shape = add(node(scope + "/Const", "Const").putAttr("dtype", type(DataType.DT_INT32))
+    String shape = add(node(base + "Const", "Const").putAttr("dtype", type(DataType.DT_INT32))
         .putAttr("value", AttrValue.newBuilder().setTensor(TensorProto.newBuilder()
             .setDtype(DataType.DT_INT32).setTensorShape(shape(2))
             .setTensorContent(ByteString.copyFrom(bb.array()))).build()), "output");
-    return add(node(scope + "/Reshape", "Reshape", x, shape).putAttr("T", F32)
+    return add(node(base + "Reshape", "Reshape", x, shape).putAttr("T", F32)
         .putAttr("Tshape", type(DataType.DT_INT32)), "output");
   }
 
