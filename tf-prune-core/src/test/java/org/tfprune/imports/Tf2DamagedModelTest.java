@@ -41,6 +41,14 @@ class Tf2DamagedModelTest {
   }
 
   @Test
+  void aFunctionNodeLackingAnAttributeIsNamedBeforeTensorFlowImportsTheLibrary(
+      @TempDir Path tmp) {
+    refused(Tf2Fixtures.damaged(tmp.resolve("m"), Damage.FUNCTION_NODE_LACKS_ATTRIBUTE),
+        "node 'sequential/dense/MatMul' (MatMul)", "(function __inference__wrapped_model_",
+        "lacks the attribute 'T'", "copy or export the SavedModel again");
+  }
+
+  @Test
   void aGraphDefFileWithFunctionCallsAndResourceVariablesIsSentToItsSavedModel(
       @TempDir Path tmp) throws java.io.IOException {
     Path dir = Tf2Fixtures.get(Tf2Fixtures.Net.MLP, Tf2Fixtures.Form.KERAS2);

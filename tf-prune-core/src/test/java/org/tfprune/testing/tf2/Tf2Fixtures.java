@@ -114,7 +114,9 @@ public final class Tf2Fixtures {
     /** The signature's output names a tensor of a node the graph does not hold. */
     SIGNATURE_NAMES_MISSING_TENSOR,
     /** A function's {@code ret} names a node its body does not hold. */
-    RET_NAMES_MISSING_NODE
+    RET_NAMES_MISSING_NODE,
+    /** A MatMul in the model function lacks its type attribute {@code T}. */
+    FUNCTION_NODE_LACKS_ATTRIBUTE
   }
 
   /** Writes the Keras 2 MLP fixture into {@code dir} with {@code damage}; returns {@code dir}. */
@@ -134,6 +136,14 @@ public final class Tf2Fixtures {
             "__inference__wrapped_model");
         if (model && damage == Damage.MISSING_FUNCTION) {
           lib.removeFunction(i);
+        } else if (model && damage == Damage.FUNCTION_NODE_LACKS_ATTRIBUTE) {
+          FunctionDef.Builder f = lib.getFunction(i).toBuilder();
+          for (int k = 0; k < f.getNodeDefCount(); k++) {
+            if (f.getNodeDef(k).getOp().equals("MatMul")) {
+              f.setNodeDef(k, f.getNodeDef(k).toBuilder().removeAttr("T"));
+            }
+          }
+          lib.setFunction(i, f);
         } else if (model && damage == Damage.RET_NAMES_MISSING_NODE) {
           lib.setFunction(i, lib.getFunction(i).toBuilder().putRet("identity",
               "Vanished:output:0"));
