@@ -34,6 +34,8 @@ class Tf2ImportTest {
     Path dir = Tf2Fixtures.get(net, form);
     float[] x = Mnist.test(COUNT).features(COUNT);
     ImportedModel m = ModelImporter.load(dir, ImportOptions.DEFAULT, x, COUNT);
+    System.out.printf("%s %s: import check max |diff| %.3g over %d MNIST test images%n", net,
+        form, m.check().maxAbsDiff(), COUNT);
     assertThat(m.check().examples()).isEqualTo(COUNT);
     assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
     assertThat(m.spec().widthString()).isEqualTo(widths);

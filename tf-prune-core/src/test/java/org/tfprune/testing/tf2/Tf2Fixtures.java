@@ -320,8 +320,10 @@ public final class Tf2Fixtures {
           String layerFn = layerFunction(i);
           List<String> ins = new ArrayList<>(List.of(x));
           ins.addAll(res);
-          NodeDef c = call(scope + "StatefulPartitionedCall", layerFn, ins, resources(1, n),
-              List.of(DataType.DT_FLOAT));
+          // a layer without variables is called as Keras calls it: without state
+          String op = n == 0 ? "PartitionedCall" : "StatefulPartitionedCall";
+          NodeDef c = call(scope + op, layerFn, ins, resources(1, n),
+              List.of(DataType.DT_FLOAT)).toBuilder().setOp(op).build();
           x = w.add(c.toBuilder(), "output");
         } else {
           x = net.emit(w, i, scope, x, res);
@@ -337,7 +339,8 @@ public final class Tf2Fixtures {
     }
 
     private String layerFunction(int i) {
-      String name = fname(net.layers().get(i).scope() + "_layer_call_and_return_conditional_losses");
+      String name = fname(net.layers().get(i).scope()
+          + "_layer_call_and_return_conditional_losses");
       OpWriter w = new OpWriter(true);
       int n = net.varsOf(i).size();
       List<String> args = resourceArgs(n, k -> "readvariableop_" + k + "_resource");
