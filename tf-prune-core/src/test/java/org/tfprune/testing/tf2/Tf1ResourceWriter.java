@@ -31,7 +31,7 @@ final class Tf1ResourceWriter {
 
   static void write(Path dir, FixtureNet net, String inputKey, String outputKey) {
     OpWriter w = new OpWriter(false);
-    long[] in = Tf2Fixtures.batchShape(net.inputShape());
+    long[] in = Tf2Writer.batchShape(net.inputShape());
     w.add(w.node(inputKey, "Placeholder").putAttr("dtype", F32).putAttr("shape", shapeAttr(in)),
         "output");
     List<String> handles = new ArrayList<>();
@@ -104,8 +104,8 @@ final class Tf1ResourceWriter {
             .setVersion(SaverDef.CheckpointFormatVersion.V2))
         .putSignatureDef("serving_default", SignatureDef.newBuilder()
             .setMethodName("tensorflow/serving/predict")
-            .putInputs(inputKey, Tf2Fixtures.info(inputKey + ":0", in))
-            .putOutputs(outputKey, Tf2Fixtures.info(out, new long[] {-1, 10})).build())
+            .putInputs(inputKey, Tf2Writer.info(inputKey + ":0", in))
+            .putOutputs(outputKey, Tf2Writer.info(out, new long[] {-1, 10})).build())
         .build();
     Bundles.write(dir, SavedModel.newBuilder().setSavedModelSchemaVersion(1).addMetaGraphs(meta)
         .build(), handles, shapes, values);
