@@ -57,7 +57,7 @@ final class Tf2SavedModelReader {
     sig.outputs().forEach((k, t) -> what.putIfAbsent(t, "the output '" + k + "' of signature '"
         + sig.key() + "'"));
     FunctionInliner.Flat flat = FunctionInliner.flatten(meta.getGraphDef(), what, pb.toString());
-    FunctionLibraryChecker.check(meta.getGraphDef(), validator, pb.toString());
+    validator.checkFunctions(meta.getGraphDef(), pb.toString());
     validator.checkVariables(dir, meta.getGraphDef());
     checkRestoredNames(dir, meta, validator);
     SavedModelBundle bundle;
