@@ -31,6 +31,16 @@ class Tf2PruneCommandTest {
     mnist = CliRun.mnist();
   }
 
+  @org.junit.jupiter.api.Test
+  void evaluateRunsTheOriginalTf2Model() {
+    Path in = Tf2Fixtures.get(Net.MLP, Form.KERAS2);
+    CliRun r = CliRun.of("evaluate", "--saved-model", in.toString(), "--dataset", "mnist",
+        "--data-dir", mnist.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("signature 'serving_default': input "
+        + "dense_input=serving_default_dense_input:0; outputs dense_2=StatefulPartitionedCall:0");
+  }
+
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource({"MLP, KERAS2", "MLP, KERAS3", "MLP, TF1_RESOURCE", "CONV, KERAS2_NESTED"})
   void aTf2ModelIsPrunedAndExportedWithItsInterface(Net net, Form form, @TempDir Path tmp)
