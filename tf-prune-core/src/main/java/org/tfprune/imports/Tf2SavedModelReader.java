@@ -156,21 +156,32 @@ final class Tf2SavedModelReader {
     }
     List<NodeDef> nodes = new ArrayList<>();
     for (NodeDef n : flat.graph().getNodeList()) {
+      if (GraphIndex.WEIGHT_OPS.contains(n.getOp()) && !n.getOp().equals("Const")) {
+        // a TF1 variable beside the resource ones: its restored value, read by its name
+        try (Result r = bundle.session().runner().fetch(n.getName()).run()) {
+          TensorProto v = proto(r.get(0), n.getName(), dir);
+          nodes.add(constant(n.getName(), v));
+        }
+        continue;
+      }
       String handle = flat.reads().get(n.getName());
       if (handle == null) {
         nodes.add(n);
         continue;
       }
-      TensorProto v = values.get(handle);
-      nodes.add(NodeDef.newBuilder().setName(n.getName()).setOp("Const")
-          .putAttr("dtype", AttrValue.newBuilder().setType(v.getDtype()).build())
-          .putAttr("value", AttrValue.newBuilder().setTensor(v).build()).build());
+      nodes.add(constant(n.getName(), values.get(handle)));
     }
     // the handles the reads used are no longer consumed
     Set<String> consumed = new java.util.HashSet<>();
     nodes.forEach(n -> n.getInputList().forEach(i -> consumed.add(TensorRef.parse(i).node())));
     nodes.removeIf(n -> n.getOp().equals("VarHandleOp") && !consumed.contains(n.getName()));
     return flat.graph().toBuilder().clearNode().addAllNode(nodes).build();
+  }
+
+  private static NodeDef constant(String name, TensorProto v) {
+    return NodeDef.newBuilder().setName(name).setOp("Const")
+        .putAttr("dtype", AttrValue.newBuilder().setType(v.getDtype()).build())
+        .putAttr("value", AttrValue.newBuilder().setTensor(v).build()).build();
   }
 
   private static TensorProto proto(Tensor t, String handle, Path dir) {

@@ -2,14 +2,19 @@ package org.tfprune.imports;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.FunctionDefLibrary;
 import org.tensorflow.proto.NodeDef;
+import org.tfprune.testing.ForeignModels;
+import org.tfprune.testing.Mnist;
 import org.tfprune.testing.tf2.Tf2Fixtures;
 import org.tfprune.testing.tf2.Tf2Fixtures.Form;
 import org.tfprune.testing.tf2.Tf2Fixtures.Net;
@@ -68,6 +73,20 @@ class Tf2SavedModelReaderTest {
           .noneMatch(n -> n.startsWith("training/") || n.startsWith("save/"));
       assertThat(ops(tf1)).doesNotContain("ReadVariableOp", "VarHandleOp");
     }
+  }
+
+  @Test
+  void tf1VariablesBesideResourceVariablesAreFrozenToo(@TempDir Path tmp) throws IOException {
+    Path copy = ForeignModels.copy(ForeignModels.mlp(), tmp.resolve("mixed"));
+    ImportErrorsTest.rewrite(copy, m -> m.toBuilder().setGraphDef(m.getGraphDef().toBuilder()
+        .addNode(NodeDef.newBuilder().setName("unused_handle").setOp("VarHandleOp")
+            .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_FLOAT).build())
+            .putAttr("shape", AttrValue.newBuilder().setShape(
+                org.tensorflow.proto.TensorShapeProto.getDefaultInstance()).build()))).build());
+    float[] x = Mnist.test(200).features(200);
+    ImportedModel m = ModelImporter.load(copy, ImportOptions.DEFAULT, x, 200);
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+    assertThat(m.spec().widthString()).isEqualTo("784-300-100-10");
   }
 
   @Test
