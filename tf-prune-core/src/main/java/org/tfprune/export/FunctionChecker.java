@@ -16,8 +16,9 @@ import org.tensorflow.proto.OpDef;
  * call ({@code StatefulPartitionedCall}, {@code PartitionedCall}) names a function the library
  * holds, each function body passes {@link GraphChecker#checkGraph} as a graph whose arguments
  * are placeholders and whose inputs name nodes ({@code node:output_arg:index} becomes {@code
- * node}), and each output it returns names a node of the body or an argument. Polymorphic functions (types or attributes taken from the function's own attributes)
- * are left to TensorFlow.
+ * node}), and each output it returns names a node of the body or an argument. Polymorphic
+ * functions (types or attributes taken from the function's own attributes) are left to
+ * TensorFlow.
  */
 final class FunctionChecker {
   private static final Set<String> CALLS = Set.of("StatefulPartitionedCall", "PartitionedCall");

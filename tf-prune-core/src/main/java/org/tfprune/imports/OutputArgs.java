@@ -13,10 +13,10 @@ import org.tensorflow.proto.OpDef;
 
 /**
  * The op definitions that say where a named output argument of a node lands among its outputs:
- * a function body names a tensor {@code node:output_arg:index} (e.g. {@code dense/MatMul:product:0}),
- * a GraphDef {@code node:k}. Output arguments that are lists ({@code number_attr} or
- * {@code type_list_attr}) take as many outputs as the node's attribute says. Ops come from
- * TensorFlow's registry, function calls from the graph's function library.
+ * a function body names a tensor {@code node:output_arg:index} (e.g. {@code
+ * dense/MatMul:product:0}), a GraphDef {@code node:k}. Output arguments that are lists ({@code
+ * number_attr} or {@code type_list_attr}) take as many outputs as the node's attribute says. Ops
+ * come from TensorFlow's registry, function calls from the graph's function library.
  */
 final class OutputArgs {
   private static volatile ImmutableMap<String, OpDef> registry;

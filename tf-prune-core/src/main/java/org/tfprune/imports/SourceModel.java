@@ -42,12 +42,12 @@ import org.tfprune.slice.HostTensor;
 
 /**
  * A model to import, opened: a SavedModel directory (TF-Java / TF1 style, or Python TF2) or a
- * frozen GraphDef file, with its graph, its serving signature, and a TensorFlow session that holds its
- * weights and computes its outputs. Opening checks the files first and fails with an {@link
- * ImportException} that names the problem and the fix: a missing or corrupt {@code
+ * frozen GraphDef file, with its graph, its serving signature, and a TensorFlow session that
+ * holds its weights and computes its outputs. Opening checks the files first and fails with an
+ * {@link ImportException} that names the problem and the fix: a missing or corrupt {@code
  * saved_model.pb}, a tag or signature the model does not have, missing variable files. A
- * SavedModel written by Python TF2 (functions, resource variables) is read through its flattened,
- * frozen serving path.
+ * SavedModel written by Python TF2 (functions, resource variables) is read through its
+ * flattened, frozen serving path.
  */
 public final class SourceModel implements AutoCloseable {
   /** The file name of a SavedModel's graph. */

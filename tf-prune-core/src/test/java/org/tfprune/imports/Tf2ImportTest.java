@@ -42,7 +42,8 @@ class Tf2ImportTest {
     ServingSignature sig = m.signature();
     assertThat(sig.key()).isEqualTo(key);
     assertThat(sig.inputKey()).isEqualTo(Tf2Fixtures.inputKey(net, form));
-    assertThat(sig.outputs()).extracting(ServingSignature.Output::key, ServingSignature.Output::tensor)
+    assertThat(sig.outputs()).extracting(ServingSignature.Output::key,
+        ServingSignature.Output::tensor)
         .containsExactly(org.assertj.core.groups.Tuple.tuple(Tf2Fixtures.outputKey(net, form),
             output));
   }

@@ -51,7 +51,8 @@ class Tf2SavedModelReaderTest {
       assertThat(names(s)).contains("Identity",
           "StatefulPartitionedCall/StatefulPartitionedCall/Identity");
       assertThat(s.graphDef().getNodeList()).filteredOn(n -> n.getOp().equals("Const")
-          && n.getAttrOrThrow("dtype").getType() == DataType.DT_FLOAT).as("one per variable").hasSize(9);
+          && n.getAttrOrThrow("dtype").getType() == DataType.DT_FLOAT).as("one per variable")
+          .hasSize(9);
     }
   }
 

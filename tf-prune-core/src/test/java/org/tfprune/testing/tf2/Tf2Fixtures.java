@@ -134,7 +134,8 @@ public final class Tf2Fixtures {
       }
       if (damage == Damage.SIGNATURE_NAMES_MISSING_TENSOR) {
         SignatureDef.Builder sig = meta.getSignatureDefOrThrow("serving_default").toBuilder();
-        sig.putOutputs("dense_2", Tf2Writer.info("StatefulPartitionedCall_7:0", new long[] {-1, 10}));
+        sig.putOutputs("dense_2", Tf2Writer.info("StatefulPartitionedCall_7:0",
+            new long[] {-1, 10}));
         meta.putSignatureDef("serving_default", sig.build());
       }
       Files.write(pb, sm.build().toByteArray());
