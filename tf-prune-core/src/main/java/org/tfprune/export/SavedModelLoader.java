@@ -26,6 +26,8 @@ public final class SavedModelLoader {
     SavedModel sm = v.parse(dir);
     MetaGraphDef meta = v.metaGraph(sm, dir, Set.of(t));
     v.checkMetaGraph(meta, dir.resolve(SavedModelValidator.SAVED_MODEL_PB));
+    v.checkFunctions(meta.getGraphDef(), dir.resolve(SavedModelValidator.SAVED_MODEL_PB)
+        .toString());
     v.checkVariables(dir, meta.getGraphDef());
     try {
       return SavedModelBundle.loader(dir.toString()).withTags(t).load();

@@ -34,11 +34,13 @@ public final class SavedModelValidator {
   private final SavedModelParser parser;
   private final GraphChecker graphs;
   private final VariablesChecker variables;
+  private final FunctionChecker functions;
 
   private SavedModelValidator(BiFunction<String, Throwable, ? extends RuntimeException> error) {
     this.parser = new SavedModelParser(error);
     this.graphs = new GraphChecker(error);
     this.variables = new VariablesChecker(error);
+    this.functions = new FunctionChecker(graphs, error);
   }
 
   /** A validator that reports problems as the exceptions {@code error} makes. */
@@ -88,6 +90,22 @@ public final class SavedModelValidator {
    */
   public void checkVariables(Path dir, GraphDef gd) {
     variables.checkVariables(dir, gd);
+  }
+
+  /**
+   * Checks the function library of {@code gd}: every call names a function it holds, and every
+   * function body passes {@link #checkGraph} (arguments as placeholders).
+   */
+  public void checkFunctions(GraphDef gd, String file) {
+    functions.check(gd, file);
+  }
+
+  /**
+   * The names of the tensors in {@code dir/variables/variables.index}; call after {@link
+   * #checkVariables}, which refuses a damaged index. Empty when there is no index.
+   */
+  public Set<String> variableNames(Path dir) {
+    return variables.names(dir);
   }
 
   /** {@code a * b}, or {@code Long.MAX_VALUE} when the product overflows. */

@@ -188,4 +188,22 @@ final class VariablesChecker {
     s.getDimList().forEach(x -> d.add(x.getSize()));
     return d.toString();
   }
+
+  /** The entry names of {@code dir/variables/variables.index}; empty when it is absent. */
+  Set<String> names(Path dir) {
+    Path index = dir.resolve("variables").resolve("variables.index");
+    if (!Files.isRegularFile(index)) {
+      return Set.of();
+    }
+    try {
+      return Set.copyOf(TensorBundleIndex.parse(Files.readAllBytes(index)).entries().keySet());
+    } catch (IOException e) {
+      throw error.apply("cannot read " + index + " (" + e + "): check that the file is readable",
+          e);
+    } catch (IllegalArgumentException e) {
+      throw error.apply(index + " is not an intact variables index: " + e.getMessage() + ". The "
+          + "file is truncated or corrupt; copy the whole SavedModel directory again or "
+          + "re-export the model", e);
+    }
+  }
 }

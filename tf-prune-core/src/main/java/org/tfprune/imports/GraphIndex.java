@@ -57,15 +57,18 @@ final class GraphIndex {
         .toList();
   }
 
-  /** The tensor behind any chain of {@code Identity} ops. */
+  /** The tensor behind any chain of {@code Identity} (and {@code IdentityN}) ops. */
   TensorRef resolve(TensorRef t) {
     TensorRef r = t;
     for (int guard = 0; guard <= nodes.size(); guard++) {
       NodeDef n = node(r);
-      if (!n.getOp().equals("Identity")) {
+      if (n.getOp().equals("Identity")) {
+        r = dataInputs(n).get(0);
+      } else if (n.getOp().equals("IdentityN") && r.index() < dataInputs(n).size()) {
+        r = dataInputs(n).get(r.index());
+      } else {
         return r;
       }
-      r = dataInputs(n).get(0);
     }
     throw new ImportException("the graph of " + source + " has a cycle of Identity ops at " + t
         + ": the file is corrupt");

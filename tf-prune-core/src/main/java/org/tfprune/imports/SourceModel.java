@@ -41,12 +41,13 @@ import org.tfprune.export.SavedModelValidator;
 import org.tfprune.slice.HostTensor;
 
 /**
- * A model to import, opened: a SavedModel directory written by TF-Java (TF1 style) or a frozen
- * GraphDef file, with its graph, its serving signature, and a TensorFlow session that holds its
- * weights and computes its outputs. Opening checks the files first and fails with an {@link
- * ImportException} that names the problem and the fix: a missing or corrupt {@code
- * saved_model.pb}, a tag or signature the model does not have, missing variable files, a Python
- * TF2 SavedModel.
+ * A model to import, opened: a SavedModel directory (TF-Java / TF1 style, or Python TF2) or a
+ * frozen GraphDef file, with its graph, its serving signature, and a TensorFlow session that
+ * holds its weights and computes its outputs. Opening checks the files first and fails with an
+ * {@link ImportException} that names the problem and the fix: a missing or corrupt {@code
+ * saved_model.pb}, a tag or signature the model does not have, missing variable files. A
+ * SavedModel written by Python TF2 (functions, resource variables) is read through its
+ * flattened, frozen serving path.
  */
 public final class SourceModel implements AutoCloseable {
   /** The file name of a SavedModel's graph. */
@@ -123,15 +124,15 @@ public final class SourceModel implements AutoCloseable {
           + String.join(",", sm.getMetaGraphs(0).getMetaInfoDef().getTagsList()));
     }
     GraphDef gd = meta.getGraphDef();
-    Tf2Structure.detect(gd, meta.hasObjectGraphDef()).ifPresent(t -> {
-      throw new ImportException(t.message(dir.toString()));
-    });
     if (gd.getNodeCount() == 0) {
       throw new ImportException(pb + " holds an empty graph: the file is truncated or corrupt; "
           + "copy or export the SavedModel again");
     }
     VALIDATOR.checkMetaGraph(meta, pb);
     SourceSignature sig = signature(meta, options.signatureKey(), dir);
+    if (Tf2Structure.detect(gd, meta.hasObjectGraphDef()).isPresent()) {
+      return openFlattened(dir, meta, sig, tags);
+    }
     GraphIndex index = new GraphIndex(gd, pb.toString());
     checkNodes(index, sig);
     VALIDATOR.checkVariables(dir, gd);
@@ -150,6 +151,34 @@ public final class SourceModel implements AutoCloseable {
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
+    }
+  }
+
+  /**
+   * A SavedModel whose serving path calls functions or reads resource variables: its serving
+   * path is flattened and frozen ({@link Tf2SavedModelReader}) and read from a graph of its own;
+   * the loaded original computes the outputs the import is checked against.
+   */
+  private static SourceModel openFlattened(Path dir, MetaGraphDef meta, SourceSignature sig,
+      ImmutableSet<String> tags) {
+    Tf2SavedModelReader.Frozen f = Tf2SavedModelReader.read(dir, meta, sig,
+        tags.toArray(String[]::new), VALIDATOR);
+    Graph g = new Graph();
+    Session s = null;
+    try {
+      g.importGraphDef(f.graph());
+      s = new Session(g);
+      return new SourceModel(dir, dir.getFileName().toString(), f.graph(), sig, f.bundle(), g, s);
+    } catch (RuntimeException e) {
+      if (s != null) {
+        s.close();
+      }
+      g.close();
+      f.bundle().close();
+      throw e instanceof ImportException ie ? ie : new ImportException("TensorFlow could not "
+          + "load the flattened serving path of " + dir + ": " + e.getMessage() + ". This is a "
+          + "bug in tf-prune's reader of TF2 SavedModels: please report it with the model's "
+          + "saved_model.pb", e);
     }
   }
 
@@ -396,7 +425,8 @@ public final class SourceModel implements AutoCloseable {
         count, java.util.Arrays.toString(inputShape));
     List<String> tensors = new ArrayList<>(new LinkedHashSet<>(signature.outputs().values()));
     try (TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false))) {
-      Session.Runner r = session.runner().feed(signature.inputTensor(), xt);
+      Session original = bundle != null ? bundle.session() : session;
+      Session.Runner r = original.runner().feed(signature.inputTensor(), xt);
       tensors.forEach(r::fetch);
       try (Result res = r.run()) {
         Map<String, HostTensor> byTensor = new HashMap<>();
@@ -416,11 +446,12 @@ public final class SourceModel implements AutoCloseable {
 
   @Override
   public void close() {
-    if (bundle != null) {
-      bundle.close();
-    } else {
+    if (graph != null) {
       session.close();
       graph.close();
+    }
+    if (bundle != null) {
+      bundle.close();
     }
   }
 }

@@ -11,8 +11,9 @@ import org.tensorflow.proto.NodeDef;
 /**
  * The marks of a graph written by Python TensorFlow 2 ({@code tf.saved_model.save}): ops inside
  * function definitions of the graph's library, called through {@code StatefulPartitionedCall};
- * resource variables ({@code VarHandleOp}, {@code ReadVariableOp}); an object graph. tf-prune reads
- * flat TF1-style graphs only, so such a model is refused with {@link #message}.
+ * resource variables ({@code VarHandleOp}, {@code ReadVariableOp}); an object graph. A SavedModel
+ * with these marks is read through {@link Tf2SavedModelReader}; a GraphDef file with them has no
+ * variables to restore and is refused with {@link #message}.
  */
 record Tf2Structure(int functions, ImmutableSet<String> callOps, ImmutableSet<String> resourceOps,
     boolean objectGraph) {
@@ -54,14 +55,10 @@ record Tf2Structure(int functions, ImmutableSet<String> callOps, ImmutableSet<St
     if (objectGraph) {
       marks.add("it carries a TF2 object graph");
     }
-    return source + " looks like a SavedModel written by Python TensorFlow 2: "
-        + String.join("; ", marks) + ". tf-prune imports TF1-style graphs as TF-Java's "
-        + "SavedModelBundle.exporter writes them (a flat GraphDef with VariableV2 or Const "
-        + "weights) or a frozen GraphDef (.pb). To get there, freeze the model in Python: "
-        + "`from tensorflow.python.framework.convert_to_constants import "
-        + "convert_variables_to_constants_v2; f = convert_variables_to_constants_v2("
-        + "model.signatures['serving_default']); open('model.pb', 'wb').write("
-        + "f.graph.as_graph_def().SerializeToString())`, then pass model.pb instead of the "
-        + "directory";
+    return source + " holds a graph written by Python TensorFlow 2: "
+        + String.join("; ", marks) + ". tf-prune reads such a model from its SavedModel "
+        + "directory (saved_model.pb with its variables/), whose serving functions it inlines "
+        + "and whose variables TensorFlow restores: pass the directory instead. A GraphDef file "
+        + "is read only when frozen (weights as constants, no function calls)";
   }
 }

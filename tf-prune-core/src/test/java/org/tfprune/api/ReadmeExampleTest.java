@@ -67,7 +67,7 @@ class ReadmeExampleTest {
           .knobs(new PruningKnobs(2, 0.5, 0.5)) // strength, FLOPs share, layer share
           .epochs(3).finetuneEpochs(1).batchSize(50) // a real run takes tens of epochs
           .build();
-      try (PrunedModel pruned = TfPrune.wrap(savedModel) // a TF-Java SavedModel or frozen .pb
+      try (PrunedModel pruned = TfPrune.wrap(savedModel) // TF-Java or TF2 SavedModel, or frozen .pb
           .withConfig(config)
           .withListener(new TrainingListener() {
             @Override

@@ -19,11 +19,13 @@ import org.tensorflow.proto.SavedModel;
 import org.tensorflow.proto.SignatureDef;
 import org.tfprune.examples.report.RunReport;
 import org.tfprune.testing.ForeignModels;
+import org.tfprune.testing.tf2.Tf2Fixtures;
+import org.tfprune.testing.tf2.Tf2Fixtures.Damage;
 
 /**
  * {@code tf-prune prune} on models another team built and saved with plain TF-Java: a short run on
- * a slice of real MNIST, and its answers to bad input (each a clear message, exit code 2, nothing
- * written).
+ * a slice of real MNIST, and its answers to bad input, damaged TF2 SavedModels included (each a
+ * clear message, exit code 2, nothing written).
  */
 class PruneCommandTest {
   /** Generous for a slow machine: the child evaluates 10000 images in a few seconds. */
@@ -137,6 +139,12 @@ class PruneCommandTest {
     ForeignModels.writeUnsupportedMlp(tanh);
     Path tf2 = tmp.resolve("tf2");
     ForeignModels.writePythonTf2Like(tf2);
+    Path noFunction = Tf2Fixtures.damaged(tmp.resolve("tf2-no-function"),
+        Damage.MISSING_FUNCTION);
+    Path noVariable = Tf2Fixtures.damaged(tmp.resolve("tf2-no-variable"),
+        Damage.VARIABLE_NOT_IN_BUNDLE);
+    Path noTensor = Tf2Fixtures.damaged(tmp.resolve("tf2-no-tensor"),
+        Damage.SIGNATURE_NAMES_MISSING_TENSOR);
     record Case(Path model, String[] extra, String... message) {}
     List<Case> cases = List.of(
         new Case(truncated, new String[0], "saved_model.pb", "truncated or corrupt"),
@@ -148,7 +156,15 @@ class PruneCommandTest {
             "copy the whole SavedModel directory"),
         new Case(tanh, new String[0], "cannot map 2 ops", "Tanh (hidden_1/Tanh)",
             "Elu (hidden_2/Elu)"),
-        new Case(tf2, new String[0], "Python TensorFlow 2", "convert_variables_to_constants_v2"),
+        new Case(tf2, new String[0], "node 'StatefulPartitionedCall'",
+            "lacks the attribute 'Tin'"),
+        new Case(noFunction, new String[0], "calls function '__inference__wrapped_model_",
+            "the graph's function library does not hold", "export the model again"),
+        new Case(noVariable, new String[0], "lacks 1 of the 8 tensors the model restores",
+            "'layer_with_weights-0/bias/.ATTRIBUTES/VARIABLE_VALUE'",
+            "copy the whole SavedModel directory again"),
+        new Case(noTensor, new String[0], "names the tensor 'StatefulPartitionedCall_7:0'",
+            "export the SavedModel again"),
         new Case(tmp.resolve("missing"), new String[0], "does not exist"));
     Path outs = Files.createDirectories(tmp.resolve("outs"));
     for (Case c : cases) {
