@@ -12,13 +12,19 @@ import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.Activation;
 import org.tfprune.spec.Conv2DLayer;
 
-/** The ops of one convolution layer (conv, bias or batch norm, activation) in a network graph. */
+/**
+ * The ops of one convolution layer (conv, bias or batch norm, activation; or conv, bias,
+ * activation, batch norm) in a network graph.
+ */
 final class ConvLayerOps {
   private ConvLayerOps() {}
 
   static Operand<TFloat32> activate(Ops ls, Operand<TFloat32> h, Activation a) {
     return switch (a) {
       case RELU -> ls.nn.relu(h);
+      case RELU6 -> ls.nn.relu6(h);
+      case SIGMOID -> ls.math.sigmoid(h);
+      case TANH -> ls.math.tanh(h);
       case IDENTITY -> h;
     };
   }
@@ -52,27 +58,39 @@ final class ConvLayerOps {
               ParameterSet.KERNEL)), List.of(1L, (long) c.stride(), (long) c.stride(), 1L),
           c.padding().name());
     }
-    if (!c.batchNorm()) {
+    if (c.hasBias()) {
       y = cs.nn.biasAdd(y, variable.apply(ParameterSet.key(c.name(), ParameterSet.BIAS)));
-    } else {
-      Variable<TFloat32> mean = variable.apply(ParameterSet.key(c.name(), ParameterSet.MOVING_MEAN));
-      Variable<TFloat32> var = variable.apply(ParameterSet.key(c.name(),
-          ParameterSet.MOVING_VARIANCE));
-      Operand<TFloat32> gamma = variable.apply(ParameterSet.key(c.name(), ParameterSet.GAMMA));
-      Operand<TFloat32> beta = variable.apply(ParameterSet.key(c.name(), ParameterSet.BETA));
-      if (training) {
-        Operand<TFloat32> empty = cs.constant(new float[0]);
-        FusedBatchNorm<TFloat32, TFloat32> bn = cs.nn.fusedBatchNorm(y, gamma, beta, empty, empty,
-            FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(true));
-        y = bn.y();
-        updates.add(cs.assign(mean, movingAverage(cs, mean, bn.batchMean())));
-        updates.add(cs.assign(var, movingAverage(cs, var, bn.batchVariance())));
-      } else {
-        y = cs.nn.fusedBatchNorm(y, gamma, beta, mean, var,
-            FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(false)).y();
-      }
     }
-    return activate(cs, y, c.activation());
+    if (c.batchNorm()) {
+      y = batchNorm(cs, variable, c, y, training, updates);
+    }
+    y = activate(cs, y, c.activation());
+    if (c.batchNormAfterActivation()) {
+      y = batchNorm(cs, variable, c, y, training, updates);
+    }
+    return y;
+  }
+
+  /** Batch norm of {@code c}'s channels: batch statistics in training, else moving ones. */
+  private static Operand<TFloat32> batchNorm(Ops cs, Function<String, Variable<TFloat32>> variable,
+      Conv2DLayer c, Operand<TFloat32> y, boolean training, List<Op> updates) {
+    Variable<TFloat32> mean = variable.apply(ParameterSet.key(c.name(), ParameterSet.MOVING_MEAN));
+    Variable<TFloat32> var = variable.apply(ParameterSet.key(c.name(),
+        ParameterSet.MOVING_VARIANCE));
+    Operand<TFloat32> gamma = variable.apply(ParameterSet.key(c.name(), ParameterSet.GAMMA));
+    Operand<TFloat32> beta = variable.apply(ParameterSet.key(c.name(), ParameterSet.BETA));
+    if (training) {
+      Operand<TFloat32> empty = cs.constant(new float[0]);
+      FusedBatchNorm<TFloat32, TFloat32> bn = cs.nn.fusedBatchNorm(y, gamma, beta, empty, empty,
+          FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(true));
+      y = bn.y();
+      updates.add(cs.assign(mean, movingAverage(cs, mean, bn.batchMean())));
+      updates.add(cs.assign(var, movingAverage(cs, var, bn.batchVariance())));
+    } else {
+      y = cs.nn.fusedBatchNorm(y, gamma, beta, mean, var,
+          FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(false)).y();
+    }
+    return y;
   }
 
   private static Operand<TFloat32> movingAverage(Ops s, Operand<TFloat32> moving,

@@ -114,8 +114,7 @@ public final class NetworkBuilder {
         if (r.shortcut() != null) {
           addConv(scopes, tf, r.shortcut(), in, vars, feeds, assigns);
         }
-      } else if (!(l instanceof PoolLayer || l instanceof FlattenLayer
-          || l instanceof GlobalAvgPoolLayer)) {
+      } else if (!(l instanceof org.tfprune.spec.PassThroughLayer)) {
         throw new IllegalArgumentException("no variables rule for layer type " + l.getClass());
       }
     }
@@ -134,10 +133,14 @@ public final class NetworkBuilder {
     int k = c.kernelSize();
     add(scopes, tf, c.name(), ParameterSet.KERNEL, Shape.of(k, k, inChannels, c.filters()), vars,
         feeds, assigns);
-    List<String> perChannel = c.batchNorm()
-        ? List.of(ParameterSet.GAMMA, ParameterSet.BETA, ParameterSet.MOVING_MEAN,
-            ParameterSet.MOVING_VARIANCE)
-        : List.of(ParameterSet.BIAS);
+    List<String> perChannel = new java.util.ArrayList<>();
+    if (c.hasBias()) {
+      perChannel.add(ParameterSet.BIAS);
+    }
+    if (c.hasBatchNorm()) {
+      perChannel.addAll(List.of(ParameterSet.GAMMA, ParameterSet.BETA, ParameterSet.MOVING_MEAN,
+          ParameterSet.MOVING_VARIANCE));
+    }
     for (String kind : perChannel) {
       add(scopes, tf, c.name(), kind, Shape.of(c.filters()), vars, feeds, assigns);
     }

@@ -50,8 +50,7 @@ public final class ParameterInitializer {
         if (r.shortcut() != null) {
           conv(m, rng, r.shortcut(), in);
         }
-      } else if (!(l instanceof PoolLayer || l instanceof FlattenLayer
-          || l instanceof GlobalAvgPoolLayer)) {
+      } else if (!(l instanceof org.tfprune.spec.PassThroughLayer)) {
         throw new IllegalArgumentException("no initializer for layer type " + l.getClass());
       }
     }
@@ -68,13 +67,14 @@ public final class ParameterInitializer {
     int k = c.kernelSize();
     m.put(ParameterSet.key(c.name(), ParameterSet.KERNEL),
         heNormal(rng, new long[] {k, k, in, c.filters()}, c.fanIn(in)));
-    if (c.batchNorm()) {
+    if (c.hasBias()) {
+      m.put(ParameterSet.key(c.name(), ParameterSet.BIAS), filled(c.filters(), 0f));
+    }
+    if (c.hasBatchNorm()) {
       m.put(ParameterSet.key(c.name(), ParameterSet.GAMMA), filled(c.filters(), 1f));
       m.put(ParameterSet.key(c.name(), ParameterSet.BETA), filled(c.filters(), 0f));
       m.put(ParameterSet.key(c.name(), ParameterSet.MOVING_MEAN), filled(c.filters(), 0f));
       m.put(ParameterSet.key(c.name(), ParameterSet.MOVING_VARIANCE), filled(c.filters(), 1f));
-    } else {
-      m.put(ParameterSet.key(c.name(), ParameterSet.BIAS), filled(c.filters(), 0f));
     }
   }
 

@@ -78,7 +78,7 @@ public final class CostModel {
         width = stream;
       } else if (l instanceof FlattenLayer) {
         width = alg.mul(width, alg.constant(in.positions()));
-      } else if (!(l instanceof PoolLayer) && !(l instanceof GlobalAvgPoolLayer)) {
+      } else if (!(l instanceof org.tfprune.spec.PassThroughLayer)) {
         throw new IllegalArgumentException("no cost rule for layer type " + l.getClass());
       }
     }
@@ -88,13 +88,15 @@ public final class CostModel {
   /**
    * A convolution producing {@code positions} output positions: {@code k^2 * positions * in *
    * out} MACs; {@code k^2 * in * out} kernel weights plus a bias, or batch norm's four values
-   * (scale, offset, moving mean and variance), per output channel.
+   * (scale, offset, moving mean and variance), or both (batch norm after the activation), per
+   * output channel.
    */
   private static <N> LayerCost<N> conv(Conv2DLayer c, int positions, N in, N out,
       CostAlgebra<N> alg) {
     N kernel = alg.mul(alg.constant(c.kernelSize() * c.kernelSize()), alg.mul(in, out));
     N macs = alg.mul(kernel, alg.constant(positions));
-    N params = alg.add(kernel, alg.mul(out, alg.constant(c.batchNorm() ? 4 : 1)));
+    N params = alg.add(kernel, alg.mul(out, alg.constant((c.hasBias() ? 1 : 0)
+        + (c.hasBatchNorm() ? 4 : 0))));
     return new LayerCost<>(c.name(), macs, params);
   }
 

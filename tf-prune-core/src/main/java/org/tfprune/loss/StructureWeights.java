@@ -100,6 +100,9 @@ public final class StructureWeights {
   }
 
   private static List<String> perChannelWeights(Conv2DLayer c) {
+    if (c.batchNormAfterActivation()) {
+      return List.of(ParameterSet.BIAS, ParameterSet.GAMMA, ParameterSet.BETA);
+    }
     return c.batchNorm() ? List.of(ParameterSet.GAMMA, ParameterSet.BETA)
         : List.of(ParameterSet.BIAS);
   }

@@ -66,7 +66,7 @@ public final class WeightSlicer {
         liveIn = block(params, out, r, liveIn, mask, stream(spec, params, out, r, mask));
       } else if (l instanceof FlattenLayer) {
         liveIn = liveIn == null ? null : flattened(liveIn, shapes.get(i));
-      } else if (!(l instanceof PoolLayer || l instanceof GlobalAvgPoolLayer)) {
+      } else if (!(l instanceof org.tfprune.spec.PassThroughLayer)) {
         throw new IllegalArgumentException("no slicing rule for layer type " + l.getClass());
       }
     }

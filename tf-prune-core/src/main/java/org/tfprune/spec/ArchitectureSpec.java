@@ -306,13 +306,13 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
 
   /**
    * A residual block under a mask: kept with its live inner filters; or, with its gate closed,
-   * nothing (identity shortcut) or its projection alone (with the block's ReLU).
+   * nothing (identity shortcut) or its projection alone (with the block's activation).
    */
   private static Optional<LayerSpec> compactBlock(ResidualBlock r, KeepMask mask) {
     boolean alive = !r.gated() || mask.flags(r.name())[0];
     if (!alive) {
       return r.shortcut() == null ? java.util.Optional.empty()
-          : java.util.Optional.of(r.shortcut().withActivation(Activation.RELU));
+          : java.util.Optional.of(r.shortcut().withActivation(r.activation()));
     }
     if (!r.conv1().gated()) {
       return java.util.Optional.of(r);

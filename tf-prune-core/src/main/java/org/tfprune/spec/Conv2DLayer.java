@@ -5,15 +5,20 @@ import static com.google.common.base.Preconditions.checkNotNull;
 
 /**
  * A 2-D convolution with square kernels, followed by either a bias or batch normalization, then
- * the activation. When {@link #gated()} each filter's output channel is multiplied by its own gate
- * after the activation (after BN and ReLU), so a closed gate removes the filter exactly.
+ * the activation; or (Keras's {@code Conv2D(activation=...)} then {@code BatchNormalization}) a
+ * bias, the activation, then batch normalization. When {@link #gated()} each filter's output
+ * channel is multiplied by its own gate last (after the activation and any batch norm), so a
+ * closed gate removes the filter exactly, batch norm's offset included.
  *
+ * @param batchNorm batch norm between the conv and the activation, in place of the bias
  * @param batchNormEpsilon the variance epsilon of the batch norm ({@value
  *     #DEFAULT_BATCH_NORM_EPSILON} unless an imported model uses another)
+ * @param batchNormAfterActivation batch norm after the activation (the conv keeps its bias);
+ *     excludes {@code batchNorm}
  */
 public record Conv2DLayer(String name, int filters, int kernelSize, int stride, Padding padding,
-    boolean batchNorm, Activation activation, boolean gated, float batchNormEpsilon)
-    implements LayerSpec {
+    boolean batchNorm, Activation activation, boolean gated, float batchNormEpsilon,
+    boolean batchNormAfterActivation) implements LayerSpec {
   /** The batch-norm epsilon of tf-prune's own models (Keras's default). */
   public static final float DEFAULT_BATCH_NORM_EPSILON = 1e-3f;
 
@@ -26,6 +31,15 @@ public record Conv2DLayer(String name, int filters, int kernelSize, int stride, 
     checkNotNull(activation, "activation of %s", name);
     checkArgument(batchNormEpsilon > 0, "conv layer '%s' needs a positive batch-norm epsilon, "
         + "got %s", name, batchNormEpsilon);
+    checkArgument(!(batchNorm && batchNormAfterActivation), "conv layer '%s' has batch norm "
+        + "both before and after its activation; tf-prune's conv layers carry one", name);
+  }
+
+  /** A layer whose batch norm, if any, sits before the activation. */
+  public Conv2DLayer(String name, int filters, int kernelSize, int stride, Padding padding,
+      boolean batchNorm, Activation activation, boolean gated, float batchNormEpsilon) {
+    this(name, filters, kernelSize, stride, padding, batchNorm, activation, gated,
+        batchNormEpsilon, false);
   }
 
   /** A layer with the default batch-norm epsilon. */
@@ -38,6 +52,16 @@ public record Conv2DLayer(String name, int filters, int kernelSize, int stride, 
   /** A gated 3x3 conv + BN + ReLU with SAME padding, the usual ResNet/VGG layer. */
   public static Conv2DLayer bnRelu(String name, int filters, int stride) {
     return new Conv2DLayer(name, filters, 3, stride, Padding.SAME, true, Activation.RELU, true);
+  }
+
+  /** Whether the layer adds a bias (it does unless batch norm comes before the activation). */
+  public boolean hasBias() {
+    return !batchNorm;
+  }
+
+  /** Whether the layer has batch norm, before or after the activation. */
+  public boolean hasBatchNorm() {
+    return batchNorm || batchNormAfterActivation;
   }
 
   @Override
@@ -54,18 +78,18 @@ public record Conv2DLayer(String name, int filters, int kernelSize, int stride, 
   @Override
   public Conv2DLayer withWidth(int width) {
     return new Conv2DLayer(name, width, kernelSize, stride, padding, batchNorm, activation, gated,
-        batchNormEpsilon);
+        batchNormEpsilon, batchNormAfterActivation);
   }
 
   @Override
   public Conv2DLayer withGated(boolean g) {
     return new Conv2DLayer(name, filters, kernelSize, stride, padding, batchNorm, activation, g,
-        batchNormEpsilon);
+        batchNormEpsilon, batchNormAfterActivation);
   }
 
   public Conv2DLayer withActivation(Activation a) {
     return new Conv2DLayer(name, filters, kernelSize, stride, padding, batchNorm, a, gated,
-        batchNormEpsilon);
+        batchNormEpsilon, batchNormAfterActivation);
   }
 
   /** Weights of one filter: {@code kernelSize^2 * inputChannels}. */
