@@ -235,12 +235,13 @@ class ImportRefusalsTest {
   }
 
   @Test
-  void aResidualAddWithoutReluIsRefused() throws IOException {
+  void aResidualAddOfDenseLayersIsRefused() throws IOException {
+    // without an activation after the addition, as with one: residual blocks are conv blocks
     Path f = frozen("add", new long[] {-1, 4}, (tf, x) -> {
       Operand<TFloat32> a = tf.nn.relu(dense(tf, x, 4, 4));
       return dense(tf, tf.withName("join").math.add(a, tf.nn.relu(dense(tf, a, 4, 4))), 4, 3);
     });
-    refused(f, "join", "adds two activations without a Relu");
+    refused(f, "join", "joins two paths that do not form a residual block", "conv");
   }
 
   @Test

@@ -133,8 +133,8 @@ class PruneCommandTest {
         Files.delete(f);
       }
     }
-    Path tanh = tmp.resolve("tanh");
-    ForeignModels.writeUnsupportedMlp(tanh);
+    Path selu = tmp.resolve("selu");
+    ForeignModels.writeUnsupportedMlp(selu);
     Path tf2 = tmp.resolve("tf2");
     ForeignModels.writePythonTf2Like(tf2);
     record Case(Path model, String[] extra, String... message) {}
@@ -146,7 +146,7 @@ class PruneCommandTest {
             + "'nope'", "[classify]"),
         new Case(noVariables, new String[0], "missing its variable files",
             "copy the whole SavedModel directory"),
-        new Case(tanh, new String[0], "cannot map 2 ops", "Tanh (hidden_1/Tanh)",
+        new Case(selu, new String[0], "cannot map 2 ops", "Selu (hidden_1/Selu)",
             "Elu (hidden_2/Elu)"),
         new Case(tf2, new String[0], "Python TensorFlow 2", "convert_variables_to_constants_v2"),
         new Case(tmp.resolve("missing"), new String[0], "does not exist"));
