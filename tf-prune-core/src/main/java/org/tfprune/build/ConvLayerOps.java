@@ -20,11 +20,12 @@ final class ConvLayerOps {
   private ConvLayerOps() {}
 
   static Operand<TFloat32> activate(Ops ls, Operand<TFloat32> h, Activation a) {
-    return switch (a) {
+    return switch (a.kind()) {
       case RELU -> ls.nn.relu(h);
       case RELU6 -> ls.nn.relu6(h);
       case SIGMOID -> ls.math.sigmoid(h);
       case TANH -> ls.math.tanh(h);
+      case LEAKY_RELU -> ls.nn.leakyRelu(h, org.tensorflow.op.nn.LeakyRelu.alpha(a.alpha()));
       case IDENTITY -> h;
     };
   }

@@ -163,8 +163,8 @@ public final class RoundingBound {
   }
 
   /**
-   * The spec of the square network: ReLU6 and tanh become the identity there ({@code |f(x)| <=
-   * |x|} and {@code |f'| <= 1}, so {@code Q} stays an upper bound of the squared activation and
+   * The spec of the square network: ReLU6, tanh and leaky ReLU (slope at most 1) become the
+   * identity there ({@code |f(x)| <= |x|} and {@code |f'| <= 1}, so {@code Q} stays an upper bound of the squared activation and
    * of the error it carries); ReLU and sigmoid stay (sigmoid's derivative is at most 1/4 and its
    * square network output at least 1/2, at least half of any squared sigmoid output).
    */
@@ -187,8 +187,8 @@ public final class RoundingBound {
   }
 
   private static org.tfprune.spec.Activation square(org.tfprune.spec.Activation a) {
-    return switch (a) {
-      case RELU6, TANH -> org.tfprune.spec.Activation.IDENTITY;
+    return switch (a.kind()) {
+      case RELU6, TANH, LEAKY_RELU -> org.tfprune.spec.Activation.IDENTITY;
       default -> a;
     };
   }

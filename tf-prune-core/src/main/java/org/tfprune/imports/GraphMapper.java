@@ -145,7 +145,7 @@ final class GraphMapper {
       }
       NodeDef n = graph.node(t);
       Stage.Matched m = switch (n.getOp()) {
-        case "Relu", "Relu6", "Sigmoid", "Tanh" -> {
+        case "Relu", "Relu6", "Sigmoid", "Tanh", "LeakyRelu" -> {
           NodeDef inner = graph.node(layers.first(n));
           yield layers.isResidualAdd(inner) ? blocks.block(inner, Nodes.activation(n))
               : layers.layer(t, true);

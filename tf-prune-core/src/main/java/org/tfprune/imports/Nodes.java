@@ -16,6 +16,14 @@ final class Nodes {
 
   /** The activation of an activation op, or null when {@code n} is not one. */
   static Activation activation(NodeDef n) {
+    if (n.getOp().equals("LeakyRelu")) {
+      float alpha = GraphIndex.number(n, "alpha", 0.2f);
+      if (!(alpha >= 0 && alpha <= 1)) {
+        throw new ImportException(describe(n) + " has the slope alpha = " + alpha + "; tf-prune "
+            + "maps leaky ReLUs with alpha in [0, 1]");
+      }
+      return Activation.leakyRelu(alpha);
+    }
     return ACTIVATIONS.get(n.getOp());
   }
 

@@ -143,14 +143,14 @@ class LayerKindImportTest {
   }
 
   @Test
-  void relu6SigmoidAndTanhAreTheLayersActivations() {
+  void relu6SigmoidTanhAndLeakyReluWithItsSlopeAreTheLayersActivations() {
     ArchitectureSpec spec = load(Kind.ACTIVATIONS).spec();
     assertThat(List.of(spec.layer("conv_relu6"), spec.layer("conv_sigmoid"),
         spec.layer("conv_tanh"))).extracting(l -> ((Conv2DLayer) l).activation())
         .containsExactly(Activation.RELU6, Activation.SIGMOID, Activation.TANH);
     assertThat(((Conv2DLayer) spec.layer("conv_tanh")).batchNormAfterActivation()).isTrue();
-    assertThat(((DenseLayer) spec.layer("dense_relu6")).activation())
-        .isEqualTo(Activation.RELU6);
+    assertThat(((DenseLayer) spec.layer("dense_leaky")).activation())
+        .isEqualTo(Activation.leakyRelu(0.3f));
   }
 
   @Test

@@ -23,7 +23,8 @@ import org.tensorflow.types.TFloat32;
  * image models use and tf-prune maps: batch norm after the ReLU (as Keras's {@code Conv2D(...,
  * activation='relu')} then {@code BatchNormalization}), convolutions without a bias or with a bias
  * added by {@code Add}/{@code AddV2}, {@code FusedBatchNorm} v1, residual additions without an
- * activation after them and with a strided projection shortcut, ReLU6 / sigmoid / tanh, average
+ * activation after them and with a strided projection shortcut, ReLU6 / sigmoid / tanh / leaky
+ * ReLU, average
  * pooling and {@code Pad} before a VALID convolution. The weights are random (He-scaled) and the
  * batch norms have non-trivial statistics, scales and offsets: enough to compare an import with
  * its original and to prune it. Every model has signature {@code serving_default}, input key
@@ -43,7 +44,7 @@ public final class LayerKindModels {
     BIAS_FORMS,
     /** An identity block with nothing after its AddV2, a strided projection block, a ReLU block. */
     LINEAR_RESIDUAL,
-    /** Relu6, Sigmoid and Tanh convs (batch norm after the tanh), a Relu6 dense layer. */
+    /** Relu6, Sigmoid and Tanh convs (batch norm after the tanh), a LeakyRelu dense layer. */
     ACTIVATIONS,
     /** Pad + VALID strided conv, average pooling, PadV2 + VALID conv, average pooling, Mean. */
     PAD_AVG_POOL
@@ -168,8 +169,8 @@ public final class LayerKindModels {
         n.vector(c3, "bias", 8, -0.5f, 0.5f))), 8, false);
     Ops flat = n.tf.withSubScope("flatten");
     h = flat.reshape(h, flat.constant(new int[] {-1, 7 * 7 * 8}));
-    Ops d = n.tf.withSubScope("dense_relu6");
-    h = d.nn.relu6(n.dense(d, h, 392, 16));
+    Ops d = n.tf.withSubScope("dense_leaky");
+    h = d.nn.leakyRelu(n.dense(d, h, 392, 16), org.tensorflow.op.nn.LeakyRelu.alpha(0.3f));
     return n.dense(n.tf.withSubScope("logits"), h, 16, 10);
   }
 
