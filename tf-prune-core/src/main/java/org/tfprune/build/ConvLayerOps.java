@@ -42,7 +42,11 @@ final class ConvLayerOps {
       Conv2DLayer c, Operand<TFloat32> x, boolean training, List<Op> updates) {
     Ops cs = s.withSubScope(c.name());
     Operand<TFloat32> y;
-    if (training && c.kernelSize() == 1 && c.stride() > 1) {
+    if (c.depthwise()) {
+      y = cs.nn.depthwiseConv2dNative(x, variable.apply(ParameterSet.key(c.name(),
+              ParameterSet.KERNEL)), List.of(1L, (long) c.stride(), (long) c.stride(), 1L),
+          c.padding().name());
+    } else if (training && c.kernelSize() == 1 && c.stride() > 1) {
       // A 1x1 kernel pads nothing under SAME or VALID, so a strided 1x1 convolution equals a
       // unit-stride one on every stride-th pixel. The subsampled form keeps the filter gradient
       // off oneDNN's strided 1x1 backward-weights kernel (TensorFlow 2.16, AVX-512), which

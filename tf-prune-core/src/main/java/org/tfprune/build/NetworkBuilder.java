@@ -131,8 +131,8 @@ public final class NetworkBuilder {
       Map<String, Variable<TFloat32>> vars, Map<String, Placeholder<TFloat32>> feeds,
       Map<String, Op> assigns) {
     int k = c.kernelSize();
-    add(scopes, tf, c.name(), ParameterSet.KERNEL, Shape.of(k, k, inChannels, c.filters()), vars,
-        feeds, assigns);
+    add(scopes, tf, c.name(), ParameterSet.KERNEL, c.depthwise() ? Shape.of(k, k, c.filters(), 1)
+        : Shape.of(k, k, inChannels, c.filters()), vars, feeds, assigns);
     List<String> perChannel = new java.util.ArrayList<>();
     if (c.hasBias()) {
       perChannel.add(ParameterSet.BIAS);

@@ -267,8 +267,10 @@ public final class NetworkGraph {
         x = gate(ls, p, ConvLayerOps.activate(ls, h, d.activation()), l.gated() ? l.name() : null, mode,
             gateValues, offsets);
       } else if (l instanceof Conv2DLayer c) {
-        x = gate(ls, p, ConvLayerOps.conv(ls, this::variable, c, x, training, updates),
-            c.gated() ? c.name() : spec.gatedStreamOf(c.name()), mode, gateValues, offsets);
+        String group = c.gated() ? c.name() : c.depthwise() ? spec.channelGroupOf(index)
+            : spec.gatedStreamOf(c.name());
+        x = gate(ls, p, ConvLayerOps.conv(ls, this::variable, c, x, training, updates), group,
+            mode, gateValues, offsets);
       } else if (l instanceof ResidualBlock r) {
         Operand<TFloat32> h = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv1(), x, training, updates),
             r.conv1().gated() ? r.conv1().name() : null, mode, gateValues, offsets);

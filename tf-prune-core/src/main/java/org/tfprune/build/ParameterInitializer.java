@@ -66,7 +66,8 @@ public final class ParameterInitializer {
       int in) {
     int k = c.kernelSize();
     m.put(ParameterSet.key(c.name(), ParameterSet.KERNEL),
-        heNormal(rng, new long[] {k, k, in, c.filters()}, c.fanIn(in)));
+        heNormal(rng, c.depthwise() ? new long[] {k, k, c.filters(), 1}
+            : new long[] {k, k, in, c.filters()}, c.fanIn(in)));
     if (c.hasBias()) {
       m.put(ParameterSet.key(c.name(), ParameterSet.BIAS), filled(c.filters(), 0f));
     }

@@ -26,7 +26,8 @@ import org.tfprune.spec.LayerSpec;
  * StreamGroup}) are one gate group: the stage's head, every block's last conv and projection
  * output them, and every consumer (each block's first conv, the next projection, the dense layer
  * after pooling) reads them, so each of these factors is the group's live width; no conv has the
- * same group on both sides, so the products stay exact expectations.
+ * same group on both sides, so the products stay exact expectations. A depthwise conv keeps its
+ * input's live channels and costs {@code kh * kw * H_out * W_out} per channel.
  */
 public final class CostModel {
   private CostModel() {}
@@ -52,6 +53,8 @@ public final class CostModel {
         N macs = alg.mul(width, outWidth);
         out.add(new LayerCost<>(d.name(), macs, alg.add(macs, outWidth)));
         width = outWidth;
+      } else if (l instanceof Conv2DLayer c && c.depthwise()) {
+        out.add(conv(c, o.positions(), alg.constant(1), width, alg)); // channel c reads c alone
       } else if (l instanceof Conv2DLayer c) {
         String stream = spec.gatedStreamOf(c.name());
         N outWidth = c.gated() ? liveWidth.apply(c.name())

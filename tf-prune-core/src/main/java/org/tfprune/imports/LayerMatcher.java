@@ -17,8 +17,9 @@ import org.tfprune.spec.PoolLayer;
  */
 final class LayerMatcher {
   /** What a refused layer's message lists as the forms the importer maps. */
-  static final String SUPPORTED_TEXT = "MatMul and Conv2D layers with or without a bias "
-      + "(BiasAdd, Add, AddV2), Conv2D with batch norm (FusedBatchNorm/V2/V3 in inference mode) "
+  static final String SUPPORTED_TEXT = "MatMul, Conv2D and DepthwiseConv2dNative (channel "
+      + "multiplier 1) layers with or without a bias "
+      + "(BiasAdd, Add, AddV2), convolutions with batch norm (FusedBatchNorm/V2/V3 in inference mode) "
       + "before or after the activation, Relu, Relu6, Sigmoid, Tanh, LeakyRelu or no "
       + "activation, MaxPool/AvgPool, Pad/PadV2 with zeros, Reshape (flatten), Mean over height and width, "
       + "residual Add/AddV2 (with or without an activation after it) with an identity or conv+BN "
@@ -121,7 +122,7 @@ final class LayerMatcher {
         }
         return new Stage.Matched(dense(n, bias, activation), first(n));
       }
-      case "Conv2D" -> {
+      case "Conv2D", "DepthwiseConv2dNative" -> {
         return new Stage.Matched(conv(n, bias, bn, activation, after), first(n));
       }
       default -> {
@@ -129,7 +130,8 @@ final class LayerMatcher {
           return null;
         }
         throw new ImportException(describe(graph.node(t)) + " is not part of a layer tf-prune "
-            + "knows: it reads " + describe(n) + " where a MatMul or Conv2D was expected. It "
+            + "knows: it reads " + describe(n) + " where a MatMul, Conv2D or "
+            + "DepthwiseConv2dNative was expected. It "
             + "maps " + SUPPORTED_TEXT);
       }
     }
@@ -187,7 +189,8 @@ final class LayerMatcher {
           + "convolutions without dilation");
     }
     return new Stage.Conv(n, graph.resolve(in.get(1)).node(), Nodes.squareStride(n,
-        GraphIndex.ints(n, "strides")), Nodes.padding(n), bias, bn, activation, after);
+        GraphIndex.ints(n, "strides")), Nodes.padding(n), bias, bn, activation, after,
+        n.getOp().equals("DepthwiseConv2dNative"));
   }
 
   private Stage.BatchNorm batchNorm(NodeDef n, String biasAfter) {

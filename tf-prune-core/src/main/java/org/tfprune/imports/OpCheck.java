@@ -19,7 +19,7 @@ import org.tensorflow.proto.NodeDef;
 final class OpCheck {
   /** Ops the mapper reads; anything else on the path from the outputs to the input is refused. */
   static final ImmutableSet<String> SUPPORTED = ImmutableSet.of("Identity", "Relu", "Relu6",
-      "Sigmoid", "Tanh", "LeakyRelu", "MatMul", "BiasAdd", "Add", "AddV2", "Conv2D", "FusedBatchNorm",
+      "Sigmoid", "Tanh", "LeakyRelu", "MatMul", "BiasAdd", "Add", "AddV2", "Conv2D", "DepthwiseConv2dNative", "FusedBatchNorm",
       "FusedBatchNormV2", "FusedBatchNormV3", "MaxPool", "MaxPoolV2", "AvgPool", "Pad", "PadV2",
       "Reshape", "Mean", "Softmax");
 

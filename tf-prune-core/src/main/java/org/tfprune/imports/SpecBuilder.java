@@ -134,7 +134,11 @@ final class SpecBuilder {
       throw new ImportException(describe(c.node()) + " has filters for " + k.dim(2)
           + " input channels but gets " + inChannels);
     }
-    int filters = k.dim(3);
+    if (c.depthwise() && k.dim(3) != 1) {
+      throw new ImportException(describe(c.node()) + " has the channel multiplier " + k.dim(3)
+          + "; tf-prune maps depthwise convolutions with channel multiplier 1");
+    }
+    int filters = c.depthwise() ? inChannels : k.dim(3);
     params.put(ParameterSet.key(name, ParameterSet.KERNEL), k);
     Stage.BatchNorm bn = c.batchNorm() != null ? c.batchNorm() : c.batchNormAfter();
     if (bn == null || c.batchNormAfter() != null) {
@@ -145,7 +149,7 @@ final class SpecBuilder {
     }
     return new Conv2DLayer(name, filters, k.dim(0), c.stride(), c.padding(),
         c.batchNorm() != null, c.activation(), false, bn != null ? bn.epsilon()
-        : Conv2DLayer.DEFAULT_BATCH_NORM_EPSILON, c.batchNormAfter() != null);
+        : Conv2DLayer.DEFAULT_BATCH_NORM_EPSILON, c.batchNormAfter() != null, c.depthwise());
   }
 
   /** Batch norm's four vectors, with a bias before it (not after an activation) folded in. */
@@ -210,7 +214,8 @@ final class SpecBuilder {
    * units or filters except the logits, and every residual block whose closed gate leaves its
    * shortcut exactly (a projection; an identity with no activation after the addition, or ReLU
    * on a stream that is never negative). A conv layer whose output an identity shortcut carries
-   * stays ungated (the residual stream is not pruned).
+   * stays ungated (the residual stream is not pruned). A depthwise conv has no gates of its own:
+   * its input channels' gates gate it.
    */
   ArchitectureSpec gated(InputSpec input, List<LayerSpec> layers) {
     List<LayerSpec> out = new ArrayList<>();
@@ -220,8 +225,8 @@ final class SpecBuilder {
       if (!last && l instanceof ResidualBlock b) {
         l = blockGateExact(layers, i) ? b.withGated(true) : new ResidualBlock(b.name(),
             b.conv1().withGated(true), b.conv2(), b.shortcut(), false, b.activation());
-      } else if (!last && (l instanceof DenseLayer
-          || (l instanceof Conv2DLayer && !feedsIdentityShortcut(layers, i)))) {
+      } else if (!last && (l instanceof DenseLayer || (l instanceof Conv2DLayer c
+          && !c.depthwise() && !feedsIdentityShortcut(layers, i)))) {
         l = l.withGated(true);
       }
       out.add(l);
@@ -265,6 +270,9 @@ final class SpecBuilder {
   private static boolean feedsIdentityShortcut(List<LayerSpec> layers, int i) {
     for (int j = i + 1; j < layers.size(); j++) {
       LayerSpec next = layers.get(j);
+      if (next instanceof Conv2DLayer c && c.depthwise()) {
+        continue; // it keeps the channels it reads
+      }
       if (!(next instanceof PassThroughLayer)) {
         return next instanceof ResidualBlock b && b.shortcut() == null;
       }

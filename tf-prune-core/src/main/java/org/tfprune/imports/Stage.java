@@ -21,10 +21,11 @@ sealed interface Stage {
   /**
    * A convolution with square kernels, then a bias, batch norm (either may be null), then the
    * activation, then batch norm after the activation ({@code batchNormAfter}, or null; with it,
-   * {@code batchNorm} is null).
+   * {@code batchNorm} is null). {@code depthwise}: a {@code DepthwiseConv2dNative}.
    */
   record Conv(NodeDef node, String kernel, int stride, Padding padding, String bias,
-      BatchNorm batchNorm, Activation activation, BatchNorm batchNormAfter) implements Stage {}
+      BatchNorm batchNorm, Activation activation, BatchNorm batchNormAfter, boolean depthwise)
+      implements Stage {}
 
   /**
    * Batch normalization in inference mode; {@code biasAfter} is a bias added after it (folded

@@ -58,6 +58,8 @@ public final class WeightSlicer {
           sliceIfPresent(params, out, ParameterSet.key(l.name(), ParameterSet.THETA), 0, liveOut);
         }
         liveIn = liveOut;
+      } else if (l instanceof Conv2DLayer c && c.depthwise()) {
+        depthwise(params, out, c, liveIn); // channel c reads input channel c alone
       } else if (l instanceof Conv2DLayer c) {
         int[] liveOut = c.gated() ? mask.kept(c.name()) : stream(spec, params, out, c, mask);
         conv(params, out, c, liveIn, liveOut);
@@ -116,6 +118,21 @@ public final class WeightSlicer {
       return liveOut;
     }
     return liveIn; // identity: the stream keeps its channels (a stream group's, sliced above)
+  }
+
+  /** Keeps the channels {@code live} (null = all) of a depthwise conv. */
+  private static void depthwise(ParameterSet params, Map<String, HostTensor> out, Conv2DLayer c,
+      int[] live) {
+    String kernel = ParameterSet.key(c.name(), ParameterSet.KERNEL);
+    if (params.has(kernel)) {
+      out.put(kernel, live != null ? params.get(kernel).select(2, live) : params.get(kernel));
+    }
+    if (live != null) {
+      for (String kind : List.of(ParameterSet.BIAS, ParameterSet.GAMMA, ParameterSet.BETA,
+          ParameterSet.MOVING_MEAN, ParameterSet.MOVING_VARIANCE)) {
+        sliceIfPresent(params, out, ParameterSet.key(c.name(), kind), 0, live);
+      }
+    }
   }
 
   /** Keeps input channels {@code liveIn} and filters {@code liveOut} (null = all). */

@@ -232,6 +232,32 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
     return shapes().get(index).channels();
   }
 
+  /**
+   * The gate group whose gates multiply the channels flowing into layer {@code index}, or null
+   * when they are not gated: the group of the nearest earlier layer that outputs channels
+   * (through pooling and padding, and through depthwise convs, which keep their input's
+   * channels), i.e. its own gates or its gated stream group. A depthwise conv at {@code index}
+   * is gated by this group.
+   */
+  public String channelGroupOf(int index) {
+    checkArgument(index >= 0 && index < layers.size(), "no layer %s in %s", index, name);
+    for (int j = index - 1; j >= 0; j--) {
+      LayerSpec l = layers.get(j);
+      if (l instanceof PoolLayer || l instanceof PadLayer
+          || (l instanceof Conv2DLayer c && c.depthwise())) {
+        continue;
+      }
+      if (l instanceof Conv2DLayer c) {
+        return c.gated() ? c.name() : gatedStreamOf(c.name());
+      }
+      if (l instanceof ResidualBlock r) {
+        return gatedStreamOf(r.name());
+      }
+      return null;
+    }
+    return null;
+  }
+
   /** Layer by name. */
   public LayerSpec layer(String layerName) {
     return layers.stream().filter(l -> l.name().equals(layerName)).findFirst()
@@ -273,9 +299,13 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
     }
     List<LayerSpec> ls = new ArrayList<>();
     Map<String, String> renamed = new HashMap<>(); // member -> the layer that replaces it
-    for (LayerSpec l : layers) {
+    for (int i = 0; i < layers.size(); i++) {
+      LayerSpec l = layers.get(i);
       Integer stream = streamWidth.get(l.name());
-      if (l instanceof ResidualBlock r) {
+      String channels = l instanceof Conv2DLayer c && c.depthwise() ? channelGroupOf(i) : null;
+      if (channels != null) {
+        ls.add(l.withWidth(mask.count(channels))); // a depthwise conv keeps its input's channels
+      } else if (l instanceof ResidualBlock r) {
         Optional<LayerSpec> c = compactBlock(stream == null ? r : r.withWidth(stream), mask);
         c.ifPresent(ls::add);
         renamed.put(l.name(), c.map(LayerSpec::name).orElse(null));

@@ -25,6 +25,9 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
     checkNotNull(conv1, "conv1 of block %s", name);
     checkNotNull(conv2, "conv2 of block %s", name);
     checkNotNull(activation, "activation after the addition of block %s", name);
+    checkArgument(!conv1.depthwise() && !conv2.depthwise()
+        && (shortcut == null || !shortcut.depthwise()), "block %s: tf-prune's residual blocks "
+        + "hold no depthwise convolutions", name);
     checkArgument(conv2.activation() == Activation.IDENTITY && !conv2.gated()
         && conv2.stride() == 1, "block %s: conv2 must be an ungated stride-1 conv without "
         + "activation (the block adds the shortcut, then applies its activation)", name);

@@ -154,6 +154,34 @@ class LayerKindImportTest {
   }
 
   @Test
+  void aDepthwiseConvKeepsExactlyTheChannelsItsProducerKeeps() {
+    ImportedModel m = load(Kind.DEPTHWISE);
+    ArchitectureSpec spec = m.spec();
+    Conv2DLayer dw = (Conv2DLayer) spec.layer("depthwise");
+    assertThat(dw.depthwise()).isTrue();
+    assertThat(dw.gated()).isFalse();
+    assertThat(dw.filters()).isEqualTo(8);
+    assertThat(spec.channelGroupOf(1)).isEqualTo("expand");
+    assertThat(spec.gateGroups()).extracting(GateGroup::name).containsExactly("expand",
+        "project");
+    boolean[] expand = {true, false, false, true, true, false, true, true};
+    boolean[] project = new boolean[16];
+    java.util.Arrays.fill(project, true);
+    KeepMask keep = KeepMask.of(Map.of("expand", expand, "project", project));
+    ParameterSet params = m.parameters().with("expand/theta", new HostTensor(new long[] {8},
+        new float[] {1, 0, 0, 1, 1, 0, 1, 1}));
+    float[] x = Mnist.test(200).features(200);
+    try (CompactExporter.VerifiedModel v = CompactExporter.compact(spec, params, keep, x, 200,
+        m.signature())) {
+      Conv2DLayer compactDw = (Conv2DLayer) v.model().spec().layer("depthwise");
+      assertThat(compactDw.filters()).isEqualTo(5);
+      assertThat(v.fractionOfBound()).isLessThanOrEqualTo(1);
+      assertThat(SavedModelInspector.of(v.model().graphDef()).complexity())
+          .isEqualTo(ComplexityCounter.count(v.model().spec()));
+    }
+  }
+
+  @Test
   void padOpsBecomePaddingLayersBeforeTheirValidConvs() {
     ArchitectureSpec spec = load(Kind.PAD_AVG_POOL).spec();
     assertThat(spec.layers()).startsWith(new PadLayer("zero_padding2d", 1, 1, 1, 1));

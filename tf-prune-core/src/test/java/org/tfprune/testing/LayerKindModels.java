@@ -24,8 +24,8 @@ import org.tensorflow.types.TFloat32;
  * activation='relu')} then {@code BatchNormalization}), convolutions without a bias or with a bias
  * added by {@code Add}/{@code AddV2}, {@code FusedBatchNorm} v1, residual additions without an
  * activation after them and with a strided projection shortcut, ReLU6 / sigmoid / tanh / leaky
- * ReLU, average
- * pooling and {@code Pad} before a VALID convolution. The weights are random (He-scaled) and the
+ * ReLU, average pooling, {@code Pad} before a VALID convolution, and a depthwise convolution
+ * between two convs (MobileNet's pattern). The weights are random (He-scaled) and the
  * batch norms have non-trivial statistics, scales and offsets: enough to compare an import with
  * its original and to prune it. Every model has signature {@code serving_default}, input key
  * {@value #INPUT_KEY} (node {@value #INPUT}, {@code [-1, 28, 28, 1]}) and output {@value #PROBS}
@@ -47,7 +47,9 @@ public final class LayerKindModels {
     /** Relu6, Sigmoid and Tanh convs (batch norm after the tanh), a LeakyRelu dense layer. */
     ACTIVATIONS,
     /** Pad + VALID strided conv, average pooling, PadV2 + VALID conv, average pooling, Mean. */
-    PAD_AVG_POOL
+    PAD_AVG_POOL,
+    /** conv + BN + Relu6, DepthwiseConv2dNative + BN + Relu6 (stride 2), 1x1 conv, Mean. */
+    DEPTHWISE
   }
 
   private static final Map<Kind, Path> BUILT = new EnumMap<>(Kind.class);
@@ -79,6 +81,7 @@ public final class LayerKindModels {
         case LINEAR_RESIDUAL -> linearResidual(n, x);
         case ACTIVATIONS -> activations(n, x);
         case PAD_AVG_POOL -> padAvgPool(n, x);
+        case DEPTHWISE -> depthwise(n, x);
       };
       Operand<TFloat32> probs = n.tf.withName(PROBS).nn.softmax(logits);
       n.p.initialize(s);
@@ -191,6 +194,19 @@ public final class LayerKindModels {
         n.vector(c2, "bias", 16, -0.1f, 0.1f)));
     h = n.tf.withSubScope("avg2").nn.avgPool(h, List.of(1L, 2L, 2L, 1L), List.of(1L, 2L, 2L, 1L),
         "VALID");
+    h = n.tf.withName("gap").math.mean(h, n.tf.constant(new int[] {1, 2}));
+    return n.dense(n.tf.withSubScope("logits"), h, 16, 10);
+  }
+
+  private static Operand<TFloat32> depthwise(Net n, Operand<TFloat32> x) {
+    Ops c1 = n.tf.withSubScope("expand");
+    Operand<TFloat32> h = c1.nn.relu6(n.bn(c1, n.conv(c1, x, 3, 1, 8, 1, "SAME"), 8, false));
+    Ops dw = n.tf.withSubScope("depthwise");
+    h = dw.nn.relu6(n.bn(dw, dw.nn.depthwiseConv2dNative(h, n.p.he(dw, "depthwise_kernel", 9, 3,
+        3, 8, 1), List.of(1L, 2L, 2L, 1L), "SAME"), 8, false));
+    Ops pw = n.tf.withSubScope("project");
+    h = pw.nn.relu(pw.nn.biasAdd(n.conv(pw, h, 1, 8, 16, 1, "SAME"),
+        n.vector(pw, "bias", 16, -0.1f, 0.1f)));
     h = n.tf.withName("gap").math.mean(h, n.tf.constant(new int[] {1, 2}));
     return n.dense(n.tf.withSubScope("logits"), h, 16, 10);
   }

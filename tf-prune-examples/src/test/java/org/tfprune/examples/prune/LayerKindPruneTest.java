@@ -28,8 +28,9 @@ class LayerKindPruneTest {
       @TempDir Path tmp) {
     Datasets.Split mnist = Datasets.load(Datasets.MNIST);
     Datasets.Split data = new Datasets.Split(mnist.train().head(640), mnist.test().head(500));
-    TrainerConfig config = TrainerConfig.builder().knobs(new PruningKnobs(4, 0.5, 0.5))
-        .epochs(2).finetuneEpochs(0).batchSize(64).optimizer(OptimizerSpec.adam(1e-3, 1e-5))
+    // a strong penalty, so that 30 steps close gates on every fixture
+    TrainerConfig config = TrainerConfig.builder().knobs(new PruningKnobs(16, 0.5, 0.5))
+        .epochs(3).finetuneEpochs(0).batchSize(64).optimizer(OptimizerSpec.adam(1e-3, 1e-5))
         .thetaOptimizer(TrainerConfig.ThetaOptimizer.ADAM).thetaLearningRate(0.05).build();
     StringWriter log = new StringWriter();
     RunReport report = new ModelPruner(config, ModelPruner.Options.DEFAULT
