@@ -189,7 +189,9 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
     for (LayerSpec l : layers) {
       if (l instanceof ResidualBlock r) {
         if (r.conv1().gated()) {
-          b.add(new GateGroup(r.conv1().name(), r.innerWidth(), GateGroup.Kind.UNIT, true));
+          // the block's gate bypasses its inner filters; without one they keep a live filter
+          b.add(new GateGroup(r.conv1().name(), r.innerWidth(), GateGroup.Kind.UNIT,
+              r.gated()));
         }
         if (r.gated()) {
           b.add(new GateGroup(r.name(), 1, GateGroup.Kind.BLOCK, true));
