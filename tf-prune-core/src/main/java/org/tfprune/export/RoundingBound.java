@@ -164,9 +164,10 @@ public final class RoundingBound {
 
   /**
    * The spec of the square network: ReLU6, tanh and leaky ReLU (slope at most 1) become the
-   * identity there ({@code |f(x)| <= |x|} and {@code |f'| <= 1}, so {@code Q} stays an upper bound of the squared activation and
-   * of the error it carries); ReLU and sigmoid stay (sigmoid's derivative is at most 1/4 and its
-   * square network output at least 1/2, at least half of any squared sigmoid output).
+   * identity there ({@code |f(x)| <= |x|} and {@code |f'| <= 1}, so {@code Q} stays an upper
+   * bound of the squared activation and of the error it carries); ReLU and sigmoid stay
+   * (sigmoid's derivative is at most 1/4 and its square network output at least 1/2, at least
+   * half of any squared sigmoid output).
    */
   static ArchitectureSpec squareSpec(ArchitectureSpec spec) {
     ImmutableList.Builder<LayerSpec> layers = ImmutableList.builder();

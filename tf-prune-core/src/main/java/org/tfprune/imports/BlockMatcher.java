@@ -48,8 +48,8 @@ final class BlockMatcher {
     throw new ImportException(describe(add) + " joins two paths that do not form a residual "
         + "block tf-prune knows: it maps act(shortcut(x) + bn(conv(act1(bn(conv(x)))))) (a "
         + "bias may replace each batch norm; act1 any of Relu, Relu6, Sigmoid, Tanh, LeakyRelu, "
-        + "batch norm after it, or nothing; act the same or nothing) with the identity or a conv (+ batch "
-        + "norm) as the shortcut");
+        + "batch norm after it, or nothing; act the same or nothing) with the identity or a "
+        + "conv (+ batch norm) as the shortcut");
   }
 
   /** The conv of a match if it has no activation and no batch norm after one, else null. */

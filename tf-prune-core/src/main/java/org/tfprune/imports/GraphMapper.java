@@ -151,8 +151,8 @@ final class GraphMapper {
               : layers.layer(t, true);
         }
         case "MatMul", "BiasAdd", "Add", "AddV2", "Conv2D", "DepthwiseConv2dNative",
-            "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3" -> layers.isResidualAdd(n) ? blocks.block(n, Activation.IDENTITY)
-                : layers.layer(t, true);
+            "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3" -> layers.isResidualAdd(n)
+                ? blocks.block(n, Activation.IDENTITY) : layers.layer(t, true);
         case "MaxPool", "MaxPoolV2", "AvgPool" -> new Stage.Matched(layers.pool(n),
             layers.first(n));
         case "Pad", "PadV2" -> new Stage.Matched(layers.pad(n), layers.first(n));

@@ -18,12 +18,12 @@ import org.tfprune.spec.PoolLayer;
 final class LayerMatcher {
   /** What a refused layer's message lists as the forms the importer maps. */
   static final String SUPPORTED_TEXT = "MatMul, Conv2D and DepthwiseConv2dNative (channel "
-      + "multiplier 1) layers with or without a bias "
-      + "(BiasAdd, Add, AddV2), convolutions with batch norm (FusedBatchNorm/V2/V3 in inference mode) "
-      + "before or after the activation, Relu, Relu6, Sigmoid, Tanh, LeakyRelu or no "
-      + "activation, MaxPool/AvgPool, Pad/PadV2 with zeros, Reshape (flatten), Mean over height and width, "
-      + "residual Add/AddV2 (with or without an activation after it) with an identity or conv+BN "
-      + "shortcut, Softmax at the end, Identity";
+      + "multiplier 1) layers with or without a bias (BiasAdd, Add, AddV2), convolutions with "
+      + "batch norm (FusedBatchNorm/V2/V3 in inference mode) before or after the activation, "
+      + "Relu, Relu6, Sigmoid, Tanh, LeakyRelu or no activation, MaxPool/AvgPool, Pad/PadV2 with "
+      + "zeros, Reshape (flatten), Mean over height and width, residual Add/AddV2 (with or "
+      + "without an activation after it) with an identity or conv+BN shortcut, Softmax at the "
+      + "end, Identity";
 
   private final SourceModel source;
   private final GraphIndex graph;
