@@ -11,6 +11,7 @@ import org.tensorflow.types.TFloat32;
 import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.Activation;
 import org.tfprune.spec.Conv2DLayer;
+import org.tfprune.spec.PreActivation;
 
 /**
  * The ops of one convolution layer (conv, bias or batch norm, activation; or conv, bias,
@@ -67,33 +68,41 @@ final class ConvLayerOps {
       y = cs.nn.biasAdd(y, variable.apply(ParameterSet.key(c.name(), ParameterSet.BIAS)));
     }
     if (c.batchNorm()) {
-      y = batchNorm(cs, variable, c, y, training, updates);
+      y = batchNorm(cs, variable, c.name(), c.batchNormEpsilon(), y, training, updates);
     }
     y = activate(cs, y, c.activation());
     if (c.batchNormAfterActivation()) {
-      y = batchNorm(cs, variable, c, y, training, updates);
+      y = batchNorm(cs, variable, c.name(), c.batchNormEpsilon(), y, training, updates);
     }
     return y;
   }
 
-  /** Batch norm of {@code c}'s channels: batch statistics in training, else moving ones. */
+  /** A pre-activation block's {@code activation(bn(x))} on its input. */
+  static Operand<TFloat32> preActivate(Ops s, Function<String, Variable<TFloat32>> variable,
+      PreActivation p, Operand<TFloat32> x, boolean training, List<Op> updates) {
+    Ops ps = s.withSubScope(p.name());
+    return activate(ps, batchNorm(ps, variable, p.name(), p.batchNormEpsilon(), x, training,
+        updates), p.activation());
+  }
+
+  /** Batch norm of {@code owner}'s channels: batch statistics in training, else moving ones. */
   private static Operand<TFloat32> batchNorm(Ops cs, Function<String, Variable<TFloat32>> variable,
-      Conv2DLayer c, Operand<TFloat32> y, boolean training, List<Op> updates) {
-    Variable<TFloat32> mean = variable.apply(ParameterSet.key(c.name(), ParameterSet.MOVING_MEAN));
-    Variable<TFloat32> var = variable.apply(ParameterSet.key(c.name(),
+      String owner, float epsilon, Operand<TFloat32> y, boolean training, List<Op> updates) {
+    Variable<TFloat32> mean = variable.apply(ParameterSet.key(owner, ParameterSet.MOVING_MEAN));
+    Variable<TFloat32> var = variable.apply(ParameterSet.key(owner,
         ParameterSet.MOVING_VARIANCE));
-    Operand<TFloat32> gamma = variable.apply(ParameterSet.key(c.name(), ParameterSet.GAMMA));
-    Operand<TFloat32> beta = variable.apply(ParameterSet.key(c.name(), ParameterSet.BETA));
+    Operand<TFloat32> gamma = variable.apply(ParameterSet.key(owner, ParameterSet.GAMMA));
+    Operand<TFloat32> beta = variable.apply(ParameterSet.key(owner, ParameterSet.BETA));
     if (training) {
       Operand<TFloat32> empty = cs.constant(new float[0]);
       FusedBatchNorm<TFloat32, TFloat32> bn = cs.nn.fusedBatchNorm(y, gamma, beta, empty, empty,
-          FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(true));
+          FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(true));
       y = bn.y();
       updates.add(cs.assign(mean, movingAverage(cs, mean, bn.batchMean())));
       updates.add(cs.assign(var, movingAverage(cs, var, bn.batchVariance())));
     } else {
       y = cs.nn.fusedBatchNorm(y, gamma, beta, mean, var,
-          FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(false)).y();
+          FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(false)).y();
     }
     return y;
   }

@@ -109,6 +109,12 @@ public final class NetworkBuilder {
       } else if (l instanceof Conv2DLayer c) {
         addConv(scopes, tf, c, in, vars, feeds, assigns);
       } else if (l instanceof ResidualBlock r) {
+        if (r.preActivation() != null) {
+          for (String kind : List.of(ParameterSet.GAMMA, ParameterSet.BETA,
+              ParameterSet.MOVING_MEAN, ParameterSet.MOVING_VARIANCE)) {
+            add(scopes, tf, r.preActivation().name(), kind, Shape.of(in), vars, feeds, assigns);
+          }
+        }
         addConv(scopes, tf, r.conv1(), in, vars, feeds, assigns);
         addConv(scopes, tf, r.conv2(), r.innerWidth(), vars, feeds, assigns);
         if (r.shortcut() != null) {

@@ -272,12 +272,14 @@ public final class NetworkGraph {
         x = gate(ls, p, ConvLayerOps.conv(ls, this::variable, c, x, training, updates), group,
             mode, gateValues, offsets);
       } else if (l instanceof ResidualBlock r) {
-        Operand<TFloat32> h = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv1(), x, training, updates),
+        Operand<TFloat32> pre = r.preActivation() == null ? x : ConvLayerOps.preActivate(ls,
+            this::variable, r.preActivation(), x, training, updates);
+        Operand<TFloat32> h = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv1(), pre, training, updates),
             r.conv1().gated() ? r.conv1().name() : null, mode, gateValues, offsets);
         Operand<TFloat32> f = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv2(), h, training, updates),
             r.gated() ? r.name() : null, mode, gateValues, offsets);
         Operand<TFloat32> shortcut = r.shortcut() == null ? x
-            : ConvLayerOps.conv(ls, this::variable, r.shortcut(), x, training, updates);
+            : ConvLayerOps.conv(ls, this::variable, r.shortcut(), pre, training, updates);
         // a coupled stream is gated after the addition and its activation (StreamGroup: exact
         // removal)
         x = gate(ls, p, ConvLayerOps.activate(ls, ls.math.add(shortcut, f), r.activation()),

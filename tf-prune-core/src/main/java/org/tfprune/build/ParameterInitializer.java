@@ -45,6 +45,13 @@ public final class ParameterInitializer {
       } else if (l instanceof Conv2DLayer c) {
         conv(m, rng, c, in);
       } else if (l instanceof ResidualBlock r) {
+        if (r.preActivation() != null) {
+          String pre = r.preActivation().name();
+          m.put(ParameterSet.key(pre, ParameterSet.GAMMA), filled(in, 1f));
+          m.put(ParameterSet.key(pre, ParameterSet.BETA), filled(in, 0f));
+          m.put(ParameterSet.key(pre, ParameterSet.MOVING_MEAN), filled(in, 0f));
+          m.put(ParameterSet.key(pre, ParameterSet.MOVING_VARIANCE), filled(in, 1f));
+        }
         conv(m, rng, r.conv1(), in);
         conv(m, rng, r.conv2(), r.innerWidth());
         if (r.shortcut() != null) {

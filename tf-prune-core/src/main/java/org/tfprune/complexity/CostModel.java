@@ -77,6 +77,9 @@ public final class CostModel {
           macs = alg.add(macs, sc.macs());
           params = alg.add(params, sc.params());
         }
+        if (r.preActivation() != null) { // batch norm's four values per input channel
+          params = alg.add(params, alg.mul(width, alg.constant(4)));
+        }
         out.add(new LayerCost<>(r.name(), macs, params));
         width = stream;
       } else if (l instanceof FlattenLayer) {

@@ -31,7 +31,8 @@ public final class BatchNormFolding {
         layers.add(fold(c, p));
       } else if (l instanceof ResidualBlock r) {
         layers.add(new ResidualBlock(r.name(), fold(r.conv1(), p), fold(r.conv2(), p),
-            r.shortcut() == null ? null : fold(r.shortcut(), p), r.gated(), r.activation()));
+            r.shortcut() == null ? null : fold(r.shortcut(), p), r.gated(), r.activation(),
+            r.preActivation()));
       } else {
         layers.add(l);
       }

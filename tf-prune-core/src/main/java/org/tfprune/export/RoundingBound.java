@@ -12,6 +12,7 @@ import org.tfprune.spec.FeatureMap;
 import org.tfprune.spec.GlobalAvgPoolLayer;
 import org.tfprune.spec.LayerSpec;
 import org.tfprune.spec.PoolLayer;
+import org.tfprune.spec.PreActivation;
 import org.tfprune.spec.ResidualBlock;
 
 /**
@@ -100,7 +101,8 @@ public final class RoundingBound {
       return conv(c, in.channels(), folded);
     } else if (l instanceof ResidualBlock r) {
       return conv(r.conv1(), in.channels(), folded) + conv(r.conv2(), r.conv1().filters(), folded)
-          + (r.shortcut() == null ? 0 : conv(r.shortcut(), in.channels(), folded)) + 1;
+          + (r.shortcut() == null ? 0 : conv(r.shortcut(), in.channels(), folded)) + 1
+          + (r.preActivation() == null ? 0 : BATCH_NORM_ROUNDINGS);
     } else if (l instanceof PoolLayer p) {
       return p.kind() == PoolLayer.Kind.AVG ? (long) p.size() * p.size() + 1 : 0;
     } else if (l instanceof GlobalAvgPoolLayer) {
@@ -131,6 +133,9 @@ public final class RoundingBound {
     for (LayerSpec l : spec.layers()) {
       for (Conv2DLayer c : convs(l)) {
         epsilons.put(c.name(), c.batchNormEpsilon());
+      }
+      if (l instanceof ResidualBlock r && r.preActivation() != null) {
+        epsilons.put(r.preActivation().name(), r.preActivation().batchNormEpsilon());
       }
     }
     params.asMap().forEach((name, t) -> {
@@ -179,7 +184,9 @@ public final class RoundingBound {
       } else if (l instanceof ResidualBlock r) {
         layers.add(new ResidualBlock(r.name(), r.conv1().withActivation(square(
             r.conv1().activation())), r.conv2(), r.shortcut(), r.gated(),
-            square(r.activation())));
+            square(r.activation()), r.preActivation() == null ? null : new PreActivation(
+                r.preActivation().name(), square(r.preActivation().activation()),
+                r.preActivation().batchNormEpsilon())));
       } else {
         layers.add(l);
       }

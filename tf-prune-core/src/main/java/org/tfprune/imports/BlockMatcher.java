@@ -37,16 +37,34 @@ final class BlockMatcher {
       }
       TensorRef x = c1.input();
       if (shortcut.equals(x)) {
-        return new Stage.Matched(new Stage.Block(add, conv1, conv2, null, activation), x);
+        return new Stage.Matched(new Stage.Block(add, conv1, conv2, null, activation, null,
+            null), x);
       }
       Stage.Matched sc = layers.layer(shortcut, false);
       Stage.Conv projection = linearConv(sc);
-      if (projection != null && sc.input().equals(x)) {
-        return new Stage.Matched(new Stage.Block(add, conv1, conv2, projection, activation), x);
+      // a pre-activation block: conv1 (and a projection) read act0(bn(x)), the identity x; a
+      // batch norm that ends a conv layer makes it that layer's output instead
+      NodeDef act = graph.node(x);
+      Activation pre = Nodes.activation(act);
+      NodeDef norm = pre == null ? null : graph.node(layers.first(act));
+      boolean normed = norm != null && Nodes.isBatchNorm(norm);
+      if (projection != null && sc.input().equals(x)
+          && !(normed && layers.layer(x, false) == null)) {
+        return new Stage.Matched(new Stage.Block(add, conv1, conv2, projection, activation, null,
+            null), x);
+      }
+      if (normed) {
+        TensorRef in0 = layers.first(norm);
+        boolean identity = shortcut.equals(in0);
+        if (identity || (projection != null && sc.input().equals(x))) {
+          return new Stage.Matched(new Stage.Block(add, conv1, conv2, identity ? null
+              : projection, activation, layers.batchNorm(norm, null), pre), in0);
+        }
       }
     }
     throw new ImportException(describe(add) + " joins two paths that do not form a residual "
-        + "block tf-prune knows: it maps act(shortcut(x) + bn(conv(act1(bn(conv(x)))))) (a "
+        + "block tf-prune knows: it maps act(shortcut(x) + bn(conv(act1(bn(conv(x')))))), x' "
+        + "the block's input x or a pre-activation act0(bn(x)) (a "
         + "bias may replace each batch norm; act1 any of Relu, Relu6, Sigmoid, Tanh, LeakyRelu, "
         + "batch norm after it, or nothing; act the same or nothing) with the identity or a "
         + "conv (+ batch norm) as the shortcut");

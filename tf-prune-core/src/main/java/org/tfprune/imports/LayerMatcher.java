@@ -193,7 +193,7 @@ final class LayerMatcher {
         n.getOp().equals("DepthwiseConv2dNative"));
   }
 
-  private Stage.BatchNorm batchNorm(NodeDef n, String biasAfter) {
+  Stage.BatchNorm batchNorm(NodeDef n, String biasAfter) {
     Nodes.checkNhwc(n);
     if (GraphIndex.bool(n, "is_training", true)) {
       throw new ImportException(describe(n) + " runs in training mode (is_training = true) on "

@@ -25,6 +25,7 @@ import org.tfprune.spec.LayerSpec;
 import org.tfprune.spec.PadLayer;
 import org.tfprune.spec.PassThroughLayer;
 import org.tfprune.spec.PoolLayer;
+import org.tfprune.spec.PreActivation;
 import org.tfprune.spec.ResidualBlock;
 
 /**
@@ -89,16 +90,29 @@ final class SpecBuilder {
     }
     Stage.Block b = (Stage.Block) s;
     String name = names.of(b.node().getName());
+    PreActivation pre = b.preNorm() == null ? null : preActivation(b, in.channels(),
+        names.of(b.node().getName() + "_preact"));
     Conv2DLayer c1 = convLayer(b.conv1(), in.channels(), names.of(b.conv1().node().getName()));
     Conv2DLayer c2 = convLayer(b.conv2(), c1.filters(), names.of(b.conv2().node().getName()));
     Conv2DLayer sc = b.shortcut() == null ? null : convLayer(b.shortcut(), in.channels(),
         names.of(b.shortcut().node().getName()));
     try {
-      return new ResidualBlock(name, c1, c2, sc, false, b.activation());
+      return new ResidualBlock(name, c1, c2, sc, false, b.activation(), pre);
     } catch (IllegalArgumentException e) {
       throw new ImportException("the residual block at " + describe(b.node()) + " does not fit "
           + "tf-prune's basic block: " + e.getMessage());
     }
+  }
+
+  /** The pre-activation of a block reading {@code channels} channels, its weights read. */
+  private PreActivation preActivation(Stage.Block b, int channels, String name) {
+    Stage.BatchNorm bn = b.preNorm();
+    params.put(ParameterSet.key(name, ParameterSet.GAMMA), vector(bn.gamma(), channels, b));
+    params.put(ParameterSet.key(name, ParameterSet.BETA), vector(bn.beta(), channels, b));
+    params.put(ParameterSet.key(name, ParameterSet.MOVING_MEAN), vector(bn.mean(), channels, b));
+    params.put(ParameterSet.key(name, ParameterSet.MOVING_VARIANCE), vector(bn.variance(),
+        channels, b));
+    return new PreActivation(name, b.preActivation(), bn.epsilon());
   }
 
   private DenseLayer dense(Stage.Dense d, FeatureMap in) {
@@ -212,8 +226,8 @@ final class SpecBuilder {
   /**
    * The spec with gates where the method allows: the features of a flat input, every layer's
    * units or filters except the logits, and every residual block whose closed gate leaves its
-   * shortcut exactly (a projection; an identity with no activation after the addition, or ReLU
-   * on a stream that is never negative). A conv layer whose output an identity shortcut carries
+   * shortcut exactly (a projection reading the block's input; an identity with no activation
+   * after the addition, or ReLU on a stream that is never negative). A conv layer whose output an identity shortcut carries
    * stays ungated (the residual stream is not pruned). A depthwise conv has no gates of its own:
    * its input channels' gates gate it.
    */
@@ -224,7 +238,8 @@ final class SpecBuilder {
       boolean last = i == layers.size() - 1;
       if (!last && l instanceof ResidualBlock b) {
         l = blockGateExact(layers, i) ? b.withGated(true) : new ResidualBlock(b.name(),
-            b.conv1().withGated(true), b.conv2(), b.shortcut(), false, b.activation());
+            b.conv1().withGated(true), b.conv2(), b.shortcut(), false, b.activation(),
+            b.preActivation());
       } else if (!last && (l instanceof DenseLayer || (l instanceof Conv2DLayer c
           && !c.depthwise() && !feedsIdentityShortcut(layers, i)))) {
         l = l.withGated(true);
@@ -243,7 +258,10 @@ final class SpecBuilder {
   /** Whether block {@code i} without its branch computes what its shortcut alone does. */
   private static boolean blockGateExact(List<LayerSpec> layers, int i) {
     ResidualBlock b = (ResidualBlock) layers.get(i);
-    if (b.shortcut() != null || b.activation() == Activation.IDENTITY) {
+    if (b.shortcut() != null) {
+      return b.preActivation() == null; // else the projection alone would read act0(bn(x))
+    }
+    if (b.activation() == Activation.IDENTITY) {
       return true;
     }
     return b.activation() == Activation.RELU && nonNegativeInput(layers, i);

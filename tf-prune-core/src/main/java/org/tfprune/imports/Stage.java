@@ -48,11 +48,15 @@ sealed interface Stage {
 
   /**
    * {@code activation(shortcut(x) + conv2(conv1(x)))}; {@code shortcut} is null for the identity.
+   * A pre-activation block first computes {@code h = preActivation(preNorm(x))}: {@code conv1}
+   * and a projection shortcut read {@code h}, an identity shortcut {@code x}.
    *
    * @param node the addition
+   * @param preNorm the batch norm on the block's input, or null (then {@code preActivation} is
+   *     null too)
    */
-  record Block(NodeDef node, Conv conv1, Conv conv2, Conv shortcut, Activation activation)
-      implements Stage {}
+  record Block(NodeDef node, Conv conv1, Conv conv2, Conv shortcut, Activation activation,
+      BatchNorm preNorm, Activation preActivation) implements Stage {}
 
   /** A stage and the tensor it reads. */
   record Matched(Stage stage, TensorRef input) {}

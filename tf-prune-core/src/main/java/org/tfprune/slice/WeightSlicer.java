@@ -99,9 +99,19 @@ public final class WeightSlicer {
   private static int[] block(ParameterSet params, Map<String, HostTensor> out, ResidualBlock r,
       int[] liveIn, KeepMask mask, int[] liveOut) {
     boolean alive = !r.gated() || mask.flags(r.name())[0];
+    String pre = r.preActivation() == null ? null : r.preActivation().name();
+    if (pre != null && liveIn != null) {
+      for (String kind : List.of(ParameterSet.GAMMA, ParameterSet.BETA,
+          ParameterSet.MOVING_MEAN, ParameterSet.MOVING_VARIANCE)) {
+        sliceIfPresent(params, out, ParameterSet.key(pre, kind), 0, liveIn);
+      }
+    }
     if (!alive) {
       for (Conv2DLayer c : List.of(r.conv1(), r.conv2())) {
         out.keySet().removeIf(k -> ParameterSet.ownerOf(k).equals(c.name()));
+      }
+      if (pre != null) { // an identity block: it goes with its pre-activation
+        out.keySet().removeIf(k -> ParameterSet.ownerOf(k).equals(pre));
       }
       out.remove(ParameterSet.key(r.name(), ParameterSet.THETA));
       if (r.shortcut() == null) {

@@ -38,6 +38,12 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
           "layer name '%s' is used twice or is reserved (%s) in spec %s", l.name(),
           RESERVED_NAMES, name);
     }
+    for (LayerSpec l : layers) {
+      if (l instanceof ResidualBlock r && r.preActivation() != null) {
+        checkArgument(names.add(r.preActivation().name()), "the pre-activation name '%s' of "
+            + "block '%s' is also a layer's in spec %s", r.preActivation().name(), r.name(), name);
+      }
+    }
     shapesOf(input, layers); // every layer must fit the shape it receives
     LayerSpec last = layers.get(layers.size() - 1);
     checkArgument(last instanceof DenseLayer,

@@ -16,15 +16,21 @@ import static com.google.common.base.Preconditions.checkNotNull;
  *
  * @param shortcut the projection (1x1 conv + BN), or null for the identity
  * @param activation applied to the sum of the shortcut and the branch
+ * @param preActivation batch norm and activation on the block's input before {@code conv1} and
+ *     a projection shortcut (a pre-activation block), or null
  */
 public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
-    Conv2DLayer shortcut, boolean gated, Activation activation) implements LayerSpec {
+    Conv2DLayer shortcut, boolean gated, Activation activation, PreActivation preActivation)
+    implements LayerSpec {
 
   public ResidualBlock {
     LayerSpec.checkName(name);
     checkNotNull(conv1, "conv1 of block %s", name);
     checkNotNull(conv2, "conv2 of block %s", name);
     checkNotNull(activation, "activation after the addition of block %s", name);
+    checkArgument(!(gated && preActivation != null && shortcut != null), "block %s: a "
+        + "pre-activation block with a projection shortcut cannot carry a block gate (without "
+        + "its branch the projection still reads the pre-activated input)", name);
     checkArgument(!conv1.depthwise() && !conv2.depthwise()
         && (shortcut == null || !shortcut.depthwise()), "block %s: tf-prune's residual blocks "
         + "hold no depthwise convolutions", name);
@@ -37,10 +43,16 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
         + "ungated conv without activation, with conv2's filters and conv1's stride", name);
   }
 
+  /** A block without pre-activation. */
+  public ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2, Conv2DLayer shortcut,
+      boolean gated, Activation activation) {
+    this(name, conv1, conv2, shortcut, gated, activation, null);
+  }
+
   /** A block with ReLU after the addition. */
   public ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2, Conv2DLayer shortcut,
       boolean gated) {
-    this(name, conv1, conv2, shortcut, gated, Activation.RELU);
+    this(name, conv1, conv2, shortcut, gated, Activation.RELU, null);
   }
 
   /**
@@ -86,7 +98,7 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
   /** A copy with {@code width} filters in conv1 (the compact block). */
   public ResidualBlock withInnerWidth(int width) {
     return new ResidualBlock(name, conv1.withWidth(width), conv2, shortcut, gated,
-        activation);
+        activation, preActivation);
   }
 
   /**
@@ -97,11 +109,12 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
   @Override
   public ResidualBlock withWidth(int width) {
     return new ResidualBlock(name, conv1, conv2.withWidth(width),
-        shortcut == null ? null : shortcut.withWidth(width), gated, activation);
+        shortcut == null ? null : shortcut.withWidth(width), gated, activation, preActivation);
   }
 
   @Override
   public ResidualBlock withGated(boolean g) {
-    return new ResidualBlock(name, conv1.withGated(g), conv2, shortcut, g, activation);
+    return new ResidualBlock(name, conv1.withGated(g), conv2, shortcut, g, activation,
+        preActivation);
   }
 }

@@ -66,6 +66,10 @@ public record StreamGroup(String name, ImmutableList<String> members, boolean ga
     List<String> current = null;
     for (int i = 0; i < layers.size(); i++) {
       LayerSpec l = layers.get(i);
+      checkArgument(!(l instanceof ResidualBlock r && r.preActivation() != null), "spec %s: "
+          + "block '%s' normalizes its input (a pre-activation block); coupled stream channels "
+          + "are supported for post-activation blocks only: leave the option off for this model",
+          specName, l.name());
       boolean startsStage = l instanceof ResidualBlock r ? r.shortcut() != null
           : l instanceof Conv2DLayer && next(layers, i) instanceof ResidualBlock;
       if (startsStage) {

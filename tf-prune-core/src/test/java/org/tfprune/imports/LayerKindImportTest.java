@@ -182,6 +182,22 @@ class LayerKindImportTest {
   }
 
   @Test
+  void preActivationBlocksKeepTheirInputsBatchNormAndGateOnlyWhatStaysExact() {
+    ImportedModel m = load(Kind.PREACT);
+    ResidualBlock identity = (ResidualBlock) m.spec().layer("preact1");
+    ResidualBlock projection = (ResidualBlock) m.spec().layer("preact2");
+    assertThat(identity.preActivation().activation()).isEqualTo(Activation.RELU);
+    assertThat(identity.activation()).isEqualTo(Activation.IDENTITY);
+    assertThat(identity.shortcut()).isNull();
+    assertThat(identity.gated()).as("x + 0 = x: the block can go").isTrue();
+    assertThat(projection.shortcut().stride()).isEqualTo(2);
+    assertThat(projection.gated()).as("the projection reads relu(bn(x))").isFalse();
+    assertThat(projection.conv1().gated()).isTrue();
+    assertThat(m.parameters().get(identity.preActivation().name() + "/gamma").shape())
+        .containsExactly(8);
+  }
+
+  @Test
   void padOpsBecomePaddingLayersBeforeTheirValidConvs() {
     ArchitectureSpec spec = load(Kind.PAD_AVG_POOL).spec();
     assertThat(spec.layers()).startsWith(new PadLayer("zero_padding2d", 1, 1, 1, 1));

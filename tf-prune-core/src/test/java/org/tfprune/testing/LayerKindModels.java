@@ -25,7 +25,7 @@ import org.tensorflow.types.TFloat32;
  * added by {@code Add}/{@code AddV2}, {@code FusedBatchNorm} v1, residual additions without an
  * activation after them and with a strided projection shortcut, ReLU6 / sigmoid / tanh / leaky
  * ReLU, average pooling, {@code Pad} before a VALID convolution, and a depthwise convolution
- * between two convs (MobileNet's pattern). The weights are random (He-scaled) and the
+ * between two convs (MobileNet's pattern), pre-activation residual blocks. The weights are random (He-scaled) and the
  * batch norms have non-trivial statistics, scales and offsets: enough to compare an import with
  * its original and to prune it. Every model has signature {@code serving_default}, input key
  * {@value #INPUT_KEY} (node {@value #INPUT}, {@code [-1, 28, 28, 1]}) and output {@value #PROBS}
@@ -49,7 +49,9 @@ public final class LayerKindModels {
     /** Pad + VALID strided conv, average pooling, PadV2 + VALID conv, average pooling, Mean. */
     PAD_AVG_POOL,
     /** conv + BN + Relu6, DepthwiseConv2dNative + BN + Relu6 (stride 2), 1x1 conv, Mean. */
-    DEPTHWISE
+    DEPTHWISE,
+    /** Pre-activation (ResNet v2) blocks: an identity one and a strided projection one. */
+    PREACT
   }
 
   private static final Map<Kind, Path> BUILT = new EnumMap<>(Kind.class);
@@ -82,6 +84,7 @@ public final class LayerKindModels {
         case ACTIVATIONS -> activations(n, x);
         case PAD_AVG_POOL -> padAvgPool(n, x);
         case DEPTHWISE -> depthwise(n, x);
+        case PREACT -> preActivation(n, x);
       };
       Operand<TFloat32> probs = n.tf.withName(PROBS).nn.softmax(logits);
       n.p.initialize(s);
@@ -209,6 +212,41 @@ public final class LayerKindModels {
         n.vector(pw, "bias", 16, -0.1f, 0.1f)));
     h = n.tf.withName("gap").math.mean(h, n.tf.constant(new int[] {1, 2}));
     return n.dense(n.tf.withSubScope("logits"), h, 16, 10);
+  }
+
+  private static Operand<TFloat32> preActivation(Net n, Operand<TFloat32> x) {
+    Ops stem = n.tf.withSubScope("stem");
+    Operand<TFloat32> h = stem.nn.relu(n.bn(stem, n.conv(stem, x, 3, 1, 8, 1, "SAME"), 8, false));
+    Ops pool = n.tf.withSubScope("pool");
+    h = pool.nn.maxPool(h, pool.constant(new int[] {1, 2, 2, 1}),
+        pool.constant(new int[] {1, 2, 2, 1}), "VALID");
+    Ops b1 = n.tf.withSubScope("preact1");
+    h = n.addV2(b1, h, preActBranch(n, b1, preAct(n, b1, h, 8), 8, 8, 1));
+    Ops b2 = n.tf.withSubScope("preact2");
+    Operand<TFloat32> pre = preAct(n, b2, h, 8);
+    Ops sc = b2.withSubScope("shortcut");
+    Operand<TFloat32> shortcut = sc.nn.biasAdd(n.conv(sc, pre, 1, 8, 16, 2, "SAME"),
+        n.vector(sc, "bias", 16, -0.1f, 0.1f));
+    h = n.addV2(b2, shortcut, preActBranch(n, b2, pre, 8, 16, 2));
+    h = n.tf.withName("gap").math.mean(h, n.tf.constant(new int[] {1, 2}));
+    return n.dense(n.tf.withSubScope("logits"), h, 16, 10);
+  }
+
+  /** relu(bn(x)) on a block's input. */
+  private static Operand<TFloat32> preAct(Net n, Ops block, Operand<TFloat32> x, int channels) {
+    Ops s = block.withSubScope("preact");
+    return s.nn.relu(n.bn(s, x, channels, false));
+  }
+
+  /** conv_b(relu(bn(conv_a(x)))), conv_b with a bias and no batch norm (ResNet v2). */
+  private static Operand<TFloat32> preActBranch(Net n, Ops block, Operand<TFloat32> x, int in,
+      int out, int stride) {
+    Ops a = block.withSubScope("conv_a");
+    Operand<TFloat32> h = a.nn.relu(n.bn(a, n.conv(a, x, 3, in, out, stride, "SAME"), out,
+        false));
+    Ops b = block.withSubScope("conv_b");
+    return b.nn.biasAdd(n.conv(b, h, 3, out, out, 1, "SAME"), n.vector(b, "bias", out, -0.1f,
+        0.1f));
   }
 
   /** The graph being written, its variables and a random source for per-channel values. */
