@@ -17,12 +17,10 @@ import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FeatureMap;
-import org.tfprune.spec.FlattenLayer;
-import org.tfprune.spec.GlobalAvgPoolLayer;
-import org.tfprune.spec.PoolLayer;
-import org.tfprune.spec.ResidualBlock;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.LayerSpec;
+import org.tfprune.spec.PassThroughLayer;
+import org.tfprune.spec.ResidualBlock;
 
 /**
  * The one graph builder. It creates a network's input placeholder and variables from an
@@ -120,7 +118,7 @@ public final class NetworkBuilder {
         if (r.shortcut() != null) {
           addConv(scopes, tf, r.shortcut(), in, vars, feeds, assigns);
         }
-      } else if (!(l instanceof org.tfprune.spec.PassThroughLayer)) {
+      } else if (!(l instanceof PassThroughLayer)) {
         throw new IllegalArgumentException("no variables rule for layer type " + l.getClass());
       }
     }

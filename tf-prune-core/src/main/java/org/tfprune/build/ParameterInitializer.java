@@ -12,12 +12,10 @@ import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FeatureMap;
-import org.tfprune.spec.FlattenLayer;
-import org.tfprune.spec.GlobalAvgPoolLayer;
-import org.tfprune.spec.PoolLayer;
-import org.tfprune.spec.ResidualBlock;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.LayerSpec;
+import org.tfprune.spec.PassThroughLayer;
+import org.tfprune.spec.ResidualBlock;
 
 /**
  * Initial parameter values drawn on the host from a seed, so a run is reproducible and the saved
@@ -57,7 +55,7 @@ public final class ParameterInitializer {
         if (r.shortcut() != null) {
           conv(m, rng, r.shortcut(), in);
         }
-      } else if (!(l instanceof org.tfprune.spec.PassThroughLayer)) {
+      } else if (!(l instanceof PassThroughLayer)) {
         throw new IllegalArgumentException("no initializer for layer type " + l.getClass());
       }
     }

@@ -8,11 +8,10 @@ import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FeatureMap;
 import org.tfprune.spec.FlattenLayer;
-import org.tfprune.spec.GlobalAvgPoolLayer;
-import org.tfprune.spec.PoolLayer;
-import org.tfprune.spec.ResidualBlock;
 import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.LayerSpec;
+import org.tfprune.spec.PassThroughLayer;
+import org.tfprune.spec.ResidualBlock;
 
 /**
  * The one formula for the cost of a network: multiply-accumulates (MACs) and parameters per layer,
@@ -84,7 +83,7 @@ public final class CostModel {
         width = stream;
       } else if (l instanceof FlattenLayer) {
         width = alg.mul(width, alg.constant(in.positions()));
-      } else if (!(l instanceof org.tfprune.spec.PassThroughLayer)) {
+      } else if (!(l instanceof PassThroughLayer)) {
         throw new IllegalArgumentException("no cost rule for layer type " + l.getClass());
       }
     }

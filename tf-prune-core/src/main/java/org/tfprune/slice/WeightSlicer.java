@@ -8,11 +8,10 @@ import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FeatureMap;
 import org.tfprune.spec.FlattenLayer;
-import org.tfprune.spec.GlobalAvgPoolLayer;
 import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.KeepMask;
 import org.tfprune.spec.LayerSpec;
-import org.tfprune.spec.PoolLayer;
+import org.tfprune.spec.PassThroughLayer;
 import org.tfprune.spec.ResidualBlock;
 
 /**
@@ -68,7 +67,7 @@ public final class WeightSlicer {
         liveIn = block(params, out, r, liveIn, mask, stream(spec, params, out, r, mask));
       } else if (l instanceof FlattenLayer) {
         liveIn = liveIn == null ? null : flattened(liveIn, shapes.get(i));
-      } else if (!(l instanceof org.tfprune.spec.PassThroughLayer)) {
+      } else if (!(l instanceof PassThroughLayer)) {
         throw new IllegalArgumentException("no slicing rule for layer type " + l.getClass());
       }
     }
