@@ -11,14 +11,22 @@ import org.tensorflow.types.TFloat32;
 import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.Activation;
 import org.tfprune.spec.Conv2DLayer;
+import org.tfprune.spec.PreActivation;
 
-/** The ops of one convolution layer (conv, bias or batch norm, activation) in a network graph. */
+/**
+ * The ops of one convolution layer (conv, bias or batch norm, activation; or conv, bias,
+ * activation, batch norm) in a network graph.
+ */
 final class ConvLayerOps {
   private ConvLayerOps() {}
 
   static Operand<TFloat32> activate(Ops ls, Operand<TFloat32> h, Activation a) {
-    return switch (a) {
+    return switch (a.kind()) {
       case RELU -> ls.nn.relu(h);
+      case RELU6 -> ls.nn.relu6(h);
+      case SIGMOID -> ls.math.sigmoid(h);
+      case TANH -> ls.math.tanh(h);
+      case LEAKY_RELU -> ls.nn.leakyRelu(h, org.tensorflow.op.nn.LeakyRelu.alpha(a.alpha()));
       case IDENTITY -> h;
     };
   }
@@ -35,7 +43,11 @@ final class ConvLayerOps {
       Conv2DLayer c, Operand<TFloat32> x, boolean training, List<Op> updates) {
     Ops cs = s.withSubScope(c.name());
     Operand<TFloat32> y;
-    if (training && c.kernelSize() == 1 && c.stride() > 1) {
+    if (c.depthwise()) {
+      y = cs.nn.depthwiseConv2dNative(x, variable.apply(ParameterSet.key(c.name(),
+              ParameterSet.KERNEL)), List.of(1L, (long) c.stride(), (long) c.stride(), 1L),
+          c.padding().name());
+    } else if (training && c.kernelSize() == 1 && c.stride() > 1) {
       // A 1x1 kernel pads nothing under SAME or VALID, so a strided 1x1 convolution equals a
       // unit-stride one on every stride-th pixel. The subsampled form keeps the filter gradient
       // off oneDNN's strided 1x1 backward-weights kernel (TensorFlow 2.16, AVX-512), which
@@ -52,27 +64,47 @@ final class ConvLayerOps {
               ParameterSet.KERNEL)), List.of(1L, (long) c.stride(), (long) c.stride(), 1L),
           c.padding().name());
     }
-    if (!c.batchNorm()) {
+    if (c.hasBias()) {
       y = cs.nn.biasAdd(y, variable.apply(ParameterSet.key(c.name(), ParameterSet.BIAS)));
-    } else {
-      Variable<TFloat32> mean = variable.apply(ParameterSet.key(c.name(), ParameterSet.MOVING_MEAN));
-      Variable<TFloat32> var = variable.apply(ParameterSet.key(c.name(),
-          ParameterSet.MOVING_VARIANCE));
-      Operand<TFloat32> gamma = variable.apply(ParameterSet.key(c.name(), ParameterSet.GAMMA));
-      Operand<TFloat32> beta = variable.apply(ParameterSet.key(c.name(), ParameterSet.BETA));
-      if (training) {
-        Operand<TFloat32> empty = cs.constant(new float[0]);
-        FusedBatchNorm<TFloat32, TFloat32> bn = cs.nn.fusedBatchNorm(y, gamma, beta, empty, empty,
-            FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(true));
-        y = bn.y();
-        updates.add(cs.assign(mean, movingAverage(cs, mean, bn.batchMean())));
-        updates.add(cs.assign(var, movingAverage(cs, var, bn.batchVariance())));
-      } else {
-        y = cs.nn.fusedBatchNorm(y, gamma, beta, mean, var,
-            FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(false)).y();
-      }
     }
-    return activate(cs, y, c.activation());
+    if (c.batchNorm()) {
+      y = batchNorm(cs, variable, c.name(), c.batchNormEpsilon(), y, training, updates);
+    }
+    y = activate(cs, y, c.activation());
+    if (c.batchNormAfterActivation()) {
+      y = batchNorm(cs, variable, c.name(), c.batchNormEpsilon(), y, training, updates);
+    }
+    return y;
+  }
+
+  /** A pre-activation block's {@code activation(bn(x))} on its input. */
+  static Operand<TFloat32> preActivate(Ops s, Function<String, Variable<TFloat32>> variable,
+      PreActivation p, Operand<TFloat32> x, boolean training, List<Op> updates) {
+    Ops ps = s.withSubScope(p.name());
+    return activate(ps, batchNorm(ps, variable, p.name(), p.batchNormEpsilon(), x, training,
+        updates), p.activation());
+  }
+
+  /** Batch norm of {@code owner}'s channels: batch statistics in training, else moving ones. */
+  private static Operand<TFloat32> batchNorm(Ops cs, Function<String, Variable<TFloat32>> variable,
+      String owner, float epsilon, Operand<TFloat32> y, boolean training, List<Op> updates) {
+    Variable<TFloat32> mean = variable.apply(ParameterSet.key(owner, ParameterSet.MOVING_MEAN));
+    Variable<TFloat32> var = variable.apply(ParameterSet.key(owner,
+        ParameterSet.MOVING_VARIANCE));
+    Operand<TFloat32> gamma = variable.apply(ParameterSet.key(owner, ParameterSet.GAMMA));
+    Operand<TFloat32> beta = variable.apply(ParameterSet.key(owner, ParameterSet.BETA));
+    if (training) {
+      Operand<TFloat32> empty = cs.constant(new float[0]);
+      FusedBatchNorm<TFloat32, TFloat32> bn = cs.nn.fusedBatchNorm(y, gamma, beta, empty, empty,
+          FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(true));
+      y = bn.y();
+      updates.add(cs.assign(mean, movingAverage(cs, mean, bn.batchMean())));
+      updates.add(cs.assign(var, movingAverage(cs, var, bn.batchVariance())));
+    } else {
+      y = cs.nn.fusedBatchNorm(y, gamma, beta, mean, var,
+          FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(false)).y();
+    }
+    return y;
   }
 
   private static Operand<TFloat32> movingAverage(Ops s, Operand<TFloat32> moving,

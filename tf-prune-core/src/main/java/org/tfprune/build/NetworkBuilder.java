@@ -17,12 +17,10 @@ import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FeatureMap;
-import org.tfprune.spec.FlattenLayer;
-import org.tfprune.spec.GlobalAvgPoolLayer;
-import org.tfprune.spec.PoolLayer;
-import org.tfprune.spec.ResidualBlock;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.LayerSpec;
+import org.tfprune.spec.PassThroughLayer;
+import org.tfprune.spec.ResidualBlock;
 
 /**
  * The one graph builder. It creates a network's input placeholder and variables from an
@@ -109,13 +107,18 @@ public final class NetworkBuilder {
       } else if (l instanceof Conv2DLayer c) {
         addConv(scopes, tf, c, in, vars, feeds, assigns);
       } else if (l instanceof ResidualBlock r) {
+        if (r.preActivation() != null) {
+          for (String kind : List.of(ParameterSet.GAMMA, ParameterSet.BETA,
+              ParameterSet.MOVING_MEAN, ParameterSet.MOVING_VARIANCE)) {
+            add(scopes, tf, r.preActivation().name(), kind, Shape.of(in), vars, feeds, assigns);
+          }
+        }
         addConv(scopes, tf, r.conv1(), in, vars, feeds, assigns);
         addConv(scopes, tf, r.conv2(), r.innerWidth(), vars, feeds, assigns);
         if (r.shortcut() != null) {
           addConv(scopes, tf, r.shortcut(), in, vars, feeds, assigns);
         }
-      } else if (!(l instanceof PoolLayer || l instanceof FlattenLayer
-          || l instanceof GlobalAvgPoolLayer)) {
+      } else if (!(l instanceof PassThroughLayer)) {
         throw new IllegalArgumentException("no variables rule for layer type " + l.getClass());
       }
     }
@@ -132,12 +135,16 @@ public final class NetworkBuilder {
       Map<String, Variable<TFloat32>> vars, Map<String, Placeholder<TFloat32>> feeds,
       Map<String, Op> assigns) {
     int k = c.kernelSize();
-    add(scopes, tf, c.name(), ParameterSet.KERNEL, Shape.of(k, k, inChannels, c.filters()), vars,
-        feeds, assigns);
-    List<String> perChannel = c.batchNorm()
-        ? List.of(ParameterSet.GAMMA, ParameterSet.BETA, ParameterSet.MOVING_MEAN,
-            ParameterSet.MOVING_VARIANCE)
-        : List.of(ParameterSet.BIAS);
+    add(scopes, tf, c.name(), ParameterSet.KERNEL, c.depthwise() ? Shape.of(k, k, c.filters(), 1)
+        : Shape.of(k, k, inChannels, c.filters()), vars, feeds, assigns);
+    List<String> perChannel = new java.util.ArrayList<>();
+    if (c.hasBias()) {
+      perChannel.add(ParameterSet.BIAS);
+    }
+    if (c.hasBatchNorm()) {
+      perChannel.addAll(List.of(ParameterSet.GAMMA, ParameterSet.BETA, ParameterSet.MOVING_MEAN,
+          ParameterSet.MOVING_VARIANCE));
+    }
     for (String kind : perChannel) {
       add(scopes, tf, c.name(), kind, Shape.of(c.filters()), vars, feeds, assigns);
     }

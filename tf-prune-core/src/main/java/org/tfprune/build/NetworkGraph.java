@@ -27,6 +27,7 @@ import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FlattenLayer;
 import org.tfprune.spec.GlobalAvgPoolLayer;
+import org.tfprune.spec.PadLayer;
 import org.tfprune.spec.PoolLayer;
 import org.tfprune.spec.ResidualBlock;
 import org.tfprune.spec.GateGroup;
@@ -266,18 +267,23 @@ public final class NetworkGraph {
         x = gate(ls, p, ConvLayerOps.activate(ls, h, d.activation()), l.gated() ? l.name() : null, mode,
             gateValues, offsets);
       } else if (l instanceof Conv2DLayer c) {
-        x = gate(ls, p, ConvLayerOps.conv(ls, this::variable, c, x, training, updates),
-            c.gated() ? c.name() : spec.gatedStreamOf(c.name()), mode, gateValues, offsets);
+        String group = c.gated() ? c.name() : c.depthwise() ? spec.channelGroupOf(index)
+            : spec.gatedStreamOf(c.name());
+        x = gate(ls, p, ConvLayerOps.conv(ls, this::variable, c, x, training, updates), group,
+            mode, gateValues, offsets);
       } else if (l instanceof ResidualBlock r) {
-        Operand<TFloat32> h = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv1(), x, training, updates),
+        Operand<TFloat32> pre = r.preActivation() == null ? x : ConvLayerOps.preActivate(ls,
+            this::variable, r.preActivation(), x, training, updates);
+        Operand<TFloat32> h = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv1(), pre, training, updates),
             r.conv1().gated() ? r.conv1().name() : null, mode, gateValues, offsets);
         Operand<TFloat32> f = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv2(), h, training, updates),
             r.gated() ? r.name() : null, mode, gateValues, offsets);
         Operand<TFloat32> shortcut = r.shortcut() == null ? x
-            : ConvLayerOps.conv(ls, this::variable, r.shortcut(), x, training, updates);
-        // a coupled stream is gated after the addition and ReLU (StreamGroup: exact removal)
-        x = gate(ls, p, ls.nn.relu(ls.math.add(shortcut, f)), spec.gatedStreamOf(r.name()), mode,
-            gateValues, offsets);
+            : ConvLayerOps.conv(ls, this::variable, r.shortcut(), pre, training, updates);
+        // a coupled stream is gated after the addition and its activation (StreamGroup: exact
+        // removal)
+        x = gate(ls, p, ConvLayerOps.activate(ls, ls.math.add(shortcut, f), r.activation()),
+            spec.gatedStreamOf(r.name()), mode, gateValues, offsets);
       } else if (l instanceof PoolLayer pool) {
         List<Long> window = List.of(1L, (long) pool.size(), (long) pool.size(), 1L);
         List<Long> strides = List.of(1L, (long) pool.stride(), (long) pool.stride(), 1L);
@@ -288,6 +294,9 @@ public final class NetworkGraph {
             : ls.nn.avgPool(x, window, strides, pool.padding().name());
       } else if (l instanceof FlattenLayer) {
         x = ls.reshape(x, ls.constant(new int[] {-1, spec.shapes().get(index).size()}));
+      } else if (l instanceof PadLayer pad) {
+        x = ls.pad(x, ls.constant(new int[][] {{0, 0}, {pad.top(), pad.bottom()},
+            {pad.left(), pad.right()}, {0, 0}}), ls.constant(0f));
       } else if (l instanceof GlobalAvgPoolLayer) {
         x = ls.math.mean(x, ls.constant(new int[] {1, 2}));
       } else {

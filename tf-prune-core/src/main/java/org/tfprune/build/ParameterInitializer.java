@@ -12,12 +12,10 @@ import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FeatureMap;
-import org.tfprune.spec.FlattenLayer;
-import org.tfprune.spec.GlobalAvgPoolLayer;
-import org.tfprune.spec.PoolLayer;
-import org.tfprune.spec.ResidualBlock;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.LayerSpec;
+import org.tfprune.spec.PassThroughLayer;
+import org.tfprune.spec.ResidualBlock;
 
 /**
  * Initial parameter values drawn on the host from a seed, so a run is reproducible and the saved
@@ -45,13 +43,19 @@ public final class ParameterInitializer {
       } else if (l instanceof Conv2DLayer c) {
         conv(m, rng, c, in);
       } else if (l instanceof ResidualBlock r) {
+        if (r.preActivation() != null) {
+          String pre = r.preActivation().name();
+          m.put(ParameterSet.key(pre, ParameterSet.GAMMA), filled(in, 1f));
+          m.put(ParameterSet.key(pre, ParameterSet.BETA), filled(in, 0f));
+          m.put(ParameterSet.key(pre, ParameterSet.MOVING_MEAN), filled(in, 0f));
+          m.put(ParameterSet.key(pre, ParameterSet.MOVING_VARIANCE), filled(in, 1f));
+        }
         conv(m, rng, r.conv1(), in);
         conv(m, rng, r.conv2(), r.innerWidth());
         if (r.shortcut() != null) {
           conv(m, rng, r.shortcut(), in);
         }
-      } else if (!(l instanceof PoolLayer || l instanceof FlattenLayer
-          || l instanceof GlobalAvgPoolLayer)) {
+      } else if (!(l instanceof PassThroughLayer)) {
         throw new IllegalArgumentException("no initializer for layer type " + l.getClass());
       }
     }
@@ -67,14 +71,16 @@ public final class ParameterInitializer {
       int in) {
     int k = c.kernelSize();
     m.put(ParameterSet.key(c.name(), ParameterSet.KERNEL),
-        heNormal(rng, new long[] {k, k, in, c.filters()}, c.fanIn(in)));
-    if (c.batchNorm()) {
+        heNormal(rng, c.depthwise() ? new long[] {k, k, c.filters(), 1}
+            : new long[] {k, k, in, c.filters()}, c.fanIn(in)));
+    if (c.hasBias()) {
+      m.put(ParameterSet.key(c.name(), ParameterSet.BIAS), filled(c.filters(), 0f));
+    }
+    if (c.hasBatchNorm()) {
       m.put(ParameterSet.key(c.name(), ParameterSet.GAMMA), filled(c.filters(), 1f));
       m.put(ParameterSet.key(c.name(), ParameterSet.BETA), filled(c.filters(), 0f));
       m.put(ParameterSet.key(c.name(), ParameterSet.MOVING_MEAN), filled(c.filters(), 0f));
       m.put(ParameterSet.key(c.name(), ParameterSet.MOVING_VARIANCE), filled(c.filters(), 1f));
-    } else {
-      m.put(ParameterSet.key(c.name(), ParameterSet.BIAS), filled(c.filters(), 0f));
     }
   }
 

@@ -8,11 +8,10 @@ import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FeatureMap;
 import org.tfprune.spec.FlattenLayer;
-import org.tfprune.spec.GlobalAvgPoolLayer;
-import org.tfprune.spec.PoolLayer;
-import org.tfprune.spec.ResidualBlock;
 import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.LayerSpec;
+import org.tfprune.spec.PassThroughLayer;
+import org.tfprune.spec.ResidualBlock;
 
 /**
  * The one formula for the cost of a network: multiply-accumulates (MACs) and parameters per layer,
@@ -26,7 +25,8 @@ import org.tfprune.spec.LayerSpec;
  * StreamGroup}) are one gate group: the stage's head, every block's last conv and projection
  * output them, and every consumer (each block's first conv, the next projection, the dense layer
  * after pooling) reads them, so each of these factors is the group's live width; no conv has the
- * same group on both sides, so the products stay exact expectations.
+ * same group on both sides, so the products stay exact expectations. A depthwise conv keeps its
+ * input's live channels and costs {@code kh * kw * H_out * W_out} per channel.
  */
 public final class CostModel {
   private CostModel() {}
@@ -52,6 +52,8 @@ public final class CostModel {
         N macs = alg.mul(width, outWidth);
         out.add(new LayerCost<>(d.name(), macs, alg.add(macs, outWidth)));
         width = outWidth;
+      } else if (l instanceof Conv2DLayer c && c.depthwise()) {
+        out.add(conv(c, o.positions(), alg.constant(1), width, alg)); // channel c reads c alone
       } else if (l instanceof Conv2DLayer c) {
         String stream = spec.gatedStreamOf(c.name());
         N outWidth = c.gated() ? liveWidth.apply(c.name())
@@ -74,11 +76,14 @@ public final class CostModel {
           macs = alg.add(macs, sc.macs());
           params = alg.add(params, sc.params());
         }
+        if (r.preActivation() != null) { // batch norm's four values per input channel
+          params = alg.add(params, alg.mul(width, alg.constant(4)));
+        }
         out.add(new LayerCost<>(r.name(), macs, params));
         width = stream;
       } else if (l instanceof FlattenLayer) {
         width = alg.mul(width, alg.constant(in.positions()));
-      } else if (!(l instanceof PoolLayer) && !(l instanceof GlobalAvgPoolLayer)) {
+      } else if (!(l instanceof PassThroughLayer)) {
         throw new IllegalArgumentException("no cost rule for layer type " + l.getClass());
       }
     }
@@ -88,13 +93,15 @@ public final class CostModel {
   /**
    * A convolution producing {@code positions} output positions: {@code k^2 * positions * in *
    * out} MACs; {@code k^2 * in * out} kernel weights plus a bias, or batch norm's four values
-   * (scale, offset, moving mean and variance), per output channel.
+   * (scale, offset, moving mean and variance), or both (batch norm after the activation), per
+   * output channel.
    */
   private static <N> LayerCost<N> conv(Conv2DLayer c, int positions, N in, N out,
       CostAlgebra<N> alg) {
     N kernel = alg.mul(alg.constant(c.kernelSize() * c.kernelSize()), alg.mul(in, out));
     N macs = alg.mul(kernel, alg.constant(positions));
-    N params = alg.add(kernel, alg.mul(out, alg.constant(c.batchNorm() ? 4 : 1)));
+    N params = alg.add(kernel, alg.mul(out, alg.constant((c.hasBias() ? 1 : 0)
+        + (c.hasBatchNorm() ? 4 : 0))));
     return new LayerCost<>(c.name(), macs, params);
   }
 

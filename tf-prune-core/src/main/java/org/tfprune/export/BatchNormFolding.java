@@ -11,7 +11,8 @@ import org.tfprune.spec.LayerSpec;
 import org.tfprune.spec.ResidualBlock;
 
 /**
- * Folds inference-mode batch norm into the convolution before it: {@code s = gamma / sqrt(var +
+ * Folds inference-mode batch norm into the convolution before it (when the activation comes
+ * after it; batch norm after the activation stays as it is): {@code s = gamma / sqrt(var +
  * eps)}, kernel {@code w * s} per output channel, bias {@code beta - mean * s}. The folded model
  * runs one op fewer per conv and has no batch-norm tensors; it equals the unfolded one up to
  * float rounding.
@@ -30,7 +31,8 @@ public final class BatchNormFolding {
         layers.add(fold(c, p));
       } else if (l instanceof ResidualBlock r) {
         layers.add(new ResidualBlock(r.name(), fold(r.conv1(), p), fold(r.conv2(), p),
-            r.shortcut() == null ? null : fold(r.shortcut(), p), r.gated()));
+            r.shortcut() == null ? null : fold(r.shortcut(), p), r.gated(), r.activation(),
+            r.preActivation()));
       } else {
         layers.add(l);
       }
@@ -41,7 +43,8 @@ public final class BatchNormFolding {
 
   private static Conv2DLayer fold(Conv2DLayer c, Map<String, HostTensor> p) {
     if (!c.batchNorm()) {
-      return c;
+      return c; // batch norm after the activation stays: the activation is between
+
     }
     float[] gamma = p.remove(ParameterSet.key(c.name(), ParameterSet.GAMMA)).values();
     float[] beta = p.remove(ParameterSet.key(c.name(), ParameterSet.BETA)).values();

@@ -12,6 +12,7 @@ import org.tfprune.spec.FeatureMap;
 import org.tfprune.spec.GlobalAvgPoolLayer;
 import org.tfprune.spec.LayerSpec;
 import org.tfprune.spec.PoolLayer;
+import org.tfprune.spec.PreActivation;
 import org.tfprune.spec.ResidualBlock;
 
 /**
@@ -100,18 +101,19 @@ public final class RoundingBound {
       return conv(c, in.channels(), folded);
     } else if (l instanceof ResidualBlock r) {
       return conv(r.conv1(), in.channels(), folded) + conv(r.conv2(), r.conv1().filters(), folded)
-          + (r.shortcut() == null ? 0 : conv(r.shortcut(), in.channels(), folded)) + 1;
+          + (r.shortcut() == null ? 0 : conv(r.shortcut(), in.channels(), folded)) + 1
+          + (r.preActivation() == null ? 0 : BATCH_NORM_ROUNDINGS);
     } else if (l instanceof PoolLayer p) {
       return p.kind() == PoolLayer.Kind.AVG ? (long) p.size() * p.size() + 1 : 0;
     } else if (l instanceof GlobalAvgPoolLayer) {
       return (long) in.height() * in.width() + 1;
     }
-    return 0; // flatten: no arithmetic
+    return 0; // flatten, padding: no arithmetic
   }
 
   private static long conv(Conv2DLayer c, int inChannels, boolean folded) {
     long n = c.fanIn(inChannels) + 2L;
-    if (c.batchNorm()) {
+    if (c.hasBatchNorm()) {
       n += BATCH_NORM_ROUNDINGS;
     }
     if (folded) {
@@ -131,6 +133,9 @@ public final class RoundingBound {
     for (LayerSpec l : spec.layers()) {
       for (Conv2DLayer c : convs(l)) {
         epsilons.put(c.name(), c.batchNormEpsilon());
+      }
+      if (l instanceof ResidualBlock r && r.preActivation() != null) {
+        epsilons.put(r.preActivation().name(), r.preActivation().batchNormEpsilon());
       }
     }
     params.asMap().forEach((name, t) -> {
@@ -162,6 +167,40 @@ public final class RoundingBound {
     return new ParameterSet(out);
   }
 
+  /**
+   * The spec of the square network: ReLU6, tanh and leaky ReLU (slope at most 1) become the
+   * identity there ({@code |f(x)| <= |x|} and {@code |f'| <= 1}, so {@code Q} stays an upper
+   * bound of the squared activation and of the error it carries); ReLU and sigmoid stay
+   * (sigmoid's derivative is at most 1/4 and its square network output at least 1/2, at least
+   * half of any squared sigmoid output).
+   */
+  static ArchitectureSpec squareSpec(ArchitectureSpec spec) {
+    ImmutableList.Builder<LayerSpec> layers = ImmutableList.builder();
+    for (LayerSpec l : spec.layers()) {
+      if (l instanceof DenseLayer d) {
+        layers.add(new DenseLayer(d.name(), d.units(), square(d.activation()), d.gated()));
+      } else if (l instanceof Conv2DLayer c) {
+        layers.add(c.withActivation(square(c.activation())));
+      } else if (l instanceof ResidualBlock r) {
+        layers.add(new ResidualBlock(r.name(), r.conv1().withActivation(square(
+            r.conv1().activation())), r.conv2(), r.shortcut(), r.gated(),
+            square(r.activation()), r.preActivation() == null ? null : new PreActivation(
+                r.preActivation().name(), square(r.preActivation().activation()),
+                r.preActivation().batchNormEpsilon())));
+      } else {
+        layers.add(l);
+      }
+    }
+    return new ArchitectureSpec(spec.name(), spec.input(), layers.build(), spec.streams());
+  }
+
+  private static org.tfprune.spec.Activation square(org.tfprune.spec.Activation a) {
+    return switch (a.kind()) {
+      case RELU6, TANH, LEAKY_RELU -> org.tfprune.spec.Activation.IDENTITY;
+      default -> a;
+    };
+  }
+
   /** The convs of a layer (none, one, or a residual block's two or three). */
   private static java.util.List<Conv2DLayer> convs(LayerSpec l) {
     if (l instanceof Conv2DLayer c) {
@@ -184,7 +223,8 @@ public final class RoundingBound {
     for (int i = 0; i < x.length; i++) {
       x2[i] = x[i] * x[i];
     }
-    HostTensor q = CompactExporter.gatedLogits(spec, squareParameters(spec, params), x2, count);
+    HostTensor q = CompactExporter.gatedLogits(squareSpec(spec), squareParameters(spec, params),
+        x2, count);
     float[] b = q.values();
     double scale = LAMBDA * UNIT_ROUNDOFF * Math.sqrt((nGated + nCompact) / 3.0);
     for (int i = 0; i < b.length; i++) {

@@ -67,7 +67,8 @@ public final class SavedModelInspector {
     try (Graph g = new Graph()) {
       g.importGraphDef(graph);
       for (NodeDef n : graph.getNodeList()) {
-        if (n.getOp().equals("MatMul") || n.getOp().equals("Conv2D")) {
+        boolean depthwise = n.getOp().equals("DepthwiseConv2dNative");
+        if (n.getOp().equals("MatMul") || n.getOp().equals("Conv2D") || depthwise) {
           long[] k = varShapes.get(strip(n.getInput(1)));
           if (k == null) {
             throw new ExportException(n.getOp() + " " + n.getName()
@@ -77,7 +78,7 @@ public final class SavedModelInspector {
           for (long d : k) {
             kernelSize *= d;
           }
-          if (n.getOp().equals("Conv2D")) {
+          if (n.getOp().equals("Conv2D") || depthwise) {
             // static shape inference gives the output's spatial size [batch, H, W, C]
             Shape out = g.operation(n.getName()).output(0).shape();
             macs += kernelSize * out.get(1) * out.get(2);

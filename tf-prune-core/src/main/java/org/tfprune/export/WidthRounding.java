@@ -7,6 +7,7 @@ import java.util.Map;
 import org.tfprune.loss.StructureWeights;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
+import org.tfprune.spec.Activation;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.InputSpec;
@@ -17,7 +18,8 @@ import org.tfprune.spec.KeepMask;
  * cores), exactly: each structure added back (the pruned ones with the largest theta) has the
  * weights it owns zeroed (its kernel column or filter, its bias or batch-norm scale and offset),
  * so it outputs exactly 0 and the compact model still computes the gated network's function.
- * Input features and block gates are not rounded.
+ * Input features and block gates are not rounded, nor are the channels of a sigmoid layer (or of
+ * a depthwise sigmoid conv reading them): sigmoid(0) is not 0.
  */
 public final class WidthRounding {
   private WidthRounding() {}
@@ -35,7 +37,8 @@ public final class WidthRounding {
       flags.put(g, keep.flags(g));
     }
     for (GateGroup g : spec.gateGroups()) {
-      if (g.kind() != GateGroup.Kind.UNIT || g.name().equals(InputSpec.GATE_GROUP)) {
+      if (g.kind() != GateGroup.Kind.UNIT || g.name().equals(InputSpec.GATE_GROUP)
+          || sigmoidGated(spec, g.name())) {
         continue;
       }
       boolean[] k = flags.get(g.name());
@@ -64,5 +67,20 @@ public final class WidthRounding {
       }
     }
     return new Rounded(new ParameterSet(values), KeepMask.of(flags));
+  }
+
+  /** Whether a layer gated by {@code group} applies a sigmoid, whose value at 0 is not 0. */
+  private static boolean sigmoidGated(ArchitectureSpec spec, String group) {
+    for (int i = 0; i < spec.layers().size(); i++) {
+      org.tfprune.spec.LayerSpec l = spec.layers().get(i);
+      boolean gatedByGroup = l.name().equals(group) || (l instanceof org.tfprune.spec.Conv2DLayer c
+          && c.depthwise() && group.equals(spec.channelGroupOf(i)));
+      Activation a = l instanceof org.tfprune.spec.Conv2DLayer c ? c.activation()
+          : l instanceof org.tfprune.spec.DenseLayer d ? d.activation() : null;
+      if (gatedByGroup && a == Activation.SIGMOID) {
+        return true;
+      }
+    }
+    return false;
   }
 }

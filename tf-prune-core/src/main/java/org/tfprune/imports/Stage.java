@@ -1,28 +1,31 @@
 package org.tfprune.imports;
 
 import org.tensorflow.proto.NodeDef;
+import org.tfprune.spec.Activation;
 import org.tfprune.spec.Padding;
 import org.tfprune.spec.PoolLayer;
 
 /**
  * One recognised piece of an imported graph, named by its nodes: what the backward walk from the
- * outputs finds, before shapes are known. The forward pass of {@link GraphMapper} turns stages
- * into layer specs and weights.
+ * outputs finds, before shapes are known. {@link SpecBuilder} turns stages into layer specs and
+ * weights.
  */
 sealed interface Stage {
   /** The node the stage is named after (its MatMul, Conv2D, pooling op, ...). */
   NodeDef node();
 
-  /** {@code x W (+ b)}, then ReLU or nothing. {@code bias} is null when there is none. */
-  record Dense(NodeDef node, String kernel, boolean transposed, String bias, boolean relu)
-      implements Stage {}
+  /** {@code x W (+ b)}, then the activation. {@code bias} is null when there is none. */
+  record Dense(NodeDef node, String kernel, boolean transposed, String bias,
+      Activation activation) implements Stage {}
 
   /**
-   * A convolution with square kernels, then a bias, batch norm (either may be null), then ReLU or
-   * nothing.
+   * A convolution with square kernels, then a bias, batch norm (either may be null), then the
+   * activation, then batch norm after the activation ({@code batchNormAfter}, or null; with it,
+   * {@code batchNorm} is null). {@code depthwise}: a {@code DepthwiseConv2dNative}.
    */
   record Conv(NodeDef node, String kernel, int stride, Padding padding, String bias,
-      BatchNorm batchNorm, boolean relu) implements Stage {}
+      BatchNorm batchNorm, Activation activation, BatchNorm batchNormAfter, boolean depthwise)
+      implements Stage {}
 
   /**
    * Batch normalization in inference mode; {@code biasAfter} is a bias added after it (folded
@@ -34,6 +37,9 @@ sealed interface Stage {
   record Pool(NodeDef node, PoolLayer.Kind kind, int size, int stride, Padding padding)
       implements Stage {}
 
+  /** Zero padding of height and width. */
+  record Pad(NodeDef node, int top, int bottom, int left, int right) implements Stage {}
+
   /** A reshape to {@code [batch, features]}. */
   record Flatten(NodeDef node) implements Stage {}
 
@@ -41,9 +47,17 @@ sealed interface Stage {
   record GlobalAvgPool(NodeDef node) implements Stage {}
 
   /**
-   * {@code relu(shortcut(x) + conv2(conv1(x)))}; {@code shortcut} is null for the identity.
+   * {@code activation(shortcut(x) + conv2(conv1(x)))}; {@code shortcut} is null for the identity.
+   * A pre-activation block first computes {@code h = preActivation(preNorm(x))}: {@code conv1}
+   * and a projection shortcut read {@code h}, an identity shortcut {@code x}.
    *
    * @param node the addition
+   * @param preNorm the batch norm on the block's input, or null (then {@code preActivation} is
+   *     null too)
    */
-  record Block(NodeDef node, Conv conv1, Conv conv2, Conv shortcut) implements Stage {}
+  record Block(NodeDef node, Conv conv1, Conv conv2, Conv shortcut, Activation activation,
+      BatchNorm preNorm, Activation preActivation) implements Stage {}
+
+  /** A stage and the tensor it reads. */
+  record Matched(Stage stage, TensorRef input) {}
 }

@@ -49,8 +49,18 @@ public final class StructureWeights {
       b.add(new Owned(ParameterSet.key(spec.layers().get(0).name(), ParameterSet.KERNEL),
           InputSpec.GATE_GROUP, 0, 2));
     }
-    for (LayerSpec l : spec.layers()) {
-      if (l instanceof DenseLayer d && d.gated()) {
+    for (int i = 0; i < spec.layers().size(); i++) {
+      LayerSpec l = spec.layers().get(i);
+      if (l instanceof Conv2DLayer c && c.depthwise()) {
+        // a depthwise conv's channel belongs to the structure of its input channel
+        String group = spec.channelGroupOf(i);
+        if (group != null) {
+          b.add(new Owned(ParameterSet.key(c.name(), ParameterSet.KERNEL), group, 2, 4));
+          for (String kind : perChannelWeights(c)) {
+            b.add(new Owned(ParameterSet.key(c.name(), kind), group, 0, 1));
+          }
+        }
+      } else if (l instanceof DenseLayer d && d.gated()) {
         b.add(new Owned(ParameterSet.key(l.name(), ParameterSet.KERNEL), l.name(), 1, 2));
         b.add(new Owned(ParameterSet.key(l.name(), ParameterSet.BIAS), l.name(), 0, 1));
       } else if (l instanceof Conv2DLayer c && c.gated()) {
@@ -100,6 +110,9 @@ public final class StructureWeights {
   }
 
   private static List<String> perChannelWeights(Conv2DLayer c) {
+    if (c.batchNormAfterActivation()) {
+      return List.of(ParameterSet.BIAS, ParameterSet.GAMMA, ParameterSet.BETA);
+    }
     return c.batchNorm() ? List.of(ParameterSet.GAMMA, ParameterSet.BETA)
         : List.of(ParameterSet.BIAS);
   }

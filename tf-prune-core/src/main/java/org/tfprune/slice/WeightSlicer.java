@@ -8,11 +8,10 @@ import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FeatureMap;
 import org.tfprune.spec.FlattenLayer;
-import org.tfprune.spec.GlobalAvgPoolLayer;
 import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.KeepMask;
 import org.tfprune.spec.LayerSpec;
-import org.tfprune.spec.PoolLayer;
+import org.tfprune.spec.PassThroughLayer;
 import org.tfprune.spec.ResidualBlock;
 
 /**
@@ -58,6 +57,8 @@ public final class WeightSlicer {
           sliceIfPresent(params, out, ParameterSet.key(l.name(), ParameterSet.THETA), 0, liveOut);
         }
         liveIn = liveOut;
+      } else if (l instanceof Conv2DLayer c && c.depthwise()) {
+        depthwise(params, out, c, liveIn); // channel c reads input channel c alone
       } else if (l instanceof Conv2DLayer c) {
         int[] liveOut = c.gated() ? mask.kept(c.name()) : stream(spec, params, out, c, mask);
         conv(params, out, c, liveIn, liveOut);
@@ -66,7 +67,7 @@ public final class WeightSlicer {
         liveIn = block(params, out, r, liveIn, mask, stream(spec, params, out, r, mask));
       } else if (l instanceof FlattenLayer) {
         liveIn = liveIn == null ? null : flattened(liveIn, shapes.get(i));
-      } else if (!(l instanceof PoolLayer || l instanceof GlobalAvgPoolLayer)) {
+      } else if (!(l instanceof PassThroughLayer)) {
         throw new IllegalArgumentException("no slicing rule for layer type " + l.getClass());
       }
     }
@@ -97,9 +98,19 @@ public final class WeightSlicer {
   private static int[] block(ParameterSet params, Map<String, HostTensor> out, ResidualBlock r,
       int[] liveIn, KeepMask mask, int[] liveOut) {
     boolean alive = !r.gated() || mask.flags(r.name())[0];
+    String pre = r.preActivation() == null ? null : r.preActivation().name();
+    if (pre != null && liveIn != null) {
+      for (String kind : List.of(ParameterSet.GAMMA, ParameterSet.BETA,
+          ParameterSet.MOVING_MEAN, ParameterSet.MOVING_VARIANCE)) {
+        sliceIfPresent(params, out, ParameterSet.key(pre, kind), 0, liveIn);
+      }
+    }
     if (!alive) {
       for (Conv2DLayer c : List.of(r.conv1(), r.conv2())) {
         out.keySet().removeIf(k -> ParameterSet.ownerOf(k).equals(c.name()));
+      }
+      if (pre != null) { // an identity block: it goes with its pre-activation
+        out.keySet().removeIf(k -> ParameterSet.ownerOf(k).equals(pre));
       }
       out.remove(ParameterSet.key(r.name(), ParameterSet.THETA));
       if (r.shortcut() == null) {
@@ -116,6 +127,21 @@ public final class WeightSlicer {
       return liveOut;
     }
     return liveIn; // identity: the stream keeps its channels (a stream group's, sliced above)
+  }
+
+  /** Keeps the channels {@code live} (null = all) of a depthwise conv. */
+  private static void depthwise(ParameterSet params, Map<String, HostTensor> out, Conv2DLayer c,
+      int[] live) {
+    String kernel = ParameterSet.key(c.name(), ParameterSet.KERNEL);
+    if (params.has(kernel)) {
+      out.put(kernel, live != null ? params.get(kernel).select(2, live) : params.get(kernel));
+    }
+    if (live != null) {
+      for (String kind : List.of(ParameterSet.BIAS, ParameterSet.GAMMA, ParameterSet.BETA,
+          ParameterSet.MOVING_MEAN, ParameterSet.MOVING_VARIANCE)) {
+        sliceIfPresent(params, out, ParameterSet.key(c.name(), kind), 0, live);
+      }
+    }
   }
 
   /** Keeps input channels {@code liveIn} and filters {@code liveOut} (null = all). */

@@ -38,6 +38,12 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
           "layer name '%s' is used twice or is reserved (%s) in spec %s", l.name(),
           RESERVED_NAMES, name);
     }
+    for (LayerSpec l : layers) {
+      if (l instanceof ResidualBlock r && r.preActivation() != null) {
+        checkArgument(names.add(r.preActivation().name()), "the pre-activation name '%s' of "
+            + "block '%s' is also a layer's in spec %s", r.preActivation().name(), r.name(), name);
+      }
+    }
     shapesOf(input, layers); // every layer must fit the shape it receives
     LayerSpec last = layers.get(layers.size() - 1);
     checkArgument(last instanceof DenseLayer,
@@ -189,7 +195,9 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
     for (LayerSpec l : layers) {
       if (l instanceof ResidualBlock r) {
         if (r.conv1().gated()) {
-          b.add(new GateGroup(r.conv1().name(), r.innerWidth(), GateGroup.Kind.UNIT, true));
+          // the block's gate bypasses its inner filters; without one they keep a live filter
+          b.add(new GateGroup(r.conv1().name(), r.innerWidth(), GateGroup.Kind.UNIT,
+              r.gated()));
         }
         if (r.gated()) {
           b.add(new GateGroup(r.name(), 1, GateGroup.Kind.BLOCK, true));
@@ -230,6 +238,32 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
   public int inputWidthOf(int index) {
     checkArgument(index >= 0 && index < layers.size(), "no layer %s in %s", index, name);
     return shapes().get(index).channels();
+  }
+
+  /**
+   * The gate group whose gates multiply the channels flowing into layer {@code index}, or null
+   * when they are not gated: the group of the nearest earlier layer that outputs channels
+   * (through pooling and padding, and through depthwise convs, which keep their input's
+   * channels), i.e. its own gates or its gated stream group. A depthwise conv at {@code index}
+   * is gated by this group.
+   */
+  public String channelGroupOf(int index) {
+    checkArgument(index >= 0 && index < layers.size(), "no layer %s in %s", index, name);
+    for (int j = index - 1; j >= 0; j--) {
+      LayerSpec l = layers.get(j);
+      if (l instanceof PoolLayer || l instanceof PadLayer
+          || (l instanceof Conv2DLayer c && c.depthwise())) {
+        continue;
+      }
+      if (l instanceof Conv2DLayer c) {
+        return c.gated() ? c.name() : gatedStreamOf(c.name());
+      }
+      if (l instanceof ResidualBlock r) {
+        return gatedStreamOf(r.name());
+      }
+      return null;
+    }
+    return null;
   }
 
   /** Layer by name. */
@@ -273,9 +307,13 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
     }
     List<LayerSpec> ls = new ArrayList<>();
     Map<String, String> renamed = new HashMap<>(); // member -> the layer that replaces it
-    for (LayerSpec l : layers) {
+    for (int i = 0; i < layers.size(); i++) {
+      LayerSpec l = layers.get(i);
       Integer stream = streamWidth.get(l.name());
-      if (l instanceof ResidualBlock r) {
+      String channels = l instanceof Conv2DLayer c && c.depthwise() ? channelGroupOf(i) : null;
+      if (channels != null) {
+        ls.add(l.withWidth(mask.count(channels))); // a depthwise conv keeps its input's channels
+      } else if (l instanceof ResidualBlock r) {
         Optional<LayerSpec> c = compactBlock(stream == null ? r : r.withWidth(stream), mask);
         c.ifPresent(ls::add);
         renamed.put(l.name(), c.map(LayerSpec::name).orElse(null));
@@ -306,13 +344,13 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
 
   /**
    * A residual block under a mask: kept with its live inner filters; or, with its gate closed,
-   * nothing (identity shortcut) or its projection alone (with the block's ReLU).
+   * nothing (identity shortcut) or its projection alone (with the block's activation).
    */
   private static Optional<LayerSpec> compactBlock(ResidualBlock r, KeepMask mask) {
     boolean alive = !r.gated() || mask.flags(r.name())[0];
     if (!alive) {
       return r.shortcut() == null ? java.util.Optional.empty()
-          : java.util.Optional.of(r.shortcut().withActivation(Activation.RELU));
+          : java.util.Optional.of(r.shortcut().withActivation(r.activation()));
     }
     if (!r.conv1().gated()) {
       return java.util.Optional.of(r);

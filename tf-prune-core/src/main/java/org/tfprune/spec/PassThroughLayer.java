@@ -3,11 +3,11 @@ package org.tfprune.spec;
 import static com.google.common.base.Preconditions.checkArgument;
 
 /**
- * A layer with no units or filters of its own (pooling, flatten): it carries no gates and passes
+ * A layer with no units or filters of its own (pooling, padding, flatten): it carries no gates and passes
  * its input channels through, so it is never pruned itself.
  */
 public sealed interface PassThroughLayer extends LayerSpec
-    permits PoolLayer, FlattenLayer, GlobalAvgPoolLayer {
+    permits PoolLayer, FlattenLayer, GlobalAvgPoolLayer, PadLayer {
 
   @Override
   default boolean gated() {

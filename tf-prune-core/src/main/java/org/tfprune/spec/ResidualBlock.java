@@ -4,30 +4,55 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 /**
- * A residual basic block {@code y = relu(shortcut(x) + xi_B * F(x))} with
- * {@code F = bn(conv2(gates(relu(bn(conv1(x))))))}. When {@link #gated()} the whole branch is
- * multiplied by one block gate {@code xi_B}: a closed gate turns the block into its shortcut
- * (an identity shortcut: the block disappears; a projection: only the 1x1 conv + BN stays).
+ * A residual basic block {@code y = act(shortcut(x) + xi_B * F(x))} with
+ * {@code F = bn(conv2(gates(act1(bn(conv1(x))))))}; {@code act} is ReLU in the classic block,
+ * the identity in pre-activation ResNets and MobileNetV2's linear bottlenecks. When {@link
+ * #gated()} the whole branch is multiplied by one block gate {@code xi_B}: a closed gate turns
+ * the block into its shortcut (an identity shortcut: the block disappears, exactly so when its
+ * input is {@code act}'s fixed point, e.g. a ReLU block after ReLU; a projection: only the 1x1
+ * conv + BN stays, with {@code act}).
  * {@code conv1}'s filters may carry their own gates; the output channels (the residual stream)
  * are not gated, unless the spec couples them across the stage in a {@link StreamGroup}.
  *
  * @param shortcut the projection (1x1 conv + BN), or null for the identity
+ * @param activation applied to the sum of the shortcut and the branch
+ * @param preActivation batch norm and activation on the block's input before {@code conv1} and
+ *     a projection shortcut (a pre-activation block), or null
  */
 public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
-    Conv2DLayer shortcut, boolean gated) implements LayerSpec {
+    Conv2DLayer shortcut, boolean gated, Activation activation, PreActivation preActivation)
+    implements LayerSpec {
 
   public ResidualBlock {
     LayerSpec.checkName(name);
     checkNotNull(conv1, "conv1 of block %s", name);
     checkNotNull(conv2, "conv2 of block %s", name);
-    checkArgument(conv1.activation() == Activation.RELU, "block %s: conv1 must use ReLU", name);
+    checkNotNull(activation, "activation after the addition of block %s", name);
+    checkArgument(!(gated && preActivation != null && shortcut != null), "block %s: a "
+        + "pre-activation block with a projection shortcut cannot carry a block gate (without "
+        + "its branch the projection still reads the pre-activated input)", name);
+    checkArgument(!conv1.depthwise() && !conv2.depthwise()
+        && (shortcut == null || !shortcut.depthwise()), "block %s: tf-prune's residual blocks "
+        + "hold no depthwise convolutions", name);
     checkArgument(conv2.activation() == Activation.IDENTITY && !conv2.gated()
         && conv2.stride() == 1, "block %s: conv2 must be an ungated stride-1 conv without "
-        + "activation (the block adds the shortcut, then applies ReLU)", name);
+        + "activation (the block adds the shortcut, then applies its activation)", name);
     checkArgument(shortcut == null || (shortcut.filters() == conv2.filters()
         && !shortcut.gated() && shortcut.activation() == Activation.IDENTITY
         && shortcut.stride() == conv1.stride()), "block %s: the projection shortcut must be an "
         + "ungated conv without activation, with conv2's filters and conv1's stride", name);
+  }
+
+  /** A block without pre-activation. */
+  public ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2, Conv2DLayer shortcut,
+      boolean gated, Activation activation) {
+    this(name, conv1, conv2, shortcut, gated, activation, null);
+  }
+
+  /** A block with ReLU after the addition. */
+  public ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2, Conv2DLayer shortcut,
+      boolean gated) {
+    this(name, conv1, conv2, shortcut, gated, Activation.RELU, null);
   }
 
   /**
@@ -72,7 +97,8 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
 
   /** A copy with {@code width} filters in conv1 (the compact block). */
   public ResidualBlock withInnerWidth(int width) {
-    return new ResidualBlock(name, conv1.withWidth(width), conv2, shortcut, gated);
+    return new ResidualBlock(name, conv1.withWidth(width), conv2, shortcut, gated,
+        activation, preActivation);
   }
 
   /**
@@ -83,11 +109,12 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
   @Override
   public ResidualBlock withWidth(int width) {
     return new ResidualBlock(name, conv1, conv2.withWidth(width),
-        shortcut == null ? null : shortcut.withWidth(width), gated);
+        shortcut == null ? null : shortcut.withWidth(width), gated, activation, preActivation);
   }
 
   @Override
   public ResidualBlock withGated(boolean g) {
-    return new ResidualBlock(name, conv1.withGated(g), conv2, shortcut, g);
+    return new ResidualBlock(name, conv1.withGated(g), conv2, shortcut, g, activation,
+        preActivation);
   }
 }

@@ -16,11 +16,12 @@ import java.util.List;
  * output channel {@code c}.
  *
  * <p>Placement of the gate (what makes removal exact): the shared gate multiplies the stream
- * after the head's activation (the stem conv's BN + ReLU, or the projection block's addition +
- * ReLU) and again after every member block's addition + ReLU, with one sample per example shared
+ * after the head's activation (the stem conv's BN + ReLU, or the projection block's addition and
+ * its activation) and again after every member block's addition and activation (ReLU, or none in
+ * a pre-activation or linear-bottleneck block), with one sample per example shared
  * by all these places. A channel whose gate is 0 is therefore exactly 0 everywhere in the stage's
  * stream: at every addition the identity shortcut carries 0 for it, and whatever the block's
- * branch adds (its last batch norm's offset) is multiplied away after the ReLU. Removing the
+ * branch adds (its last batch norm's offset) is multiplied away after the activation. Removing the
  * channel from the head's output, every member's last conv (and batch norm) and projection, and
  * the input of every consumer (each block's first conv, the next stage's projection, the dense
  * rows after global average pooling) therefore computes the same function.
@@ -65,6 +66,10 @@ public record StreamGroup(String name, ImmutableList<String> members, boolean ga
     List<String> current = null;
     for (int i = 0; i < layers.size(); i++) {
       LayerSpec l = layers.get(i);
+      checkArgument(!(l instanceof ResidualBlock r && r.preActivation() != null), "spec %s: "
+          + "block '%s' normalizes its input (a pre-activation block); coupled stream channels "
+          + "are supported for post-activation blocks only: leave the option off for this model",
+          specName, l.name());
       boolean startsStage = l instanceof ResidualBlock r ? r.shortcut() != null
           : l instanceof Conv2DLayer && next(layers, i) instanceof ResidualBlock;
       if (startsStage) {

@@ -88,7 +88,7 @@ class ImportErrorsTest {
     Path dir = tmp.resolve("tanh");
     ForeignModels.writeUnsupportedMlp(dir);
     refused(dir, ImportOptions.DEFAULT, "cannot map 2 ops", "Elu (hidden_2/Elu)",
-        "Tanh (hidden_1/Tanh)", "It maps MatMul and Conv2D", "Rewrite those parts");
+        "Selu (hidden_1/Selu)", "It maps MatMul, Conv2D", "Rewrite those parts");
   }
 
   @Test

@@ -150,7 +150,7 @@ class ImportRefusalsTest {
     Path f = frozen("fixed", new long[] {-1, 4}, (tf, x) ->
         dense(tf, tf.withName("fixed").math.add(weights(tf, 1, 4), tf.constant(1f)), 4, 3));
     refused(f, "Add fixed is not part of a layer tf-prune knows",
-        "where a MatMul or Conv2D was expected");
+        "where a MatMul, Conv2D or DepthwiseConv2dNative was expected");
   }
 
   @Test
@@ -235,12 +235,13 @@ class ImportRefusalsTest {
   }
 
   @Test
-  void aResidualAddWithoutReluIsRefused() throws IOException {
+  void aResidualAddOfDenseLayersIsRefused() throws IOException {
+    // without an activation after the addition, as with one: residual blocks are conv blocks
     Path f = frozen("add", new long[] {-1, 4}, (tf, x) -> {
       Operand<TFloat32> a = tf.nn.relu(dense(tf, x, 4, 4));
       return dense(tf, tf.withName("join").math.add(a, tf.nn.relu(dense(tf, a, 4, 4))), 4, 3);
     });
-    refused(f, "join", "adds two activations without a Relu");
+    refused(f, "join", "joins two paths that do not form a residual block", "conv");
   }
 
   @Test

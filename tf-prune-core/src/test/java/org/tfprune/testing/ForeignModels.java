@@ -230,8 +230,8 @@ public final class ForeignModels {
   }
 
   /**
-   * An untrained MLP whose hidden layers use Tanh and Elu, which tf-prune does not map (nodes
-   * {@code hidden_1/Tanh}, {@code hidden_2/Elu}).
+   * An untrained MLP whose hidden layers use Selu and Elu, which tf-prune does not map (nodes
+   * {@code hidden_1/Selu}, {@code hidden_2/Elu}).
    */
   public static void writeUnsupportedMlp(Path dir) {
     try (Graph g = new Graph(); Session s = new Session(g)) {
@@ -240,7 +240,7 @@ public final class ForeignModels {
           Placeholder.shape(Shape.of(-1, 784)));
       Params p = new Params(tf, 3);
       Ops h1 = tf.withSubScope("hidden_1");
-      Operand<TFloat32> a = h1.math.tanh(h1.nn.biasAdd(h1.linalg.matMul(images,
+      Operand<TFloat32> a = h1.nn.selu(h1.nn.biasAdd(h1.linalg.matMul(images,
           p.he(h1, "w", 784, 784, 32)), p.zeros(h1, "b", 32)));
       Ops h2 = tf.withSubScope("hidden_2");
       Operand<TFloat32> b = h2.nn.elu(h2.nn.biasAdd(h2.linalg.matMul(a,
@@ -377,7 +377,7 @@ public final class ForeignModels {
     }
   }
 
-  private static void export(Path dir, Session s, Signature sig) {
+  static void export(Path dir, Session s, Signature sig) {
     try {
       SavedModelBundle.exporter(dir.toString()).withSession(s).withSignature(sig).export();
     } catch (IOException e) {
@@ -463,7 +463,7 @@ public final class ForeignModels {
   }
 
   /** The team's variables and their host-side initial values. */
-  private static final class Params {
+  static final class Params {
     private final Ops tf;
     private final SplittableRandom rng;
     private final Map<Variable<TFloat32>, float[]> init = new LinkedHashMap<>();
@@ -499,7 +499,7 @@ public final class ForeignModels {
       return add(scope, name, v, train, n);
     }
 
-    private Variable<TFloat32> add(Ops scope, String name, float[] v, boolean train,
+    Variable<TFloat32> add(Ops scope, String name, float[] v, boolean train,
         long... shape) {
       Variable<TFloat32> var = scope.withName(name).variable(Shape.of(shape), TFloat32.class);
       init.put(var, v);

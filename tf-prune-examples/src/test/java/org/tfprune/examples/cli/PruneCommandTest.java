@@ -135,8 +135,8 @@ class PruneCommandTest {
         Files.delete(f);
       }
     }
-    Path tanh = tmp.resolve("tanh");
-    ForeignModels.writeUnsupportedMlp(tanh);
+    Path selu = tmp.resolve("selu");
+    ForeignModels.writeUnsupportedMlp(selu);
     Path tf2 = tmp.resolve("tf2");
     ForeignModels.writePythonTf2Like(tf2);
     Path noFunction = Tf2Fixtures.damaged(tmp.resolve("tf2-no-function"),
@@ -154,7 +154,7 @@ class PruneCommandTest {
             + "'nope'", "[classify]"),
         new Case(noVariables, new String[0], "missing its variable files",
             "copy the whole SavedModel directory"),
-        new Case(tanh, new String[0], "cannot map 2 ops", "Tanh (hidden_1/Tanh)",
+        new Case(selu, new String[0], "cannot map 2 ops", "Selu (hidden_1/Selu)",
             "Elu (hidden_2/Elu)"),
         new Case(tf2, new String[0], "node 'StatefulPartitionedCall'",
             "lacks the attribute 'Tin'"),

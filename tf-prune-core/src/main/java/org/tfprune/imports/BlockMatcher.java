@@ -1,0 +1,81 @@
+package org.tfprune.imports;
+
+import static org.tfprune.imports.Nodes.describe;
+
+import java.util.List;
+import org.tensorflow.proto.NodeDef;
+import org.tfprune.spec.Activation;
+
+/**
+ * The backward match of a residual block at its addition: {@code act(shortcut(x) +
+ * conv2(conv1(x)))}, {@code conv1} with any activation, {@code conv2} without, the shortcut the
+ * identity or a conv (+ batch norm) without activation, and {@code act} any activation or none.
+ */
+final class BlockMatcher {
+  private final GraphIndex graph;
+  private final LayerMatcher layers;
+
+  BlockMatcher(GraphIndex graph, LayerMatcher layers) {
+    this.graph = graph;
+    this.layers = layers;
+  }
+
+  /** The block whose addition is {@code add}, followed by {@code activation}. */
+  Stage.Matched block(NodeDef add, Activation activation) {
+    List<TensorRef> in = GraphIndex.dataInputs(add);
+    for (int k = 0; k < 2; k++) {
+      TensorRef branch = graph.resolve(in.get(k));
+      TensorRef shortcut = graph.resolve(in.get(1 - k));
+      Stage.Matched c2 = layers.layer(branch, false);
+      Stage.Conv conv2 = linearConv(c2);
+      if (conv2 == null) {
+        continue;
+      }
+      Stage.Matched c1 = layers.layer(c2.input(), false);
+      if (c1 == null || !(c1.stage() instanceof Stage.Conv conv1)) {
+        continue;
+      }
+      TensorRef x = c1.input();
+      if (shortcut.equals(x)) {
+        return new Stage.Matched(new Stage.Block(add, conv1, conv2, null, activation, null,
+            null), x);
+      }
+      Stage.Matched sc = layers.layer(shortcut, false);
+      Stage.Conv projection = linearConv(sc);
+      // a pre-activation block: conv1 (and a projection) read act0(bn(x)), the identity x; a
+      // batch norm that ends a conv layer makes it that layer's output instead
+      NodeDef act = graph.node(x);
+      Activation pre = Nodes.activation(act);
+      NodeDef norm = pre == null ? null : graph.node(layers.first(act));
+      boolean normed = norm != null && Nodes.isBatchNorm(norm);
+      if (projection != null && sc.input().equals(x)
+          && !(normed && layers.layer(x, false) == null)) {
+        return new Stage.Matched(new Stage.Block(add, conv1, conv2, projection, activation, null,
+            null), x);
+      }
+      if (normed) {
+        TensorRef in0 = layers.first(norm);
+        boolean identity = shortcut.equals(in0);
+        if (identity || (projection != null && sc.input().equals(x))) {
+          return new Stage.Matched(new Stage.Block(add, conv1, conv2, identity ? null
+              : projection, activation, layers.batchNorm(norm, null), pre), in0);
+        }
+      }
+    }
+    throw new ImportException(describe(add) + " joins two paths that do not form a residual "
+        + "block tf-prune knows: it maps act(shortcut(x) + bn(conv(act1(bn(conv(x')))))), x' "
+        + "the block's input x or a pre-activation act0(bn(x)) (a "
+        + "bias may replace each batch norm; act1 any of Relu, Relu6, Sigmoid, Tanh, LeakyRelu, "
+        + "batch norm after it, or nothing; act the same or nothing) with the identity or a "
+        + "conv (+ batch norm) as the shortcut");
+  }
+
+  /** The conv of a match if it has no activation and no batch norm after one, else null. */
+  private static Stage.Conv linearConv(Stage.Matched m) {
+    if (m != null && m.stage() instanceof Stage.Conv c && c.activation() == Activation.IDENTITY
+        && c.batchNormAfter() == null) {
+      return c;
+    }
+    return null;
+  }
+}

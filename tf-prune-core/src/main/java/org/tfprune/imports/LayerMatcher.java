@@ -1,0 +1,265 @@
+package org.tfprune.imports;
+
+import static org.tfprune.imports.Nodes.describe;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.tensorflow.proto.NodeDef;
+import org.tfprune.spec.Activation;
+import org.tfprune.spec.PoolLayer;
+
+/**
+ * The backward match of one layer of a source graph, from the tensor it outputs: a dense or conv
+ * layer with its bias, batch norm (before or after the activation) and activation, or a single-op
+ * stage (pooling, padding, flatten, global average pooling).
+ */
+final class LayerMatcher {
+  /** What a refused layer's message lists as the forms the importer maps. */
+  static final String SUPPORTED_TEXT = "MatMul, Conv2D and DepthwiseConv2dNative (channel "
+      + "multiplier 1) layers with or without a bias (BiasAdd, Add, AddV2), convolutions with "
+      + "batch norm (FusedBatchNorm/V2/V3 in inference mode) before or after the activation, "
+      + "Relu, Relu6, Sigmoid, Tanh, LeakyRelu or no activation, MaxPool/AvgPool, Pad/PadV2 with "
+      + "zeros, Reshape (flatten), Mean over height and width, residual Add/AddV2 (with or "
+      + "without an activation after it) with an identity or conv+BN shortcut, Softmax at the "
+      + "end, Identity";
+
+  private final SourceModel source;
+  private final GraphIndex graph;
+
+  LayerMatcher(SourceModel source, GraphIndex graph) {
+    this.source = source;
+    this.graph = graph;
+  }
+
+  /** The tensor a node's first data input reads, behind identities. */
+  TensorRef first(NodeDef n) {
+    return graph.resolve(GraphIndex.dataInputs(n).get(0));
+  }
+
+  /** An addition of two computed tensors (not a bias add). */
+  boolean isResidualAdd(NodeDef n) {
+    if (!n.getOp().equals("Add") && !n.getOp().equals("AddV2")) {
+      return false;
+    }
+    List<TensorRef> in = GraphIndex.dataInputs(n);
+    return !graph.isWeight(in.get(0)) && !graph.isWeight(in.get(1));
+  }
+
+  /**
+   * A dense or conv layer ending at {@code t}: [MatMul | Conv2D] -> [bias] -> [batch norm ->
+   * [bias]] -> [activation -> [batch norm]]. When not {@code strict}, a mismatch gives null
+   * instead of an exception.
+   */
+  Stage.Matched layer(TensorRef t, boolean strict) {
+    TensorRef cur = t;
+    NodeDef n = graph.node(cur);
+    Stage.BatchNorm after = null;
+    if (Nodes.isBatchNorm(n) && Nodes.activation(graph.node(first(n))) != null) {
+      after = batchNorm(n, null);
+      cur = first(n);
+      n = graph.node(cur);
+    }
+    Activation activation = Activation.IDENTITY;
+    if (Nodes.activation(n) != null) {
+      activation = Nodes.activation(n);
+      cur = first(n);
+      n = graph.node(cur);
+      if (isResidualAdd(n)) {
+        if (!strict) {
+          return null;
+        }
+        throw new ImportException(describe(after != null ? after.node() : graph.node(t))
+            + " follows the activation of the residual addition " + describe(n) + "; tf-prune "
+            + "maps batch norm after the activation of a conv only, and residual blocks whose "
+            + "stream is not normalized");
+      }
+    }
+    return affine(cur, activation, after, strict);
+  }
+
+  private Stage.Matched affine(TensorRef t, Activation activation, Stage.BatchNorm after,
+      boolean strict) {
+    TensorRef cur = t;
+    NodeDef n = graph.node(cur);
+    String bias = null;
+    Stage.BatchNorm bn = null;
+    TensorRef[] b = biasAdd(n);
+    if (b != null) {
+      bias = b[1].node();
+      cur = b[0];
+      n = graph.node(cur);
+    }
+    if (Nodes.isBatchNorm(n)) {
+      if (after != null) {
+        if (!strict) {
+          return null;
+        }
+        throw new ImportException(describe(after.node()) + " and " + describe(n) + " normalize "
+            + "one layer twice, before and after its activation; tf-prune maps one of them");
+      }
+      bn = batchNorm(n, bias);
+      bias = null;
+      cur = first(n);
+      n = graph.node(cur);
+      b = biasAdd(n);
+      if (b != null) {
+        bias = b[1].node();
+        cur = b[0];
+        n = graph.node(cur);
+      }
+    }
+    switch (n.getOp()) {
+      case "MatMul" -> {
+        Stage.BatchNorm norm = bn != null ? bn : after;
+        if (norm != null) {
+          if (!strict) {
+            return null;
+          }
+          throw new ImportException(describe(norm.node()) + " normalizes the output of "
+              + describe(n) + "; tf-prune maps batch norm after convolutions only");
+        }
+        return new Stage.Matched(dense(n, bias, activation), first(n));
+      }
+      case "Conv2D", "DepthwiseConv2dNative" -> {
+        return new Stage.Matched(conv(n, bias, bn, activation, after), first(n));
+      }
+      default -> {
+        if (!strict) {
+          return null;
+        }
+        throw new ImportException(describe(graph.node(t)) + " is not part of a layer tf-prune "
+            + "knows: it reads " + describe(n) + " where a MatMul, Conv2D or "
+            + "DepthwiseConv2dNative was expected. It "
+            + "maps " + SUPPORTED_TEXT);
+      }
+    }
+  }
+
+  /** A bias add: its activation input and its bias node, or null if it is not one. */
+  private TensorRef[] biasAdd(NodeDef n) {
+    List<TensorRef> in = GraphIndex.dataInputs(n);
+    switch (n.getOp()) {
+      case "BiasAdd" -> {
+        Nodes.checkNhwc(n);
+        if (!graph.isWeight(in.get(1))) {
+          throw new ImportException(describe(n) + " adds a computed tensor, not a bias; "
+              + "tf-prune maps biases held in a variable or constant");
+        }
+        return new TensorRef[] {graph.resolve(in.get(0)), graph.resolve(in.get(1))};
+      }
+      case "Add", "AddV2" -> {
+        boolean w0 = graph.isWeight(in.get(0));
+        boolean w1 = graph.isWeight(in.get(1));
+        if (w0 == w1) {
+          return null;
+        }
+        return w1 ? new TensorRef[] {graph.resolve(in.get(0)), graph.resolve(in.get(1))}
+            : new TensorRef[] {graph.resolve(in.get(1)), graph.resolve(in.get(0))};
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  private Stage.Dense dense(NodeDef n, String bias, Activation activation) {
+    List<TensorRef> in = GraphIndex.dataInputs(n);
+    if (GraphIndex.bool(n, "transpose_a", false) || graph.isWeight(in.get(0))
+        || !graph.isWeight(in.get(1))) {
+      throw new ImportException(describe(n) + " does not multiply the activations by a weight "
+          + "matrix from the right (x W); tf-prune maps dense layers of that form");
+    }
+    return new Stage.Dense(n, graph.resolve(in.get(1)).node(),
+        GraphIndex.bool(n, "transpose_b", false), bias, activation);
+  }
+
+  private Stage.Conv conv(NodeDef n, String bias, Stage.BatchNorm bn, Activation activation,
+      Stage.BatchNorm after) {
+    Nodes.checkNhwc(n);
+    List<TensorRef> in = GraphIndex.dataInputs(n);
+    if (!graph.isWeight(in.get(1))) {
+      throw new ImportException(describe(n) + " convolves with a computed filter; tf-prune "
+          + "maps convolutions whose filter is a variable or constant");
+    }
+    List<Long> dil = GraphIndex.ints(n, "dilations");
+    if (!dil.isEmpty() && dil.stream().anyMatch(d -> d != 1)) {
+      throw new ImportException(describe(n) + " is dilated " + dil + "; tf-prune maps "
+          + "convolutions without dilation");
+    }
+    return new Stage.Conv(n, graph.resolve(in.get(1)).node(), Nodes.squareStride(n,
+        GraphIndex.ints(n, "strides")), Nodes.padding(n), bias, bn, activation, after,
+        n.getOp().equals("DepthwiseConv2dNative"));
+  }
+
+  Stage.BatchNorm batchNorm(NodeDef n, String biasAfter) {
+    Nodes.checkNhwc(n);
+    if (GraphIndex.bool(n, "is_training", true)) {
+      throw new ImportException(describe(n) + " runs in training mode (is_training = true) on "
+          + "the serving path: export the inference graph, whose batch norm uses the moving "
+          + "statistics (is_training = false)");
+    }
+    List<TensorRef> in = GraphIndex.dataInputs(n);
+    for (int i = 1; i <= 4; i++) {
+      if (!graph.isWeight(in.get(i))) {
+        throw new ImportException(describe(n) + " takes a computed tensor as input " + i
+            + "; tf-prune maps batch norm whose scale, offset, mean and variance are variables "
+            + "or constants");
+      }
+    }
+    return new Stage.BatchNorm(n, graph.resolve(in.get(1)).node(),
+        graph.resolve(in.get(2)).node(), graph.resolve(in.get(3)).node(),
+        graph.resolve(in.get(4)).node(), GraphIndex.number(n, "epsilon", 1e-4f), biasAfter);
+  }
+
+  Stage.Pool pool(NodeDef n) {
+    Nodes.checkNhwc(n);
+    List<Long> ksize;
+    List<Long> strides;
+    if (n.getOp().equals("MaxPoolV2")) {
+      List<TensorRef> in = GraphIndex.dataInputs(n);
+      ksize = Arrays.stream(source.ints(in.get(1))).boxed().toList();
+      strides = Arrays.stream(source.ints(in.get(2))).boxed().toList();
+    } else {
+      ksize = GraphIndex.ints(n, "ksize");
+      strides = GraphIndex.ints(n, "strides");
+    }
+    int size = Nodes.squareStride(n, ksize);
+    return new Stage.Pool(n, n.getOp().startsWith("Max") ? PoolLayer.Kind.MAX
+        : PoolLayer.Kind.AVG, size, Nodes.squareStride(n, strides), Nodes.padding(n));
+  }
+
+  /** A {@code Pad} or {@code PadV2} with zeros over height and width only. */
+  Stage.Pad pad(NodeDef n) {
+    List<TensorRef> in = GraphIndex.dataInputs(n);
+    long[] p = source.ints(in.get(1));
+    boolean zeros = true;
+    if (n.getOp().equals("PadV2")) {
+      float[] c = source.value(graph.resolve(in.get(2)).node()).values();
+      zeros = c.length == 1 && c[0] == 0f;
+    }
+    if (p.length != 8 || p[0] != 0 || p[1] != 0 || p[6] != 0 || p[7] != 0 || !zeros
+        || Arrays.stream(p).anyMatch(v -> v < 0)) {
+      throw new ImportException(describe(n) + " pads with paddings " + Arrays.toString(p)
+          + (zeros ? "" : " and a value other than 0") + "; tf-prune maps zero padding of "
+          + "height and width, [[0, 0], [top, bottom], [left, right], [0, 0]]");
+    }
+    return new Stage.Pad(n, (int) p[2], (int) p[3], (int) p[4], (int) p[5]);
+  }
+
+  Stage.GlobalAvgPool globalAvgPool(NodeDef n) {
+    long[] axes = source.ints(GraphIndex.dataInputs(n).get(1));
+    Set<Long> a = new TreeSet<>();
+    for (long x : axes) {
+      a.add(x);
+    }
+    if (!a.equals(Set.of(1L, 2L)) || GraphIndex.bool(n, "keep_dims", false)) {
+      throw new ImportException(describe(n) + " takes the mean over axes " + a + (GraphIndex
+          .bool(n, "keep_dims", false) ? " keeping them" : "") + "; tf-prune maps a Mean only "
+          + "as global average pooling, over axes [1, 2] of [batch, height, width, channels] "
+          + "without keep_dims");
+    }
+    return new Stage.GlobalAvgPool(n);
+  }
+}

@@ -1,0 +1,92 @@
+package org.tfprune.imports;
+
+import com.google.common.collect.ImmutableSet;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.tensorflow.proto.NodeDef;
+
+/**
+ * The check before any matching: every op between the outputs and the input is one the importer
+ * reads, and the input is the only placeholder those paths need.
+ */
+final class OpCheck {
+  /** Ops the mapper reads; anything else on the path from the outputs to the input is refused. */
+  static final ImmutableSet<String> SUPPORTED = ImmutableSet.of("Identity", "Relu", "Relu6",
+      "Sigmoid", "Tanh", "LeakyRelu", "MatMul", "BiasAdd", "Add", "AddV2", "Conv2D", "DepthwiseConv2dNative", "FusedBatchNorm",
+      "FusedBatchNormV2", "FusedBatchNormV3", "MaxPool", "MaxPoolV2", "AvgPool", "Pad", "PadV2",
+      "Reshape", "Mean", "Softmax");
+
+  private OpCheck() {}
+
+  /**
+   * Lists every op on the paths from the logits back to the input that the mapper cannot read,
+   * and every other placeholder those paths need; refuses the model if there is any.
+   */
+  static void check(SourceModel source, GraphIndex graph, TensorRef input, TensorRef logits) {
+    Map<String, Set<String>> unsupported = new TreeMap<>();
+    Set<String> placeholders = new TreeSet<>();
+    Deque<String> todo = new ArrayDeque<>(List.of(logits.node()));
+    Set<String> seen = new HashSet<>();
+    while (!todo.isEmpty()) {
+      String name = todo.pop();
+      if (!seen.add(name) || name.equals(input.node())) {
+        continue;
+      }
+      NodeDef n = graph.node(name);
+      String op = n.getOp();
+      if (GraphIndex.WEIGHT_OPS.contains(op)) {
+        continue;
+      }
+      if (op.equals("Placeholder")) {
+        placeholders.add(name);
+      } else if (!SUPPORTED.contains(op)) {
+        unsupported.computeIfAbsent(op, k -> new TreeSet<>()).add(name);
+      }
+      List<TensorRef> ins = GraphIndex.dataInputs(n);
+      // shapes, axes and windows given as tensors are read as constants, not walked
+      int follow = switch (op) {
+        case "Reshape", "Mean", "MaxPoolV2", "Pad", "PadV2" -> Math.min(1, ins.size());
+        default -> ins.size();
+      };
+      for (int i = 0; i < follow; i++) {
+        todo.push(ins.get(i).node());
+      }
+    }
+    if (!unsupported.isEmpty()) {
+      List<String> found = new ArrayList<>();
+      int count = 0;
+      for (Map.Entry<String, Set<String>> e : unsupported.entrySet()) {
+        count += e.getValue().size();
+        List<String> nodes = new ArrayList<>(e.getValue());
+        found.add(e.getKey() + " (" + String.join(", ", nodes.subList(0, Math.min(4,
+            nodes.size()))) + (nodes.size() > 4 ? ", ... " + nodes.size() + " nodes" : "") + ")");
+      }
+      String fix = unsupported.containsKey("GatherV2")
+          ? ". A GatherV2 on the input is how a tf-prune export whose input features were "
+              + "pruned selects the features it kept: tf-prune does not prune such a model "
+              + "again; prune the model it was trained from (or train it again) with a higher "
+              + "--strength instead"
+          : ". Rewrite those parts with these ops (e.g. Relu for the activation) and export "
+              + "the model again, or leave training-only ops (dropout, summaries) out of the "
+              + "serving graph";
+      throw new ImportException("tf-prune cannot map " + count + " op" + (count == 1 ? "" : "s")
+          + " on the path from the outputs of " + source.path() + " to its input "
+          + input.node() + ": " + String.join("; ", found) + ". It maps "
+          + LayerMatcher.SUPPORTED_TEXT
+          + fix);
+    }
+    if (!placeholders.isEmpty()) {
+      throw new ImportException("the outputs of " + source.path() + " depend on placeholder"
+          + (placeholders.size() == 1 ? " " : "s ") + placeholders + " besides the input "
+          + input.node() + " (a dropout rate or a training flag?): export a serving graph that "
+          + "depends on its input only");
+    }
+  }
+}

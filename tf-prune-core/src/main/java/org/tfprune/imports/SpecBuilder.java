@@ -1,0 +1,303 @@
+package org.tfprune.imports;
+
+import static org.tfprune.imports.Nodes.describe;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tensorflow.ndarray.Shape;
+import org.tfprune.slice.HostTensor;
+import org.tfprune.slice.ParameterSet;
+import org.tfprune.spec.Activation;
+import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.Conv2DLayer;
+import org.tfprune.spec.DenseLayer;
+import org.tfprune.spec.FeatureMap;
+import org.tfprune.spec.FlattenLayer;
+import org.tfprune.spec.GlobalAvgPoolLayer;
+import org.tfprune.spec.InputSpec;
+import org.tfprune.spec.LayerSpec;
+import org.tfprune.spec.PadLayer;
+import org.tfprune.spec.PassThroughLayer;
+import org.tfprune.spec.PoolLayer;
+import org.tfprune.spec.PreActivation;
+import org.tfprune.spec.ResidualBlock;
+
+/**
+ * The forward pass of the importer: turns the matched stages, from the input on, into layer specs
+ * with the trained weights, then inserts gates where the method allows and removal stays exact.
+ */
+final class SpecBuilder {
+  /** Activations whose outputs are never negative. */
+  private static final Set<Activation> NON_NEGATIVE = Set.of(Activation.RELU, Activation.RELU6,
+      Activation.SIGMOID);
+
+  private final SourceModel source;
+  private final LayerNames names = new LayerNames();
+  private final List<String> notes = new ArrayList<>();
+  private final Map<String, HostTensor> params = new LinkedHashMap<>();
+
+  SpecBuilder(SourceModel source) {
+    this.source = source;
+  }
+
+  /** The weights read so far, by parameter key. */
+  ImmutableMap<String, HostTensor> params() {
+    return ImmutableMap.copyOf(params);
+  }
+
+  /** What the import changed on the way (folded biases), for the user. */
+  List<String> notes() {
+    return notes;
+  }
+
+  /** The layer of a stage, with its weights put into {@link #params}; null for a no-op. */
+  LayerSpec layer(Stage s, FeatureMap in) {
+    if (s instanceof Stage.Dense d) {
+      return dense(d, in);
+    }
+    if (s instanceof Stage.Conv c) {
+      return convLayer(c, in.channels(), names.of(c.node().getName()));
+    }
+    if (s instanceof Stage.Pool p) {
+      return new PoolLayer(names.of(p.node().getName()), p.kind(), p.size(), p.stride(),
+          p.padding());
+    }
+    if (s instanceof Stage.Pad p) {
+      return new PadLayer(names.of(p.node().getName()), p.top(), p.bottom(), p.left(),
+          p.right());
+    }
+    if (s instanceof Stage.Flatten f) {
+      Shape out = source.staticShape(new TensorRef(f.node().getName(), 0));
+      if (out.numDimensions() != 2 || (out.size(1) != -1 && out.size(1) != in.size())) {
+        throw new ImportException(describe(f.node()) + " reshapes a " + in + " tensor to "
+            + out + "; tf-prune maps reshapes that flatten [batch, height, width, channels] to "
+            + "[batch, height * width * channels]");
+      }
+      return in.isFlat() ? null : new FlattenLayer(names.of(f.node().getName()));
+    }
+    if (s instanceof Stage.GlobalAvgPool g) {
+      if (in.isFlat()) {
+        throw new ImportException(describe(g.node()) + " averages a flat tensor; tf-prune maps "
+            + "a Mean as global average pooling of a feature map only");
+      }
+      return new GlobalAvgPoolLayer(names.of(g.node().getName()));
+    }
+    Stage.Block b = (Stage.Block) s;
+    String name = names.of(b.node().getName());
+    PreActivation pre = b.preNorm() == null ? null : preActivation(b, in.channels(),
+        names.of(b.node().getName() + "_preact"));
+    Conv2DLayer c1 = convLayer(b.conv1(), in.channels(), names.of(b.conv1().node().getName()));
+    Conv2DLayer c2 = convLayer(b.conv2(), c1.filters(), names.of(b.conv2().node().getName()));
+    Conv2DLayer sc = b.shortcut() == null ? null : convLayer(b.shortcut(), in.channels(),
+        names.of(b.shortcut().node().getName()));
+    try {
+      return new ResidualBlock(name, c1, c2, sc, false, b.activation(), pre);
+    } catch (IllegalArgumentException e) {
+      throw new ImportException("the residual block at " + describe(b.node()) + " does not fit "
+          + "tf-prune's basic block: " + e.getMessage());
+    }
+  }
+
+  /** The pre-activation of a block reading {@code channels} channels, its weights read. */
+  private PreActivation preActivation(Stage.Block b, int channels, String name) {
+    Stage.BatchNorm bn = b.preNorm();
+    params.put(ParameterSet.key(name, ParameterSet.GAMMA), vector(bn.gamma(), channels, b));
+    params.put(ParameterSet.key(name, ParameterSet.BETA), vector(bn.beta(), channels, b));
+    params.put(ParameterSet.key(name, ParameterSet.MOVING_MEAN), vector(bn.mean(), channels, b));
+    params.put(ParameterSet.key(name, ParameterSet.MOVING_VARIANCE), vector(bn.variance(),
+        channels, b));
+    return new PreActivation(name, b.preActivation(), bn.epsilon());
+  }
+
+  private DenseLayer dense(Stage.Dense d, FeatureMap in) {
+    if (!in.isFlat()) {
+      throw new ImportException(describe(d.node()) + " gets a " + in + " feature map; "
+          + "flatten it first");
+    }
+    HostTensor k = source.value(d.kernel());
+    if (k.rank() != 2) {
+      throw new ImportException("the weight " + d.kernel() + " of " + describe(d.node())
+          + " has rank " + k.rank() + ", not 2");
+    }
+    if (d.transposed()) {
+      k = transpose(k);
+    }
+    if (k.dim(0) != in.channels()) {
+      throw new ImportException(describe(d.node()) + " has a " + k.dim(0) + "x" + k.dim(1)
+          + " weight but gets " + in.channels() + " features");
+    }
+    String name = names.of(d.node().getName());
+    params.put(ParameterSet.key(name, ParameterSet.KERNEL), k);
+    params.put(ParameterSet.key(name, ParameterSet.BIAS), vector(d.bias(), k.dim(1), d));
+    return new DenseLayer(name, k.dim(1), d.activation(), false);
+  }
+
+  private Conv2DLayer convLayer(Stage.Conv c, int inChannels, String name) {
+    HostTensor k = source.value(c.kernel());
+    if (k.rank() != 4 || k.dim(0) != k.dim(1)) {
+      throw new ImportException(describe(c.node()) + " has a filter of shape " + Arrays.toString(
+          k.shape()) + "; tf-prune maps square kernels [k, k, in, out]");
+    }
+    if (k.dim(2) != inChannels) {
+      throw new ImportException(describe(c.node()) + " has filters for " + k.dim(2)
+          + " input channels but gets " + inChannels);
+    }
+    if (c.depthwise() && k.dim(3) != 1) {
+      throw new ImportException(describe(c.node()) + " has the channel multiplier " + k.dim(3)
+          + "; tf-prune maps depthwise convolutions with channel multiplier 1");
+    }
+    int filters = c.depthwise() ? inChannels : k.dim(3);
+    params.put(ParameterSet.key(name, ParameterSet.KERNEL), k);
+    Stage.BatchNorm bn = c.batchNorm() != null ? c.batchNorm() : c.batchNormAfter();
+    if (bn == null || c.batchNormAfter() != null) {
+      params.put(ParameterSet.key(name, ParameterSet.BIAS), vector(c.bias(), filters, c));
+    }
+    if (bn != null) {
+      batchNorm(c, bn, filters, name);
+    }
+    return new Conv2DLayer(name, filters, k.dim(0), c.stride(), c.padding(),
+        c.batchNorm() != null, c.activation(), false, bn != null ? bn.epsilon()
+        : Conv2DLayer.DEFAULT_BATCH_NORM_EPSILON, c.batchNormAfter() != null, c.depthwise());
+  }
+
+  /** Batch norm's four vectors, with a bias before it (not after an activation) folded in. */
+  private void batchNorm(Stage.Conv c, Stage.BatchNorm bn, int filters, String name) {
+    float[] mean = vector(bn.mean(), filters, c).values();
+    float[] beta = vector(bn.beta(), filters, c).values();
+    HostTensor variance = vector(bn.variance(), filters, c);
+    if (c.bias() != null && c.batchNormAfter() == null) { // (x + b - mean) = (x - (mean - b))
+      float[] bias = vector(c.bias(), filters, c).values();
+      for (int i = 0; i < filters; i++) {
+        mean[i] -= bias[i];
+      }
+      notes.add("bias " + c.bias() + " before " + bn.node().getName() + " folded into the "
+          + "moving mean");
+    }
+    if (bn.biasAfter() != null) {
+      float[] bias = vector(bn.biasAfter(), filters, c).values();
+      for (int i = 0; i < filters; i++) {
+        beta[i] += bias[i];
+      }
+      notes.add("bias " + bn.biasAfter() + " after " + bn.node().getName() + " folded into "
+          + "beta");
+    }
+    params.put(ParameterSet.key(name, ParameterSet.GAMMA), vector(bn.gamma(), filters, c));
+    params.put(ParameterSet.key(name, ParameterSet.BETA), new HostTensor(new long[] {filters},
+        beta));
+    params.put(ParameterSet.key(name, ParameterSet.MOVING_MEAN),
+        new HostTensor(new long[] {filters}, mean));
+    params.put(ParameterSet.key(name, ParameterSet.MOVING_VARIANCE), variance);
+  }
+
+  /** A per-unit vector of {@code n} values (zeros when {@code node} is null). */
+  private HostTensor vector(String node, int n, Stage s) {
+    if (node == null) {
+      return new HostTensor(new long[] {n}, new float[n]);
+    }
+    HostTensor v = source.value(node);
+    long[] shape = v.shape();
+    boolean fits = v.size() == n && shape.length >= 1 && shape[shape.length - 1] == n;
+    if (!fits) {
+      throw new ImportException("weight " + node + " of " + describe(s.node()) + " has shape "
+          + Arrays.toString(shape) + " where " + n + " values, one per unit, were expected");
+    }
+    return new HostTensor(new long[] {n}, v.values());
+  }
+
+  private static HostTensor transpose(HostTensor k) {
+    int r = k.dim(0);
+    int c = k.dim(1);
+    float[] v = k.values();
+    float[] t = new float[v.length];
+    for (int i = 0; i < r; i++) {
+      for (int j = 0; j < c; j++) {
+        t[j * r + i] = v[i * c + j];
+      }
+    }
+    return new HostTensor(new long[] {c, r}, t);
+  }
+
+  /**
+   * The spec with gates where the method allows: the features of a flat input, every layer's
+   * units or filters except the logits, and every residual block whose closed gate leaves its
+   * shortcut exactly (a projection reading the block's input; an identity with no activation
+   * after the addition, or ReLU on a stream that is never negative). A conv layer whose output an identity shortcut carries
+   * stays ungated (the residual stream is not pruned). A depthwise conv has no gates of its own:
+   * its input channels' gates gate it.
+   */
+  ArchitectureSpec gated(InputSpec input, List<LayerSpec> layers) {
+    List<LayerSpec> out = new ArrayList<>();
+    for (int i = 0; i < layers.size(); i++) {
+      LayerSpec l = layers.get(i);
+      boolean last = i == layers.size() - 1;
+      if (!last && l instanceof ResidualBlock b) {
+        l = blockGateExact(layers, i) ? b.withGated(true) : new ResidualBlock(b.name(),
+            b.conv1().withGated(true), b.conv2(), b.shortcut(), false, b.activation(),
+            b.preActivation());
+      } else if (!last && (l instanceof DenseLayer || (l instanceof Conv2DLayer c
+          && !c.depthwise() && !feedsIdentityShortcut(layers, i)))) {
+        l = l.withGated(true);
+      }
+      out.add(l);
+    }
+    try {
+      return new ArchitectureSpec(source.name(), input, ImmutableList.copyOf(out));
+    } catch (IllegalArgumentException e) {
+      throw new ImportException("the network read from " + source.path() + " does not fit "
+          + "tf-prune: " + e.getMessage() + ". tf-prune needs a network that ends in a dense "
+          + "layer without activation (the logits), optionally followed by Softmax");
+    }
+  }
+
+  /** Whether block {@code i} without its branch computes what its shortcut alone does. */
+  private static boolean blockGateExact(List<LayerSpec> layers, int i) {
+    ResidualBlock b = (ResidualBlock) layers.get(i);
+    if (b.shortcut() != null) {
+      return b.preActivation() == null; // else the projection alone would read act0(bn(x))
+    }
+    if (b.activation() == Activation.IDENTITY) {
+      return true;
+    }
+    return b.activation() == Activation.RELU && nonNegativeInput(layers, i);
+  }
+
+  /** Whether layer {@code i}'s input is never negative (the output of a ReLU, ...). */
+  private static boolean nonNegativeInput(List<LayerSpec> layers, int i) {
+    for (int j = i - 1; j >= 0; j--) {
+      LayerSpec l = layers.get(j);
+      if (l instanceof PoolLayer || l instanceof PadLayer) {
+        continue;
+      }
+      if (l instanceof Conv2DLayer c) {
+        return NON_NEGATIVE.contains(c.activation()) && !c.batchNormAfterActivation();
+      }
+      if (l instanceof ResidualBlock r) {
+        return NON_NEGATIVE.contains(r.activation());
+      }
+      return false;
+    }
+    return false;
+  }
+
+  private static boolean feedsIdentityShortcut(List<LayerSpec> layers, int i) {
+    for (int j = i + 1; j < layers.size(); j++) {
+      LayerSpec next = layers.get(j);
+      if (next instanceof Conv2DLayer c && c.depthwise()) {
+        continue; // it keeps the channels it reads
+      }
+      if (!(next instanceof PassThroughLayer)) {
+        return next instanceof ResidualBlock b && b.shortcut() == null;
+      }
+      if (next instanceof FlattenLayer || next instanceof GlobalAvgPoolLayer) {
+        return false;
+      }
+    }
+    return false;
+  }
+}
