@@ -55,7 +55,7 @@ final class GraphMapper {
 
   private final SourceModel source;
   private final GraphIndex graph;
-  private final TensorRef input;
+  private TensorRef input;
   private final LayerNames names = new LayerNames();
   private final List<String> notes = new ArrayList<>();
   private final Map<String, HostTensor> params = new LinkedHashMap<>();
@@ -72,7 +72,18 @@ final class GraphMapper {
   }
 
   private ImportedModel map(ImportOptions options) {
-    Outputs outputs = outputs();
+    TensorRef logitsRef = LogitsFinder.find(graph, source.signature(), source.path());
+    TensorRef networkInput = NetworkInput.find(graph, input, logitsRef);
+    if (!networkInput.equals(input)) {
+      source.useNetworkInput(networkInput);
+      notes.add("the network reads " + networkInput + "; what lies between the signature input "
+          + source.signature().inputTensor() + " and it is kept unchanged"
+          + (isString(input) ? " (the input is a string: training and test data are fed at "
+          + networkInput + ")" : ""));
+    }
+    input = graph.resolve(networkInput);
+    Outputs outputs = new Outputs(logitsRef, ContractReader.read(graph, source, logitsRef,
+        networkInput));
     checkOps(outputs.logits());
     List<Stage> stages = walk(outputs.logits());
     long[] in = source.inputShape();
@@ -113,48 +124,13 @@ final class GraphMapper {
         outputs.signature(), ImmutableList.copyOf(notes), null);
   }
 
-  /** The logits tensor and the interface: each output is the logits or their softmax. */
+  /** The logits tensor and the interface (with the fixed regions around the network). */
   private record Outputs(TensorRef logits, ServingSignature signature) {}
 
-  private Outputs outputs() {
-    SourceSignature sig = source.signature();
-    Map<String, TensorRef> logitsOf = new LinkedHashMap<>();
-    Map<String, ServingSignature.Kind> kinds = new LinkedHashMap<>();
-    TensorRef logits = null;
-    for (Map.Entry<String, String> o : sig.outputs().entrySet()) {
-      TensorRef r = graph.resolve(TensorRef.parse(o.getValue()));
-      NodeDef n = graph.node(r);
-      boolean softmax = n.getOp().equals("Softmax");
-      TensorRef l = softmax ? graph.resolve(GraphIndex.dataInputs(n).get(0)) : r;
-      logitsOf.put(o.getKey(), l);
-      kinds.put(o.getKey(), softmax ? ServingSignature.Kind.PROBABILITIES
-          : ServingSignature.Kind.LOGITS);
-      if (softmax && logits == null) {
-        logits = l;
-      }
-    }
-    if (logits == null) {
-      logits = logitsOf.values().iterator().next();
-    }
-    List<ServingSignature.Output> outs = new ArrayList<>();
-    for (Map.Entry<String, String> o : sig.outputs().entrySet()) {
-      if (!logitsOf.get(o.getKey()).equals(logits)) {
-        NodeDef n = graph.node(graph.resolve(TensorRef.parse(o.getValue())));
-        throw new ImportException("output '" + o.getKey() + "' (" + o.getValue() + ", a "
-            + n.getOp() + ") of signature '" + sig.key() + "' is neither the logits " + logits
-            + " nor their Softmax: tf-prune re-creates those two outputs only. Export the model "
-            + "with a signature whose outputs are the logits and/or their softmax");
-      }
-      outs.add(new ServingSignature.Output(o.getKey(), o.getValue(), kinds.get(o.getKey())));
-    }
-    try {
-      return new Outputs(logits, new ServingSignature(sig.key(), sig.methodName().isEmpty()
-          ? ServingSignature.PREDICT_METHOD : sig.methodName(), sig.inputKey(),
-          sig.inputTensor(), ImmutableList.copyOf(outs)));
-    } catch (IllegalArgumentException e) {
-      throw new ImportException("the signature '" + sig.key() + "' of " + source.path()
-          + " cannot be re-created: " + e.getMessage());
-    }
+  private boolean isString(TensorRef t) {
+    NodeDef n = graph.node(graph.resolve(t));
+    return n.getAttrMap().containsKey("dtype")
+        && n.getAttrOrThrow("dtype").getType() == org.tensorflow.proto.DataType.DT_STRING;
   }
 
   /**

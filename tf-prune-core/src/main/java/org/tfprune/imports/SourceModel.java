@@ -2,6 +2,7 @@ package org.tfprune.imports;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSet;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -38,6 +39,7 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 import org.tfprune.export.SavedModelValidator;
+import org.tfprune.export.ServingContract;
 import org.tfprune.slice.HostTensor;
 
 /**
@@ -60,7 +62,9 @@ public final class SourceModel implements AutoCloseable {
   private final String name;
   private final GraphDef graphDef;
   private final SourceSignature signature;
-  private final long[] inputShape;
+  private ImmutableList<ServingContract.Signature> signatures;
+  private TensorRef networkInput;
+  private long[] inputShape;
   private final SavedModelBundle bundle;
   private final Graph graph;
   private final Session session;
@@ -75,8 +79,10 @@ public final class SourceModel implements AutoCloseable {
     this.bundle = bundle;
     this.graph = graph;
     this.session = session;
-    this.inputShape = placeholderShape(new GraphIndex(graphDef, path.toString()),
-        TensorRef.parse(signature.inputTensor()), path);
+    this.networkInput = TensorRef.parse(signature.inputTensor());
+    this.signatures = ImmutableList.of(new ServingContract.Signature(signature.key(),
+        signature.methodName(), ImmutableMap.of(signature.inputKey(), signature.inputTensor()),
+        signature.outputs()));
   }
 
   /**
@@ -145,8 +151,10 @@ public final class SourceModel implements AutoCloseable {
           + "whole SavedModel directory again or re-export the model", e);
     }
     try {
-      return new SourceModel(dir, dir.getFileName().toString(), gd, sig, bundle, null,
+      SourceModel m = new SourceModel(dir, dir.getFileName().toString(), gd, sig, bundle, null,
           bundle.session());
+      m.signatures = SourceSignatures.all(meta, sig);
+      return m;
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
@@ -333,9 +341,66 @@ public final class SourceModel implements AutoCloseable {
     return signature;
   }
 
-  /** The input's shape, {@code -1} for the batch. */
+  /**
+   * Every signature of the model (the chosen one first), keys to tensor names; a frozen
+   * GraphDef has one.
+   */
+  public ImmutableList<ServingContract.Signature> signatures() {
+    return signatures;
+  }
+
+  /**
+   * The shape of the tensor the network reads ({@code -1} for the batch): the input
+   * placeholder's, or, once the importer found a fixed prefix, the tensor after it.
+   */
   public long[] inputShape() {
+    if (inputShape == null) {
+      inputShape = placeholderShape(new GraphIndex(graphDef, path.toString()), networkInput,
+          path);
+    }
     return inputShape.clone();
+  }
+
+  /** The tensor the network reads: the input placeholder unless a fixed prefix precedes it. */
+  TensorRef networkInput() {
+    return networkInput;
+  }
+
+  /**
+   * Sets the tensor the network reads (after a fixed prefix); its static shape becomes {@link
+   * #inputShape}. Refuses a tensor that is not float32 or whose dimensions past the batch are
+   * unknown.
+   */
+  void useNetworkInput(TensorRef t) {
+    if (t.equals(networkInput) && inputShape != null) {
+      return;
+    }
+    var out = session.graph().operationOrThrow(t.node()).output(t.index());
+    Shape s = out.shape();
+    if (out.dataType() != DataType.DT_FLOAT) {
+      throw new ImportException("the network of " + path + " reads " + t + " of type "
+          + out.dataType() + "; tf-prune prunes float32 networks");
+    }
+    long[] d = s.asArray();
+    boolean known = d != null && (d.length == 2 || d.length == 4);
+    for (int i = 1; known && i < d.length; i++) {
+      known = d[i] > 0;
+    }
+    if (!known) {
+      throw new ImportException("the network of " + path + " reads " + t + " of shape "
+          + (d == null ? "of unknown rank" : java.util.Arrays.toString(d)) + "; tf-prune needs "
+          + "[batch, features] or [batch, height, width, channels] with every dimension but the "
+          + "batch known: give the input placeholder a full shape");
+    }
+    d = d.clone();
+    d[0] = -1;
+    networkInput = t;
+    inputShape = d;
+  }
+
+  /** The session holding the model's weights (for running its signatures in a check). */
+  Session session() {
+    return session;
   }
 
   /** The static shape TensorFlow infers for a tensor of the loaded graph. */
@@ -386,17 +451,17 @@ public final class SourceModel implements AutoCloseable {
    * signature output by key.
    */
   public Map<String, HostTensor> outputs(float[] x, int count) {
-    long[] shape = inputShape.clone();
+    long[] shape = inputShape();
     shape[0] = count;
     long size = 1;
     for (long d : shape) {
       size *= d;
     }
     checkArgument(x.length == size, "%s values do not make %s examples of shape %s", x.length,
-        count, java.util.Arrays.toString(inputShape));
+        count, java.util.Arrays.toString(inputShape()));
     List<String> tensors = new ArrayList<>(new LinkedHashSet<>(signature.outputs().values()));
     try (TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false))) {
-      Session.Runner r = session.runner().feed(signature.inputTensor(), xt);
+      Session.Runner r = session.runner().feed(networkInput.toString(), xt);
       tensors.forEach(r::fetch);
       try (Result res = r.run()) {
         Map<String, HostTensor> byTensor = new HashMap<>();
