@@ -80,6 +80,8 @@ final class GraphMapper {
           + source.signature().inputTensor() + " and it is kept unchanged"
           + (isString(input) ? " (the input is a string: training and test data are fed at "
           + networkInput + ")" : ""));
+    } else {
+      source.inputShape(); // refuses an input that is not a float placeholder of known shape
     }
     input = graph.resolve(networkInput);
     Outputs outputs = new Outputs(logitsRef, ContractReader.read(graph, source, logitsRef,

@@ -76,14 +76,20 @@ public final class ContractModels {
    * them with a Reshape and returns the softmax as {@code output_0}.
    */
   public static void writeRank3(Path dir) {
+    writeRank3(dir, 28);
+  }
+
+  /** As {@link #writeRank3(Path)}, for {@code side x side} images. */
+  public static void writeRank3(Path dir, int side) {
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
       Placeholder<TFloat32> x = tf.withName("flatten_input").placeholder(TFloat32.class,
-          Placeholder.shape(Shape.of(-1, 28, 28)));
+          Placeholder.shape(Shape.of(-1, side, side)));
       Operand<TFloat32> flat = tf.withSubScope("flatten").withName("Reshape").reshape(x,
-          tf.constant(new int[] {-1, 784}));
+          tf.constant(new int[] {-1, side * side}));
       Weights w = new Weights(tf, s, 5);
-      Operand<TFloat32> probs = tf.withName("softmax").nn.softmax(mlp(tf, w, flat, 784));
+      Operand<TFloat32> probs = tf.withName("softmax").nn.softmax(mlp(tf, w, flat,
+          side * side));
       export(dir, s, Signature.builder().key("serving_default").input("flatten_input", x)
           .output("output_0", probs).build());
     }
