@@ -173,7 +173,7 @@ public final class ModelPruner {
       throw new IllegalArgumentException("the " + dataset + " images are of shape "
           + java.util.Arrays.toString(test.featureShape()) + " (" + test.featureSize()
           + " values) but " + in + " takes inputs of shape " + java.util.Arrays.toString(shape)
-          + " (" + size + " values): use the data set the model was made for");
+          + " (" + size + " values): use the data set the model was trained on");
     }
   }
 
