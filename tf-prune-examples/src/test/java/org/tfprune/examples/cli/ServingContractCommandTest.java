@@ -142,6 +142,11 @@ class ServingContractCommandTest {
       }
     }
     assertThat(report.dense().testAccuracy()).isEqualTo(correct / 500.0);
+    // evaluate reads the probabilities, not the integer classes listed first
+    CliRun e = CliRun.of("evaluate", "--saved-model", out.toString(), "--data-dir",
+        mnist.toString());
+    assertThat(e.exitCode()).as(e.err() + e.out()).isIn(0, 1);
+    assertThat(e.out()).contains("test accuracy").contains("output dense_2");
     int n = 100;
     float[] x = Mnist.test(n).features(n);
     try (SavedModelBundle b = SavedModelBundle.load(out.toString(), "serve");
@@ -176,6 +181,11 @@ class ServingContractCommandTest {
     assertThat(r.out()).contains("fed as the model's [28, 28]");
     SignatureDef sig = meta(out).getSignatureDefOrThrow("serving_default");
     assertThat(sig.getInputsOrThrow("flatten_input").getTensorShape().getDimCount()).isEqualTo(3);
+    // evaluate feeds the [28, 28, 1] images in the model's [N, 28, 28] shape
+    CliRun e = CliRun.of("evaluate", "--saved-model", out.toString(), "--data-dir",
+        mnist.toString());
+    assertThat(e.exitCode()).as(e.err() + e.out()).isIn(0, 1);
+    assertThat(e.out()).contains("test accuracy").contains("output output_0");
   }
 
   @Test
