@@ -134,7 +134,7 @@ final class InspectCommand implements Callable<Integer> {
     ArchitectureSpec spec = m.spec();
     r.put("network", spec.name());
     r.put("widths", spec.widthString());
-    r.put("input", Map.of("shape", spec.input().shape(), "gated", spec.input().gated()));
+    r.put("input", ordered("shape", spec.input().shape(), "gated", spec.input().gated()));
     List<Map<String, Object>> layers = new ArrayList<>();
     Map<String, Complexity> costs = ComplexityCounter.perLayer(spec);
     for (LayerSpec l : spec.layers()) {
@@ -161,14 +161,13 @@ final class InspectCommand implements Callable<Integer> {
     r.put("layers", layers);
     List<Map<String, Object>> groups = new ArrayList<>();
     for (GateGroup g : spec.gateGroups()) {
-      groups.add(new LinkedHashMap<>(Map.of("name", g.name(), "size", g.size(),
-          "kind", g.kind().toString().toLowerCase())));
+      groups.add(ordered("name", g.name(), "size", g.size(), "kind",
+          g.kind().toString().toLowerCase()));
     }
     r.put("gateGroups", groups);
     List<Map<String, Object>> streams = new ArrayList<>();
     for (StreamGroup s : spec.streams()) {
-      streams.add(new LinkedHashMap<>(Map.of("name", s.name(), "members", s.members(),
-          "gated", s.gated())));
+      streams.add(ordered("name", s.name(), "members", s.members(), "gated", s.gated()));
     }
     r.put("coupledChannels", streams);
     Complexity total = ComplexityCounter.count(spec);
@@ -196,6 +195,15 @@ final class InspectCommand implements Callable<Integer> {
     r.put("prunedSignature", sig.key());
     r.put("signatures", sigs);
     r.put("notes", m.notes());
+  }
+
+  /** A map of {@code key, value, ...} pairs in that order. */
+  private static Map<String, Object> ordered(Object... kv) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put((String) kv[i], kv[i + 1]);
+    }
+    return m;
   }
 
   private static Map<String, Object> signature(String key, String method,
