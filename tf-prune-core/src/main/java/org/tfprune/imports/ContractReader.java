@@ -38,9 +38,11 @@ final class ContractReader {
   private final TensorRef logits;
   private final TensorRef networkInput;
   private final Set<String> network;
+  private final List<String> notes;
 
   private ContractReader(GraphIndex g, SourceModel source, TensorRef logits,
-      TensorRef networkInput) {
+      TensorRef networkInput, List<String> notes) {
+    this.notes = notes;
     this.g = g;
     this.source = source;
     this.logits = logits;
@@ -51,10 +53,12 @@ final class ContractReader {
   /**
    * The chosen signature as the export re-creates it: with a {@link ServingContract} when the
    * model has other signatures, a prefix, or outputs other than the logits and their softmax.
+   * Another signature that cannot be kept (it reads an activation inside the network) is left
+   * out with a note in {@code notes}.
    */
   static ServingSignature read(GraphIndex g, SourceModel source, TensorRef logits,
-      TensorRef networkInput) {
-    return new ContractReader(g, source, logits, networkInput).read();
+      TensorRef networkInput, List<String> notes) {
+    return new ContractReader(g, source, logits, networkInput, notes).read();
   }
 
   private ServingSignature read() {
@@ -107,28 +111,69 @@ final class ContractReader {
 
   private ServingContract contract() {
     List<ServingContract.Signature> sigs = new ArrayList<>();
-    Deque<TensorRef> starts = new ArrayDeque<>();
-    starts.add(networkInput);
-    for (ServingContract.Signature s : source.signatures()) {
-      sigs.add(s.methodName().isEmpty() ? new ServingContract.Signature(s.key(),
-          ServingSignature.PREDICT_METHOD, s.inputs(), s.outputs()) : s);
-      for (Map.Entry<String, String> e : s.inputs().entrySet()) {
-        TensorRef t = TensorRef.parse(e.getValue());
-        if (network.contains(t.node()) && !t.node().equals(logits.node())) {
-          throw new ImportException("input '" + e.getKey() + "' of signature '" + s.key()
-              + "' of " + source.path() + " is " + t + ", inside the network tf-prune prunes: "
-              + "its width changes, so that signature cannot be kept. Export the model without "
-              + "it, or pass --signature with another one");
-        }
-        starts.add(t);
-      }
-      s.outputs().values().forEach(t -> starts.add(TensorRef.parse(t)));
-    }
     Map<String, String> kept = new LinkedHashMap<>();
     Map<String, NodeDef> fixed = new LinkedHashMap<>();
+    collect(List.of(networkInput), fixed, kept);
+    for (ServingContract.Signature s : source.signatures()) {
+      boolean chosen = s.key().equals(source.signature().key());
+      Map<String, String> k = new LinkedHashMap<>();
+      Map<String, NodeDef> f = new LinkedHashMap<>();
+      try {
+        List<TensorRef> starts = new ArrayList<>();
+        for (Map.Entry<String, String> e : s.inputs().entrySet()) {
+          TensorRef t = TensorRef.parse(e.getValue());
+          if (network.contains(t.node()) && !t.node().equals(logits.node())) {
+            throw new ImportException("input '" + e.getKey() + "' of signature '" + s.key()
+                + "' of " + source.path() + " is " + t + ", inside the network tf-prune "
+                + "prunes: its width changes, so that signature cannot be kept. Export the "
+                + "model without it, or pass --signature with another one");
+          }
+          starts.add(t);
+        }
+        s.outputs().values().forEach(t -> starts.add(TensorRef.parse(t)));
+        collect(starts, f, k);
+      } catch (ImportException e) {
+        if (chosen) {
+          throw e;
+        }
+        notes.add("signature '" + s.key() + "' is not exported: " + e.getMessage());
+        continue;
+      }
+      fixed.putAll(f);
+      kept.putAll(k);
+      sigs.add(s.methodName().isEmpty() ? new ServingContract.Signature(s.key(),
+          ServingSignature.PREDICT_METHOD, s.inputs(), s.outputs()) : s);
+    }
+    Set<String> after = afterLogits(fixed);
+    GraphDef.Builder before = GraphDef.newBuilder();
+    GraphDef.Builder suffix = GraphDef.newBuilder();
+    for (NodeDef n : g.nodes()) { // the source's order: inputs before their consumers
+      NodeDef f = fixed.get(n.getName());
+      if (f != null) {
+        (after.contains(n.getName()) ? suffix : before).addNode(f);
+      }
+    }
+    Map<String, String> why = new LinkedHashMap<>();
+    for (NodeDef n : g.nodes()) {
+      if (kept.containsKey(n.getName())) {
+        why.put(n.getName(), (after.contains(n.getName()) ? "after the logits: " : "before the "
+            + "network: ") + kept.get(n.getName()));
+      }
+    }
+    return new ServingContract(ImmutableList.copyOf(sigs), before.build(), suffix.build(),
+        networkInput.toString(), logits.node(), ImmutableMap.copyOf(why));
+  }
+
+  /**
+   * Adds to {@code fixed} the nodes {@code starts} need, back to the logits, the inputs and
+   * constants (variables become constants); refuses a node inside the network.
+   */
+  private void collect(List<TensorRef> starts, Map<String, NodeDef> fixed,
+      Map<String, String> kept) {
+    Deque<TensorRef> todo = new ArrayDeque<>(starts);
     Set<String> seen = new HashSet<>();
-    while (!starts.isEmpty()) {
-      TensorRef t = starts.pop();
+    while (!todo.isEmpty()) {
+      TensorRef t = todo.pop();
       String name = t.node();
       if (name.equals(logits.node()) || !seen.add(name)) {
         continue;
@@ -154,26 +199,8 @@ final class ContractReader {
       }
       fixed.put(name, withoutControlInputs(n));
       kept.put(name, reason(n));
-      GraphIndex.dataInputs(n).forEach(starts::push);
+      GraphIndex.dataInputs(n).forEach(todo::push);
     }
-    Set<String> after = afterLogits(fixed);
-    GraphDef.Builder before = GraphDef.newBuilder();
-    GraphDef.Builder suffix = GraphDef.newBuilder();
-    for (NodeDef n : g.nodes()) { // the source's order: inputs before their consumers
-      NodeDef f = fixed.get(n.getName());
-      if (f != null) {
-        (after.contains(n.getName()) ? suffix : before).addNode(f);
-      }
-    }
-    Map<String, String> why = new LinkedHashMap<>();
-    for (NodeDef n : g.nodes()) {
-      if (kept.containsKey(n.getName())) {
-        why.put(n.getName(), (after.contains(n.getName()) ? "after the logits: " : "before the "
-            + "network: ") + kept.get(n.getName()));
-      }
-    }
-    return new ServingContract(ImmutableList.copyOf(sigs), before.build(), suffix.build(),
-        networkInput.toString(), logits.node(), ImmutableMap.copyOf(why));
   }
 
   /** The fixed nodes that read the logits, directly or through other fixed nodes. */

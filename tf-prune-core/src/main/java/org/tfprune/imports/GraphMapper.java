@@ -85,7 +85,7 @@ final class GraphMapper {
     }
     input = graph.resolve(networkInput);
     Outputs outputs = new Outputs(logitsRef, ContractReader.read(graph, source, logitsRef,
-        networkInput));
+        networkInput, notes));
     checkOps(outputs.logits());
     List<Stage> stages = walk(outputs.logits());
     long[] in = source.inputShape();

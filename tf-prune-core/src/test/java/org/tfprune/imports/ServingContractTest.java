@@ -234,4 +234,17 @@ class ServingContractTest {
       }
     }
   }
+
+  @Test
+  void anotherSignatureReadingAnInnerActivationIsLeftOutWithANote() {
+    Path src = tmp.resolve("inner");
+    ContractModels.writeWithInnerOutput(src);
+    float[] x = Mnist.test(COUNT).features(COUNT);
+    ImportedModel m = ModelImporter.load(src, ImportOptions.DEFAULT, x, COUNT);
+    assertThat(m.check().maxAbsDiff()).isEqualTo(0.0);
+    assertThat(m.notes()).anyMatch(n -> n.startsWith("signature 'embed' is not exported")
+        && n.contains("dense_1/Relu"));
+    assertThat(m.signature().contract().signatures()).extracting(s -> s.key())
+        .containsExactly("serving_default");
+  }
 }

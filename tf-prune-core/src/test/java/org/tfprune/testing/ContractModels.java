@@ -127,6 +127,29 @@ public final class ContractModels {
     }
   }
 
+  /**
+   * An MLP 784-32-10 with signature {@code serving_default} (input {@code x}, output {@code
+   * probs}) and {@code embed}, whose output {@code features} is the hidden layer's activation.
+   */
+  public static void writeWithInnerOutput(Path dir) {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, 784)));
+      Weights w = new Weights(tf, s, 9);
+      Ops d1 = tf.withSubScope("dense_1");
+      Operand<TFloat32> h = d1.withName("Relu").nn.relu(d1.nn.biasAdd(d1.linalg.matMul(x,
+          w.of(d1, "kernel", 784, 32)), w.of(d1, "bias", 32)));
+      Ops d2 = tf.withSubScope("dense_2");
+      Operand<TFloat32> logits = d2.nn.biasAdd(d2.linalg.matMul(h, w.of(d2, "kernel", 32, 10)),
+          w.of(d2, "bias", 10));
+      Operand<TFloat32> probs = tf.withName("probs").nn.softmax(logits);
+      export(dir, s, Signature.builder().key("serving_default").input("x", x)
+          .output("probs", probs).build(),
+          Signature.builder().key("embed").input("x", x).output("features", h).build());
+    }
+  }
+
   /** {@code count} serialized tf.Examples holding {@code x}'s rows as the float feature "x". */
   public static byte[][] examples(float[] x, int count) {
     int n = x.length / count;
