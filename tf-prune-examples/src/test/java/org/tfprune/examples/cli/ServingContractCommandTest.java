@@ -172,6 +172,36 @@ class ServingContractCommandTest {
   }
 
   @Test
+  void pruneOfATfExampleModelFeedsTheDataAfterTheParserAndKeepsBothSignatures()
+      throws Exception {
+    Path in = tmp.resolve("example");
+    ContractModels.writeTfExample(in);
+    Path out = tmp.resolve("pruned");
+    CliRun r = CliRun.of(quickPrune(in, out));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("the input is a string: training and test data are fed at x:0");
+    assertThat(meta(out).getSignatureDefMap().keySet()).containsExactlyInAnyOrder(
+        "serving_default", "predict_images");
+    int n = 50;
+    float[] x = Mnist.test(n).features(n);
+    try (SavedModelBundle b = SavedModelBundle.load(out.toString(), "serve");
+        TString st = TString.tensorOfBytes(org.tensorflow.ndarray.NdArrays.vectorOfObjects(
+            ContractModels.examples(x, n)));
+        TFloat32 xt = TFloat32.tensorOf(Shape.of(n, 784), DataBuffers.of(x, true, false));
+        Result served = b.function("serving_default").call(Map.of("examples", st));
+        Result images = b.function("predict_images").call(Map.of("images", xt))) {
+      TFloat32 scores = (TFloat32) served.get("scores").orElseThrow();
+      TFloat32 direct = (TFloat32) images.get("scores").orElseThrow();
+      // the parsed examples and the images fed after the parser give the same scores: exact
+      for (int i = 0; i < n; i++) {
+        for (int c = 0; c < 10; c++) {
+          assertThat(scores.getFloat(i, c)).isEqualTo(direct.getFloat(i, c));
+        }
+      }
+    }
+  }
+
+  @Test
   void pruneFeedsDataInTheShapeOfARank3InputAndLogsIt() throws Exception {
     Path in = tmp.resolve("rank3");
     ContractModels.writeRank3(in);
