@@ -54,7 +54,7 @@ final class ContractCheck {
     Map<String, Double> diff = new LinkedHashMap<>();
     try (InferenceModel m = InferenceModel.of(model.spec(), model.parameters(), sig);
         TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false));
-        Result a = run(source.session(), c.networkInput(), xt, tensors);
+        Result a = runSource(source, c.networkInput(), xt, tensors);
         Result b = run(m.session(), c.networkInput(), xt, tensors)) {
       fetch.forEach((k, t) -> {
         int i = tensors.indexOf(t);
@@ -62,6 +62,18 @@ final class ContractCheck {
       });
     }
     return ImmutableMap.copyOf(diff);
+  }
+
+  private static Result runSource(SourceModel source, String input, Tensor x,
+      List<String> fetches) {
+    Session.Runner r = source.session().runner().feed(input, x);
+    fetches.forEach(r::fetch);
+    List<Tensor> fed = source.feedTrainingValues(r);
+    try {
+      return r.run();
+    } finally {
+      fed.forEach(Tensor::close);
+    }
   }
 
   private static Result run(Session s, String input, Tensor x, List<String> fetches) {

@@ -1,6 +1,7 @@
 package org.tfprune.imports;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSet;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -54,7 +55,7 @@ final class GraphMapper {
       + "Add/AddV2 with an identity or conv+BN shortcut, Softmax at the end, Identity";
 
   private final SourceModel source;
-  private final GraphIndex graph;
+  private GraphIndex graph;
   private TensorRef input;
   private final LayerNames names = new LayerNames();
   private final List<String> notes = new ArrayList<>();
@@ -72,6 +73,14 @@ final class GraphMapper {
   }
 
   private ImportedModel map(ImportOptions options) {
+    ImmutableMap<String, Float> fed = TrainingFeeds.values(graph, options.feeds(), input.node(),
+        source.signature().outputs().values(), source.path().toString());
+    if (!fed.isEmpty()) {
+      graph = new GraphIndex(TrainingFeeds.fold(source.graphDef(), fed),
+          source.path().toString());
+      source.useFeeds(fed);
+      notes.add("training-only placeholders fed " + fed + " (--feed, or their defaults)");
+    }
     TensorRef logitsRef = LogitsFinder.find(graph, source.signature(), source.path());
     TensorRef networkInput = NetworkInput.find(graph, input, logitsRef);
     if (!networkInput.equals(input)) {
@@ -186,16 +195,21 @@ final class GraphMapper {
           : ". Rewrite those parts with these ops (e.g. Relu for the activation) and export "
               + "the model again, or leave training-only ops (dropout, summaries) out of the "
               + "serving graph";
+      String feed = placeholders.isEmpty() ? "" : ". The path also reads placeholder"
+          + (placeholders.size() == 1 ? " " : "s ") + placeholders + " (a dropout rate or a "
+          + "training flag?): with --feed " + placeholders.iterator().next() + "=1 (a keep "
+          + "probability of 1) tf-prune reads TF1 dropout as the identity it then is";
       throw new ImportException("tf-prune cannot map " + count + " op" + (count == 1 ? "" : "s")
           + " on the path from the outputs of " + source.path() + " to its input "
           + input.node() + ": " + String.join("; ", found) + ". It maps " + SUPPORTED_TEXT
-          + fix);
+          + fix + feed);
     }
     if (!placeholders.isEmpty()) {
       throw new ImportException("the outputs of " + source.path() + " depend on placeholder"
           + (placeholders.size() == 1 ? " " : "s ") + placeholders + " besides the input "
-          + input.node() + " (a dropout rate or a training flag?): export a serving graph that "
-          + "depends on its input only");
+          + input.node() + " (a dropout rate or a training flag?): give each the value it has "
+          + "at inference, e.g. --feed " + placeholders.iterator().next() + "=1 (a keep "
+          + "probability), or export a serving graph that depends on its input only");
     }
   }
 

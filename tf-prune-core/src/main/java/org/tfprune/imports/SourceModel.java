@@ -65,6 +65,7 @@ public final class SourceModel implements AutoCloseable {
   private ImmutableList<ServingContract.Signature> signatures;
   private TensorRef networkInput;
   private long[] inputShape;
+  private ImmutableMap<String, Float> feeds = ImmutableMap.of();
   private final SavedModelBundle bundle;
   private final Graph graph;
   private final Session session;
@@ -361,6 +362,22 @@ public final class SourceModel implements AutoCloseable {
     return inputShape.clone();
   }
 
+  /** Values fed to training-only placeholders whenever the original runs. */
+  void useFeeds(ImmutableMap<String, Float> values) {
+    feeds = values;
+  }
+
+  /** Feeds {@link #useFeeds the training-only values} to {@code r}; returns the tensors to close. */
+  List<Tensor> feedTrainingValues(Session.Runner r) {
+    List<Tensor> t = new ArrayList<>();
+    feeds.forEach((name, v) -> {
+      TFloat32 s = TFloat32.scalarOf(v);
+      t.add(s);
+      r.feed(name, s);
+    });
+    return t;
+  }
+
   /** The tensor the network reads: the input placeholder unless a fixed prefix precedes it. */
   TensorRef networkInput() {
     return networkInput;
@@ -463,6 +480,7 @@ public final class SourceModel implements AutoCloseable {
     try (TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false))) {
       Session.Runner r = session.runner().feed(networkInput.toString(), xt);
       tensors.forEach(r::fetch);
+      List<Tensor> fed = feedTrainingValues(r);
       try (Result res = r.run()) {
         Map<String, HostTensor> byTensor = new HashMap<>();
         for (int i = 0; i < tensors.size(); i++) {
@@ -475,6 +493,8 @@ public final class SourceModel implements AutoCloseable {
         Map<String, HostTensor> out = new LinkedHashMap<>();
         signature.outputs().forEach((k, t) -> out.put(k, byTensor.get(t)));
         return out;
+      } finally {
+        fed.forEach(Tensor::close);
       }
     }
   }

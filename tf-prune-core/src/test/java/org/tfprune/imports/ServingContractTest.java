@@ -1,6 +1,7 @@
 package org.tfprune.imports;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -246,5 +247,28 @@ class ServingContractTest {
         && n.contains("dense_1/Relu"));
     assertThat(m.signature().contract().signatures()).extracting(s -> s.key())
         .containsExactly("serving_default");
+  }
+
+  @Test
+  void aDropoutKeepProbabilityIsFedOneOrItsDefaultAndAnUnfedOneIsNamed() {
+    float[] x = Mnist.test(COUNT).features(COUNT);
+    Path fed = tmp.resolve("dropout");
+    ContractModels.writeWithDropout(fed, false);
+    assertThatThrownBy(() -> ModelImporter.load(fed, ImportOptions.DEFAULT, x, COUNT))
+        .isInstanceOf(ImportException.class).hasMessageContaining("keep_prob")
+        .hasMessageContaining("--feed keep_prob=1");
+    assertThatThrownBy(() -> ModelImporter.load(fed, ImportOptions.DEFAULT.withFeeds(
+        Map.of("keep", 1f)), x, COUNT)).isInstanceOf(ImportException.class)
+        .hasMessageContaining("--feed names 'keep'").hasMessageContaining("[keep_prob]");
+    ImportedModel m = ModelImporter.load(fed, ImportOptions.DEFAULT.withFeeds(
+        Map.of("keep_prob", 1f)), x, COUNT);
+    assertThat(m.check().maxAbsDiff()).isEqualTo(0.0);
+    assertThat(m.spec().widthString()).isEqualTo("784-32-10");
+
+    Path withDefault = tmp.resolve("dropout-default");
+    ContractModels.writeWithDropout(withDefault, true);
+    ImportedModel d = ModelImporter.load(withDefault, ImportOptions.DEFAULT, x, COUNT);
+    assertThat(d.check().maxAbsDiff()).isEqualTo(0.0);
+    assertThat(d.notes()).anyMatch(n -> n.contains("keep_prob=1.0"));
   }
 }

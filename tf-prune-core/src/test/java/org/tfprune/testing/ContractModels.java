@@ -150,6 +150,38 @@ public final class ContractModels {
     }
   }
 
+  /**
+   * An MLP 784-32-10 whose hidden layer goes through TF1's dropout {@code h / keep_prob *
+   * floor(keep_prob + uniform)}; {@code keep_prob} is a scalar Placeholder, or, with {@code
+   * withDefault}, a PlaceholderWithDefault of 1. Signature {@code serving_default}: input
+   * {@code x}, output {@code probs}.
+   */
+  public static void writeWithDropout(Path dir, boolean withDefault) {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, 784)));
+      Operand<TFloat32> keep = withDefault
+          ? tf.withName("keep_prob").placeholderWithDefault(tf.constant(1f), Shape.scalar())
+          : tf.withName("keep_prob").placeholder(TFloat32.class,
+              Placeholder.shape(Shape.scalar()));
+      Weights w = new Weights(tf, s, 11);
+      Ops d1 = tf.withSubScope("dense_1");
+      Operand<TFloat32> h = d1.nn.relu(d1.nn.biasAdd(d1.linalg.matMul(x,
+          w.of(d1, "kernel", 784, 32)), w.of(d1, "bias", 32)));
+      Ops dr = tf.withSubScope("dropout");
+      Operand<TFloat32> mask = dr.math.floor(dr.math.add(keep, dr.random.randomUniform(
+          dr.shape(h), TFloat32.class)));
+      h = dr.math.mul(dr.math.div(h, keep), mask);
+      Ops d2 = tf.withSubScope("dense_2");
+      Operand<TFloat32> logits = d2.nn.biasAdd(d2.linalg.matMul(h, w.of(d2, "kernel", 32, 10)),
+          w.of(d2, "bias", 10));
+      Operand<TFloat32> probs = tf.withName("probs").nn.softmax(logits);
+      export(dir, s, Signature.builder().key("serving_default").input("x", x)
+          .output("probs", probs).build());
+    }
+  }
+
   /** {@code count} serialized tf.Examples holding {@code x}'s rows as the float feature "x". */
   public static byte[][] examples(float[] x, int count) {
     int n = x.length / count;
