@@ -69,6 +69,10 @@ final class InspectCommand implements Callable<Integer> {
   @Option(names = "--data-dir", description = "Directory holding the data set's files.")
   Path dataDir;
 
+  @Option(names = "--feed", paramLabel = "NAME=VALUE", description = "Value of a training-only "
+      + "placeholder (repeatable), e.g. --feed keep_prob=1, as prune takes it.")
+  List<String> feeds;
+
   @Option(names = "--json", description = "Print the result as JSON.")
   boolean json;
 
@@ -78,7 +82,8 @@ final class InspectCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = commandSpec.commandLine().getOut();
-    ImportOptions options = new ImportOptions(tag, signature, 1f, coupleStreamChannels);
+    ImportOptions options = new ImportOptions(tag, signature, 1f, coupleStreamChannels)
+        .withFeeds(FeedOptions.parse(feeds));
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("model", savedModel.toString());
     ImportedModel mapped;

@@ -202,6 +202,32 @@ class ServingContractCommandTest {
   }
 
   @Test
+  void pruneFeedsAKeepProbabilityAndRefusesAFeedNamingNoPlaceholder() throws Exception {
+    Path in = tmp.resolve("dropout");
+    ContractModels.writeWithDropout(in, false);
+    Path bad = tmp.resolve("bad");
+    CliRun refused = CliRun.of(concat(quickPrune(in, bad), "--feed", "keep=1"));
+    assertThat(refused.exitCode()).isEqualTo(TfPruneCli.EXIT_BAD_INPUT);
+    assertThat(refused.err()).contains("--feed names 'keep'").contains("[keep_prob]");
+    assertThat(bad).doesNotExist();
+    CliRun unfed = CliRun.of("inspect", "--saved-model", in.toString());
+    assertThat(unfed.exitCode()).isEqualTo(TfPruneCli.EXIT_BAD_INPUT);
+    assertThat(unfed.out()).contains("--feed keep_prob=1");
+    Path out = tmp.resolve("pruned");
+    CliRun r = CliRun.of(concat(quickPrune(in, out), "--feed", "keep_prob=1"));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("keep_prob=1.0");
+    RunReport report = RunReport.fromJson(Files.readAllBytes(out.resolve("report.json")));
+    assertThat(report.imported().maxAbsDiff()).isEqualTo(0.0);
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    List<String> l = new ArrayList<>(List.of(a));
+    l.addAll(List.of(b));
+    return l.toArray(String[]::new);
+  }
+
+  @Test
   void pruneFeedsDataInTheShapeOfARank3InputAndLogsIt() throws Exception {
     Path in = tmp.resolve("rank3");
     ContractModels.writeRank3(in);
