@@ -2,6 +2,7 @@ package org.tfprune.export;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import com.google.common.collect.ImmutableList;
 import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
 import java.io.IOException;
@@ -51,23 +52,37 @@ public final class InferenceModel implements AutoCloseable {
   private final Graph graph;
   private final Session session;
   private final Signature signature;
-  private final NetworkGraph net;
+  private final ImmutableList<Signature> signatures;
+  private final Operand<TFloat32> input;
   private final Operand<TFloat32> logits;
 
   private InferenceModel(ArchitectureSpec spec, ParameterSet params, ServingSignature sig) {
     this.spec = spec.withoutGates();
     this.servingSignature = sig;
+    if (sig.contract() != null) {
+      Joined j = joined(this.spec, params, sig);
+      this.graph = j.graph();
+      this.session = j.session();
+      this.input = j.input();
+      this.logits = j.logits();
+      this.signatures = j.signatures();
+      this.signature = signatures.stream().filter(x -> x.key().equals(sig.key())).findFirst()
+          .orElse(signatures.get(0));
+      return;
+    }
     this.graph = new Graph();
     Session s = null;
     try {
       Ops tf = Ops.create(graph);
       Map<String, Ops> scopes = new HashMap<>();
-      Placeholder<TFloat32> input = named(tf, scopes, sig.inputNode()).placeholder(
+      Placeholder<TFloat32> in = named(tf, scopes, sig.inputNode()).placeholder(
           TFloat32.class, Placeholder.shape(NetworkBuilder.inputShape(this.spec)));
       // With another model's interface, the network's own nodes go under a scope that none of
       // the interface's names uses, so every interface name is free.
-      Ops netOps = sig.equals(ServingSignature.DEFAULT) ? tf : tf.withSubScope(freeScope(sig));
-      net = NetworkBuilder.build(netOps, this.spec, false, 0, input);
+      Ops netOps = sig.equals(ServingSignature.DEFAULT) ? tf
+          : tf.withSubScope(freeScope(sig, Set.of()));
+      NetworkGraph net = NetworkBuilder.build(netOps, this.spec, false, 0, in);
+      input = in;
       Map<String, HostTensor> weights = new LinkedHashMap<>();
       for (String name : net.parameterNames()) {
         weights.put(name, params.get(name));
@@ -75,7 +90,7 @@ public final class InferenceModel implements AutoCloseable {
       ForwardPass pass = net.forward(GateMode.NONE, "serve");
       Map<String, Operand<TFloat32>> byNode = new HashMap<>();
       Signature.Builder sb = Signature.builder().key(sig.key()).methodName(sig.methodName())
-          .input(sig.inputKey(), input);
+          .input(sig.inputKey(), in);
       Operand<TFloat32> logitsOut = null;
       for (ServingSignature.Output o : sig.outputs()) {
         Operand<TFloat32> op = byNode.get(o.node());
@@ -92,8 +107,9 @@ public final class InferenceModel implements AutoCloseable {
         sb.output(o.key(), op);
       }
       logits = logitsOut != null ? logitsOut : netOps.withName(LOGITS).identity(pass.logits());
-      checkName(input, sig.inputNode());
+      checkName(in, sig.inputNode());
       signature = sb.build();
+      signatures = ImmutableList.of(signature);
       s = new Session(graph);
       net.initialize(s, new ParameterSet(weights));
       session = s;
@@ -102,6 +118,60 @@ public final class InferenceModel implements AutoCloseable {
         s.close(); // a Graph cannot close while a Session on it is open
       }
       graph.close();
+      throw e;
+    }
+  }
+
+  /** The serving graph of a model with a {@link ServingContract}, its session and handles. */
+  private record Joined(Graph graph, Session session, Operand<TFloat32> input,
+      Operand<TFloat32> logits, ImmutableList<Signature> signatures) {}
+
+  /**
+   * Builds the network under a free scope in a graph of its own, joins it with the contract's
+   * fixed regions ({@link ContractGraph}) and loads the result with the weights assigned.
+   */
+  @SuppressWarnings("unchecked")
+  private static Joined joined(ArchitectureSpec spec, ParameterSet params, ServingSignature sig) {
+    ServingContract c = sig.contract();
+    org.tensorflow.proto.GraphDef def;
+    Map<String, HostTensor> byVariable = new LinkedHashMap<>();
+    String inputNode;
+    try (Graph g1 = new Graph()) {
+      Ops tf = Ops.create(g1);
+      Ops netOps = tf.withSubScope(freeScope(sig, ContractGraph.usedScopes(c)));
+      Placeholder<TFloat32> in = netOps.withName("input").placeholder(TFloat32.class,
+          Placeholder.shape(NetworkBuilder.inputShape(spec)));
+      NetworkGraph n = NetworkBuilder.build(netOps, spec, false, 0, in);
+      for (String name : n.parameterNames()) {
+        byVariable.put(n.variable(name).op().name(), params.get(name));
+      }
+      ForwardPass pass = n.forward(GateMode.NONE, "serve");
+      Operand<TFloat32> l = named(tf, new HashMap<>(), c.logitsNode()).identity(pass.logits());
+      checkName(l, c.logitsNode());
+      inputNode = in.op().name();
+      def = ContractGraph.join(g1.toGraphDef(), inputNode, c);
+    }
+    Graph g = new Graph();
+    Session s = null;
+    try {
+      try {
+        g.importGraphDef(def);
+      } catch (IllegalArgumentException e) {
+        throw new ExportException("cannot join the pruned network with the parts of the original "
+            + "model kept unchanged: " + e.getMessage());
+      }
+      s = new Session(g);
+      ContractGraph.initialize(s, def, byVariable);
+      Operand<TFloat32> input = (Operand<TFloat32>) (Operand<?>) g.operationOrThrow(inputNode)
+          .output(0);
+      Operand<TFloat32> logits = (Operand<TFloat32>) (Operand<?>) g.operationOrThrow(
+          c.logitsNode()).output(0);
+      return new Joined(g, s, input, logits, ContractGraph.signatures(g, c));
+    } catch (RuntimeException e) {
+      if (s != null) {
+        s.close();
+      }
+      g.close();
       throw e;
     }
   }
@@ -140,9 +210,9 @@ public final class InferenceModel implements AutoCloseable {
     }
   }
 
-  /** A top-level scope name that no name of {@code sig} starts with. */
-  private static String freeScope(ServingSignature sig) {
-    Set<String> used = new HashSet<>();
+  /** A top-level scope name that no name of {@code sig} (nor {@code more}) starts with. */
+  private static String freeScope(ServingSignature sig, Set<String> more) {
+    Set<String> used = new HashSet<>(more);
     used.add(sig.inputNode().split("/")[0]);
     sig.outputs().forEach(o -> used.add(o.node().split("/")[0]));
     String scope = "pruned";
@@ -172,7 +242,7 @@ public final class InferenceModel implements AutoCloseable {
 
   /** The input placeholder. */
   public Operand<TFloat32> input() {
-    return net.input();
+    return input;
   }
 
   /** The logits output. */
@@ -182,6 +252,11 @@ public final class InferenceModel implements AutoCloseable {
 
   public Signature signature() {
     return signature;
+  }
+
+  /** Every signature the model serves (the one of {@link #signature} and the contract's). */
+  public ImmutableList<Signature> signatures() {
+    return signatures;
   }
 
   /** Logits for {@code batch} examples held row-major in {@code x}. */
@@ -194,7 +269,7 @@ public final class InferenceModel implements AutoCloseable {
     checkArgument(x.length == batch * spec.input().size(),
         "%s values do not make %s examples of shape %s", x.length, batch, spec.input().shape());
     try (TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false));
-        Result r = session.runner().feed(net.input(), xt).fetch(logits).run()) {
+        Result r = session.runner().feed(input, xt).fetch(logits).run()) {
       return HostTensor.of((TFloat32) r.get(0));
     }
   }
@@ -216,8 +291,8 @@ public final class InferenceModel implements AutoCloseable {
     }
     Path tmp = parent.resolve("." + abs.getFileName() + ".tmp-" + UUID.randomUUID());
     try {
-      SavedModelBundle.exporter(tmp.toString()).withSession(session).withSignature(signature)
-          .export();
+      SavedModelBundle.exporter(tmp.toString()).withSession(session)
+          .withSignatures(signatures.toArray(Signature[]::new)).export();
       for (Map.Entry<String, byte[]> e : extraFiles.entrySet()) {
         Files.write(tmp.resolve(e.getKey()), e.getValue());
       }

@@ -15,9 +15,11 @@ import java.util.regex.Pattern;
  * replace that model in a pipeline without any other change.
  *
  * @param inputTensor the input placeholder's tensor name, e.g. {@code images:0}
+ * @param contract the model's other signatures and fixed regions, or null when this one
+ *     signature, a placeholder input and outputs that are the logits or their softmax are all
  */
 public record ServingSignature(String key, String methodName, String inputKey,
-    String inputTensor, ImmutableList<Output> outputs) {
+    String inputTensor, ImmutableList<Output> outputs, ServingContract contract) {
 
   /** TensorFlow's rule for node names, applied to each '/'-separated part. */
   private static final Pattern NAME_PART = Pattern.compile("[A-Za-z0-9.][A-Za-z0-9_.\\-]*");
@@ -39,7 +41,9 @@ public record ServingSignature(String key, String methodName, String inputKey,
     /** The last dense layer's output. */
     LOGITS,
     /** The softmax of the logits. */
-    PROBABILITIES
+    PROBABILITIES,
+    /** Computed from the logits by ops kept unchanged (e.g. ArgMax classes, TopK). */
+    DERIVED
   }
 
   /**
@@ -51,7 +55,7 @@ public record ServingSignature(String key, String methodName, String inputKey,
     public Output {
       checkArgument(key != null && !key.isEmpty(), "an output key must not be empty");
       checkNotNull(kind, "kind of output %s", key);
-      checkTensorName(tensor, "output " + key);
+      checkTensorName(tensor, "output " + key, kind == Kind.DERIVED);
     }
 
     /** The name of the node producing the tensor. */
@@ -60,18 +64,24 @@ public record ServingSignature(String key, String methodName, String inputKey,
     }
   }
 
+  /** A signature without other signatures or fixed regions. */
+  public ServingSignature(String key, String methodName, String inputKey, String inputTensor,
+      ImmutableList<Output> outputs) {
+    this(key, methodName, inputKey, inputTensor, outputs, null);
+  }
+
   public ServingSignature {
     checkArgument(key != null && !key.isEmpty(), "the signature key must not be empty");
     checkNotNull(methodName, "method name of signature %s", key);
     checkArgument(inputKey != null && !inputKey.isEmpty(), "the input key of signature %s must "
         + "not be empty", key);
-    checkTensorName(inputTensor, "the input of signature " + key);
+    checkTensorName(inputTensor, "the input of signature " + key, contract != null);
     checkArgument(!outputs.isEmpty(), "signature %s needs at least one output", key);
     Set<String> keys = new HashSet<>();
     for (Output o : outputs) {
       checkArgument(keys.add(o.key()), "signature %s has two outputs with key '%s'", key,
           o.key());
-      checkArgument(!o.node().equals(nodeOf(inputTensor)), "signature %s: output %s is the "
+      checkArgument(contract != null || !o.node().equals(nodeOf(inputTensor)), "signature %s: output %s is the "
           + "input tensor %s", key, o.key(), inputTensor);
     }
   }
@@ -92,10 +102,11 @@ public record ServingSignature(String key, String methodName, String inputKey,
     return colon < 0 ? tensor : tensor.substring(0, colon);
   }
 
-  private static void checkTensorName(String tensor, String what) {
+  private static void checkTensorName(String tensor, String what, boolean anyIndex) {
     checkArgument(tensor != null && !tensor.isEmpty(), "%s has no tensor name", what);
     int colon = tensor.lastIndexOf(':');
-    checkArgument(colon > 0 && tensor.substring(colon + 1).equals("0"), "%s: tensor name '%s' "
+    checkArgument(colon > 0 && (tensor.substring(colon + 1).equals("0")
+        || anyIndex && tensor.substring(colon + 1).matches("[0-9]+")), "%s: tensor name '%s' "
         + "must be the first output of a node, 'node:0'", what, tensor);
     for (String part : tensor.substring(0, colon).split("/", -1)) {
       checkArgument(NAME_PART.matcher(part).matches(), "%s: '%s' is not a valid TensorFlow "

@@ -3,6 +3,7 @@ package org.tfprune.imports;
 import static org.tfprune.imports.Nodes.describe;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -28,17 +29,15 @@ import org.tfprune.spec.LayerSpec;
  */
 final class GraphMapper {
   private final SourceModel source;
-  private final GraphIndex graph;
-  private final TensorRef input;
-  private final LayerMatcher layers;
-  private final BlockMatcher blocks;
+  private GraphIndex graph;
+  private TensorRef input;
+  private LayerMatcher layers;
+  private BlockMatcher blocks;
 
   private GraphMapper(SourceModel source) {
     this.source = source;
     this.graph = new GraphIndex(source.graphDef(), source.path().toString());
     this.input = TensorRef.parse(source.signature().inputTensor());
-    this.layers = new LayerMatcher(source, graph);
-    this.blocks = new BlockMatcher(graph, layers);
   }
 
   /** Maps {@code source} to a gated spec and its weights (no comparison with the original). */
@@ -47,7 +46,31 @@ final class GraphMapper {
   }
 
   private ImportedModel map(ImportOptions options) {
-    Outputs outputs = outputs();
+    List<String> contractNotes = new ArrayList<>();
+    ImmutableMap<String, Float> fed = TrainingFeeds.values(graph, options.feeds(), input.node(),
+        source.signature().outputs().values(), source.path().toString());
+    if (!fed.isEmpty()) {
+      graph = new GraphIndex(TrainingFeeds.fold(source.graphDef(), fed),
+          source.path().toString());
+      source.useFeeds(fed);
+      contractNotes.add("training-only placeholders fed " + fed + " (--feed, or their defaults)");
+    }
+    TensorRef logitsRef = LogitsFinder.find(graph, source.signature(), source.path());
+    TensorRef networkInput = NetworkInput.find(graph, input, logitsRef);
+    if (!networkInput.equals(input)) {
+      source.useNetworkInput(networkInput);
+      contractNotes.add("the network reads " + networkInput + "; what lies between the "
+          + "signature input " + source.signature().inputTensor() + " and it is kept unchanged"
+          + (isString(input) ? " (the input is a string: training and test data are fed at "
+          + networkInput + ")" : ""));
+    } else {
+      source.inputShape(); // refuses an input that is not a float placeholder of known shape
+    }
+    input = graph.resolve(networkInput);
+    layers = new LayerMatcher(source, graph);
+    blocks = new BlockMatcher(graph, layers);
+    Outputs outputs = new Outputs(logitsRef, ContractReader.read(graph, source, logitsRef,
+        networkInput, contractNotes));
     OpCheck.check(source, graph, input, outputs.logits());
     List<Stage> stages = walk(outputs.logits());
     long[] in = source.inputShape();
@@ -69,7 +92,8 @@ final class GraphMapper {
     }
     ArchitectureSpec spec = builder.gated(in.length == 2 ? InputSpec.flat((int) in[1], true)
         : InputSpec.of((int) in[1], (int) in[2], (int) in[3]), specLayers);
-    List<String> notes = builder.notes();
+    List<String> notes = new ArrayList<>(contractNotes);
+    notes.addAll(builder.notes());
     if (options.coupleStreamChannels()) {
       try {
         spec = spec.withCoupledStreamChannels();
@@ -90,48 +114,13 @@ final class GraphMapper {
         outputs.signature(), ImmutableList.copyOf(notes), null);
   }
 
-  /** The logits tensor and the interface: each output is the logits or their softmax. */
+  /** The logits tensor and the interface (with the fixed regions around the network). */
   private record Outputs(TensorRef logits, ServingSignature signature) {}
 
-  private Outputs outputs() {
-    SourceSignature sig = source.signature();
-    Map<String, TensorRef> logitsOf = new LinkedHashMap<>();
-    Map<String, ServingSignature.Kind> kinds = new LinkedHashMap<>();
-    TensorRef logits = null;
-    for (Map.Entry<String, String> o : sig.outputs().entrySet()) {
-      TensorRef r = graph.resolve(TensorRef.parse(o.getValue()));
-      NodeDef n = graph.node(r);
-      boolean softmax = n.getOp().equals("Softmax");
-      TensorRef l = softmax ? graph.resolve(GraphIndex.dataInputs(n).get(0)) : r;
-      logitsOf.put(o.getKey(), l);
-      kinds.put(o.getKey(), softmax ? ServingSignature.Kind.PROBABILITIES
-          : ServingSignature.Kind.LOGITS);
-      if (softmax && logits == null) {
-        logits = l;
-      }
-    }
-    if (logits == null) {
-      logits = logitsOf.values().iterator().next();
-    }
-    List<ServingSignature.Output> outs = new ArrayList<>();
-    for (Map.Entry<String, String> o : sig.outputs().entrySet()) {
-      if (!logitsOf.get(o.getKey()).equals(logits)) {
-        NodeDef n = graph.node(graph.resolve(TensorRef.parse(o.getValue())));
-        throw new ImportException("output '" + o.getKey() + "' (" + o.getValue() + ", a "
-            + n.getOp() + ") of signature '" + sig.key() + "' is neither the logits " + logits
-            + " nor their Softmax: tf-prune re-creates those two outputs only. Export the model "
-            + "with a signature whose outputs are the logits and/or their softmax");
-      }
-      outs.add(new ServingSignature.Output(o.getKey(), o.getValue(), kinds.get(o.getKey())));
-    }
-    try {
-      return new Outputs(logits, new ServingSignature(sig.key(), sig.methodName().isEmpty()
-          ? ServingSignature.PREDICT_METHOD : sig.methodName(), sig.inputKey(),
-          sig.inputTensor(), ImmutableList.copyOf(outs)));
-    } catch (IllegalArgumentException e) {
-      throw new ImportException("the signature '" + sig.key() + "' of " + source.path()
-          + " cannot be re-created: " + e.getMessage());
-    }
+  private boolean isString(TensorRef t) {
+    NodeDef n = graph.node(graph.resolve(t));
+    return n.getAttrMap().containsKey("dtype")
+        && n.getAttrOrThrow("dtype").getType() == org.tensorflow.proto.DataType.DT_STRING;
   }
 
   /** The stages from the input to the logits. */

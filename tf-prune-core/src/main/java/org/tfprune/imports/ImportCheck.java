@@ -41,6 +41,9 @@ public record ImportCheck(int examples, ImmutableMap<String, Double> maxAbsDiffB
   /** Runs the comparison on {@code count} examples held row-major in {@code x}. */
   public static ImportCheck run(SourceModel source, ImportedModel model, float[] x, int count) {
     checkArgument(count > 0, "the check needs at least one example");
+    if (model.signature().contract() != null) {
+      return new ImportCheck(count, ContractCheck.run(source, model, x, count));
+    }
     Map<String, HostTensor> original = source.outputs(x, count);
     Map<String, HostTensor> imported = gatesOpen(model, x, count);
     Map<String, Double> diff = new LinkedHashMap<>();

@@ -33,6 +33,7 @@ public final class ModelImporter {
    */
   public static ImportedModel load(Path path, ImportOptions options, float[] sample, int count) {
     try (SourceModel source = SourceModel.open(path, options)) {
+      ImportedModel model = GraphMapper.map(source, options);
       long[] shape = source.inputShape();
       long size = 1;
       for (int i = 1; i < shape.length; i++) {
@@ -43,7 +44,6 @@ public final class ModelImporter {
             + java.util.Arrays.toString(shape) + ") but the data gives " + (count > 0
             ? sample.length / count : 0) + ": use the data set the model was trained on");
       }
-      ImportedModel model = GraphMapper.map(source, options);
       ImportCheck check = ImportCheck.run(source, model, sample, count);
       if (!check.passes(TOLERANCE)) {
         throw new ImportException(String.format("the imported network does not reproduce %s: "

@@ -19,7 +19,8 @@ import org.tensorflow.proto.NodeDef;
 final class OpCheck {
   /** Ops the mapper reads; anything else on the path from the outputs to the input is refused. */
   static final ImmutableSet<String> SUPPORTED = ImmutableSet.of("Identity", "Relu", "Relu6",
-      "Sigmoid", "Tanh", "LeakyRelu", "MatMul", "BiasAdd", "Add", "AddV2", "Conv2D", "DepthwiseConv2dNative", "FusedBatchNorm",
+      "Sigmoid", "Tanh", "LeakyRelu", "MatMul", "BiasAdd", "Add", "AddV2", "Conv2D",
+      "DepthwiseConv2dNative", "FusedBatchNorm",
       "FusedBatchNormV2", "FusedBatchNormV3", "MaxPool", "MaxPoolV2", "AvgPool", "Pad", "PadV2",
       "Reshape", "Mean", "Softmax");
 
@@ -76,17 +77,22 @@ final class OpCheck {
           : ". Rewrite those parts with these ops (e.g. Relu for the activation) and export "
               + "the model again, or leave training-only ops (dropout, summaries) out of the "
               + "serving graph";
+      String feed = placeholders.isEmpty() ? "" : ". The path also reads placeholder"
+          + (placeholders.size() == 1 ? " " : "s ") + placeholders + " (a dropout rate or a "
+          + "training flag?): with --feed " + placeholders.iterator().next() + "=1 (a keep "
+          + "probability of 1) tf-prune reads TF1 dropout as the identity it then is";
       throw new ImportException("tf-prune cannot map " + count + " op" + (count == 1 ? "" : "s")
           + " on the path from the outputs of " + source.path() + " to its input "
           + input.node() + ": " + String.join("; ", found) + ". It maps "
           + LayerMatcher.SUPPORTED_TEXT
-          + fix);
+          + fix + feed);
     }
     if (!placeholders.isEmpty()) {
       throw new ImportException("the outputs of " + source.path() + " depend on placeholder"
           + (placeholders.size() == 1 ? " " : "s ") + placeholders + " besides the input "
-          + input.node() + " (a dropout rate or a training flag?): export a serving graph that "
-          + "depends on its input only");
+          + input.node() + " (a dropout rate or a training flag?): give each the value it has "
+          + "at inference, e.g. --feed " + placeholders.iterator().next() + "=1 (a keep "
+          + "probability), or export a serving graph that depends on its input only");
     }
   }
 }

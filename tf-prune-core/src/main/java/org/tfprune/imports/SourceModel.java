@@ -2,6 +2,7 @@ package org.tfprune.imports;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSet;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -38,6 +39,7 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 import org.tfprune.export.SavedModelValidator;
+import org.tfprune.export.ServingContract;
 import org.tfprune.slice.HostTensor;
 
 /**
@@ -61,7 +63,10 @@ public final class SourceModel implements AutoCloseable {
   private final String name;
   private final GraphDef graphDef;
   private final SourceSignature signature;
-  private final long[] inputShape;
+  private ImmutableList<ServingContract.Signature> signatures;
+  private TensorRef networkInput;
+  private long[] inputShape;
+  private ImmutableMap<String, Float> feeds = ImmutableMap.of();
   private final SavedModelBundle bundle;
   private final Graph graph;
   private final Session session;
@@ -76,8 +81,10 @@ public final class SourceModel implements AutoCloseable {
     this.bundle = bundle;
     this.graph = graph;
     this.session = session;
-    this.inputShape = placeholderShape(new GraphIndex(graphDef, path.toString()),
-        TensorRef.parse(signature.inputTensor()), path);
+    this.networkInput = TensorRef.parse(signature.inputTensor());
+    this.signatures = ImmutableList.of(new ServingContract.Signature(signature.key(),
+        signature.methodName(), ImmutableMap.of(signature.inputKey(), signature.inputTensor()),
+        signature.outputs()));
   }
 
   /**
@@ -146,8 +153,10 @@ public final class SourceModel implements AutoCloseable {
           + "whole SavedModel directory again or re-export the model", e);
     }
     try {
-      return new SourceModel(dir, dir.getFileName().toString(), gd, sig, bundle, null,
+      SourceModel m = new SourceModel(dir, dir.getFileName().toString(), gd, sig, bundle, null,
           bundle.session());
+      m.signatures = SourceSignatures.all(meta, sig);
+      return m;
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
@@ -362,9 +371,82 @@ public final class SourceModel implements AutoCloseable {
     return signature;
   }
 
-  /** The input's shape, {@code -1} for the batch. */
+  /**
+   * Every signature of the model (the chosen one first), keys to tensor names; a frozen
+   * GraphDef has one.
+   */
+  public ImmutableList<ServingContract.Signature> signatures() {
+    return signatures;
+  }
+
+  /**
+   * The shape of the tensor the network reads ({@code -1} for the batch): the input
+   * placeholder's, or, once the importer found a fixed prefix, the tensor after it.
+   */
   public long[] inputShape() {
+    if (inputShape == null) {
+      inputShape = placeholderShape(new GraphIndex(graphDef, path.toString()), networkInput,
+          path);
+    }
     return inputShape.clone();
+  }
+
+  /** Values fed to training-only placeholders whenever the original runs. */
+  void useFeeds(ImmutableMap<String, Float> values) {
+    feeds = values;
+  }
+
+  /** Feeds {@link #useFeeds the training-only values} to {@code r}; returns the tensors to close. */
+  List<Tensor> feedTrainingValues(Session.Runner r) {
+    List<Tensor> t = new ArrayList<>();
+    feeds.forEach((name, v) -> {
+      TFloat32 s = TFloat32.scalarOf(v);
+      t.add(s);
+      r.feed(name, s);
+    });
+    return t;
+  }
+
+  /** The tensor the network reads: the input placeholder unless a fixed prefix precedes it. */
+  TensorRef networkInput() {
+    return networkInput;
+  }
+
+  /**
+   * Sets the tensor the network reads (after a fixed prefix); its static shape becomes {@link
+   * #inputShape}. Refuses a tensor that is not float32 or whose dimensions past the batch are
+   * unknown.
+   */
+  void useNetworkInput(TensorRef t) {
+    if (t.equals(networkInput) && inputShape != null) {
+      return;
+    }
+    var out = session.graph().operationOrThrow(t.node()).output(t.index());
+    Shape s = out.shape();
+    if (out.dataType() != DataType.DT_FLOAT) {
+      throw new ImportException("the network of " + path + " reads " + t + " of type "
+          + out.dataType() + "; tf-prune prunes float32 networks");
+    }
+    long[] d = s.asArray();
+    boolean known = d != null && (d.length == 2 || d.length == 4);
+    for (int i = 1; known && i < d.length; i++) {
+      known = d[i] > 0;
+    }
+    if (!known) {
+      throw new ImportException("the network of " + path + " reads " + t + " of shape "
+          + (d == null ? "of unknown rank" : java.util.Arrays.toString(d)) + "; tf-prune needs "
+          + "[batch, features] or [batch, height, width, channels] with every dimension but the "
+          + "batch known: give the input placeholder a full shape");
+    }
+    d = d.clone();
+    d[0] = -1;
+    networkInput = t;
+    inputShape = d;
+  }
+
+  /** The session holding the model's weights (for running its signatures in a check). */
+  Session session() {
+    return session;
   }
 
   /** The static shape TensorFlow infers for a tensor of the loaded graph. */
@@ -415,19 +497,23 @@ public final class SourceModel implements AutoCloseable {
    * signature output by key.
    */
   public Map<String, HostTensor> outputs(float[] x, int count) {
-    long[] shape = inputShape.clone();
+    long[] shape = inputShape();
     shape[0] = count;
     long size = 1;
     for (long d : shape) {
       size *= d;
     }
     checkArgument(x.length == size, "%s values do not make %s examples of shape %s", x.length,
-        count, java.util.Arrays.toString(inputShape));
+        count, java.util.Arrays.toString(inputShape()));
     List<String> tensors = new ArrayList<>(new LinkedHashSet<>(signature.outputs().values()));
     try (TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false))) {
-      Session original = bundle != null ? bundle.session() : session;
-      Session.Runner r = original.runner().feed(signature.inputTensor(), xt);
+      // A Python-TF2 model is checked against its original bundle when the network reads the
+      // signature input; behind a kept prefix, the flattened graph is fed where the network reads.
+      boolean atInput = networkInput.equals(TensorRef.parse(signature.inputTensor()));
+      Session original = bundle != null && atInput ? bundle.session() : session;
+      Session.Runner r = original.runner().feed(networkInput.toString(), xt);
       tensors.forEach(r::fetch);
+      List<Tensor> fed = feedTrainingValues(r);
       try (Result res = r.run()) {
         Map<String, HostTensor> byTensor = new HashMap<>();
         for (int i = 0; i < tensors.size(); i++) {
@@ -440,6 +526,8 @@ public final class SourceModel implements AutoCloseable {
         Map<String, HostTensor> out = new LinkedHashMap<>();
         signature.outputs().forEach((k, t) -> out.put(k, byTensor.get(t)));
         return out;
+      } finally {
+        fed.forEach(Tensor::close);
       }
     }
   }

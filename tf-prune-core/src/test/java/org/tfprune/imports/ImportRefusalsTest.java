@@ -1,5 +1,6 @@
 package org.tfprune.imports;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
@@ -95,7 +96,7 @@ class ImportRefusalsTest {
   }
 
   @Test
-  void anInputPlaceholderOfAnotherTypeIsRefused() throws IOException {
+  void anIntegerInputCastToFloatIsKeptAsAFixedPrefix() throws IOException {
     Path f;
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
@@ -106,7 +107,10 @@ class ImportRefusalsTest {
       f = tmp.resolve("int.pb");
       Files.write(f, g.toGraphDef().toByteArray());
     }
-    refused(f, "input placeholder x", "DT_INT32", "float32 models");
+    ImportedModel m = ModelImporter.load(f, ImportOptions.DEFAULT);
+    assertThat(m.spec().widthString()).isEqualTo("4-3");
+    assertThat(m.signature().contract().networkInput()).isEqualTo("Cast:0");
+    assertThat(m.signature().contract().kept()).containsKeys("x", "Cast");
   }
 
   @Test
@@ -116,13 +120,17 @@ class ImportRefusalsTest {
   }
 
   @Test
-  void anOutputThatIsNeitherTheLogitsNorTheirSoftmaxIsRefused() throws IOException {
+  void anOutputComputedFromTheLogitsIsKeptAsAFixedSuffix() throws IOException {
     Path f = frozen("extra", new long[] {-1, 4}, (tf, x) -> {
       Operand<TFloat32> logits = dense(tf, x, 4, 3);
       tf.withName("probs").nn.softmax(logits);
       return tf.withName("doubled").math.mul(logits, tf.constant(2f));
     });
-    refused(f, "is neither the logits", "nor their Softmax", "re-creates those two outputs");
+    ImportedModel m = ModelImporter.load(f, ImportOptions.DEFAULT);
+    assertThat(m.signature().outputs()).extracting(o -> o.key() + "=" + o.kind())
+        .containsExactlyInAnyOrder("doubled=DERIVED", "probs=PROBABILITIES");
+    assertThat(m.signature().contract().after().getNodeList()).extracting(n -> n.getName())
+        .contains("doubled", "probs");
   }
 
   @Test

@@ -122,8 +122,11 @@ final class EvaluateCommand implements Callable<Integer> {
       }
       String input = sig.inputNames().iterator().next();
       // the logits, or any output whose argmax is the class (e.g. the probabilities)
+      // (a float output: a kept ArgMax or TopK output holds integers)
       String output = sig.outputNames().contains(InferenceModel.LOGITS) ? InferenceModel.LOGITS
-          : new java.util.TreeSet<>(sig.outputNames()).first();
+          : new java.util.TreeSet<>(sig.outputNames()).stream().filter(o -> sig.getOutputs()
+              .get(o).dataType == org.tensorflow.proto.DataType.DT_FLOAT).findFirst()
+              .orElse(new java.util.TreeSet<>(sig.outputNames()).first());
       checkInputShape(sig.getInputs().get(input).shape, test, name);
       stdout.println(describe(sig));
       int n = test.count();
@@ -139,8 +142,12 @@ final class EvaluateCommand implements Callable<Integer> {
         for (int i = 0; i < test.featureShape().length; i++) {
           shape[i + 1] = test.featureShape()[i];
         }
-        if (sig.getInputs().get(input).shape.numDimensions() == 2) {
+        Shape in = sig.getInputs().get(input).shape;
+        if (in.numDimensions() == 2) {
           shape = new long[] {len, test.featureSize()};
+        } else if (!in.isUnknown() && in.numDimensions() != shape.length) {
+          shape = in.asArray().clone(); // the same values in the model's shape ([N, 28, 28])
+          shape[0] = len;
         }
         try (TFloat32 x = TFloat32.tensorOf(Shape.of(shape),
                 DataBuffers.of(test.features(idx), true, false));
@@ -195,6 +202,8 @@ final class EvaluateCommand implements Callable<Integer> {
     boolean fits;
     if (dims.length == 1) { // a flat input reads the image's values in row-major order
       fits = dims[0] < 0 || dims[0] == data.featureSize();
+    } else if (dims.length != fs.length && size > 0) { // e.g. [28, 28] for [28, 28, 1] images
+      fits = size == data.featureSize();
     } else {
       fits = dims.length == fs.length;
       for (int i = 0; fits && i < fs.length; i++) {

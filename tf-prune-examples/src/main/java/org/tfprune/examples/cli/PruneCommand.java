@@ -56,13 +56,18 @@ final class PruneCommand implements Callable<Integer> {
   @Mixin
   StreamOptions streams;
 
+  @Option(names = "--feed", paramLabel = "NAME=VALUE", description = "Value of a training-only "
+      + "placeholder the outputs read (repeatable), e.g. --feed keep_prob=1 for a dropout keep "
+      + "probability; a PlaceholderWithDefault gets its default.")
+  java.util.List<String> feeds;
+
   @Override
   public Integer call() {
     var config = training.config(knobs.knobs());
     OptionChecks.dataLimits(data);
     InferenceModel.checkTarget(out, run.overwrite); // before reading the data and the model
     ImportOptions imports = new ImportOptions(tag, signature, config.thetaInit(),
-        streams.coupleStreamChannels);
+        streams.coupleStreamChannels).withFeeds(FeedOptions.parse(feeds));
     ModelPruner pruner = new ModelPruner(config, ModelPruner.Options.DEFAULT.withImports(imports)
         .withOverwrite(run.overwrite).withQuiet(run.quiet).withExport(run.export())
         .withLatency(new int[] {1, 32, 256}, run.latencyBudgetMillis())

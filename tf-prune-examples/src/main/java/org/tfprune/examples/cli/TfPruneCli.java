@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
         "3:the run failed midway (training diverged, export refused, writing failed); nothing "
             + "was written to the output"},
     subcommands = {TrainCommand.class, PruneCommand.class, EvaluateCommand.class,
-        BenchCommand.class, ExperimentsCommand.class})
+        BenchCommand.class, ExperimentsCommand.class, InspectCommand.class})
 public final class TfPruneCli implements Runnable {
   /** Exit code of input refused before any work: options, data, model, output directory. */
   public static final int EXIT_BAD_INPUT = 2;

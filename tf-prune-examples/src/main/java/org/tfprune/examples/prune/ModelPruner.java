@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import org.tfprune.api.TfPrune;
 import org.tfprune.data.ExampleShapes;
+import org.tfprune.export.FixedPrefix;
 import org.tfprune.examples.cli.PruneRun;
 import org.tfprune.examples.data.Datasets;
 import org.tfprune.examples.data.ImagesTrainingData;
@@ -122,10 +123,14 @@ public final class ModelPruner {
     InferenceModel.checkTarget(out, options.overwrite()); // fail before any work
     PruneRun.checkNotEmpty(train.size(), test.count(), dataset);
     // data of another shape than the model's input is refused naming both, before the import
-    ModelInputShape.read(in, options.imports()).ifPresent(shape -> ExampleShapes.checkFeeds(
-        test.name(), test.featureShape(), shape));
+    java.util.Optional<long[]> declared = ModelInputShape.read(in, options.imports());
+    declared.ifPresent(shape -> ExampleShapes.checkFeeds(test.name(), test.featureShape(),
+        shape));
     log.printf("importing %s%n", in);
     log.flush();
+    if (declared.isEmpty()) {
+      checkShape(in, dataset, test); // a frozen GraphDef declares no signature shape
+    }
     ImportedModel model = TfPrune.wrap(in, options.imports())
         .load(new ImagesTrainingData(test)).imported();
     log.printf("imported %s as %s (%s), signature '%s'; gates open, it reproduces the original "
@@ -133,6 +138,64 @@ public final class ModelPruner {
         model.spec().widthString(), model.signature().key(), model.check().maxAbsDiff(),
         model.check().examples());
     model.notes().forEach(n -> log.printf("  note: %s%n", n));
+    int[] modelShape = modelInputShape(model);
+    if (!java.util.Arrays.equals(modelShape, test.featureShape())
+        && test.featureSize() == model.spec().input().size()) {
+      log.printf("  note: data %s fed as the model's %s%n", java.util.Arrays.toString(
+          test.featureShape()), java.util.Arrays.toString(modelShape));
+    }
+    java.util.Optional<FixedPrefix> prefix = FixedPrefix.of(model.signature());
+    if (prefix.isPresent()) {
+      if (prefix.get().inputSize() != test.featureSize()) {
+        prefix.get().close();
+        throw new IllegalArgumentException("the " + dataset + " images are of shape "
+            + java.util.Arrays.toString(test.featureShape()) + " but " + in + " takes inputs of "
+            + "shape " + java.util.Arrays.toString(prefix.get().inputShape()) + ": use the data "
+            + "set the model was made for");
+      }
+      log.printf("  note: training and test data go through the kept prefix before the network "
+          + "(%s)%n", model.signature().contract().networkInput());
+      try (FixedPrefix p = prefix.get()) {
+        int[] netShape = model.spec().input().shape().stream().mapToInt(Integer::intValue)
+            .toArray();
+        LabeledImages prefixedTest = PrefixedData.test(test, p, netShape);
+        return run(model, PrefixedData.train(train, p), prefixedTest, dataset, out);
+      }
+    }
+    return run(model, train, test, dataset, out);
+  }
+
+  /**
+   * Refuses, naming both shapes, data whose examples hold another number of values than the
+   * model's input; data of the same size in another shape is fed in the model's shape.
+   */
+  private void checkShape(Path in, String dataset, LabeledImages test) {
+    ImportedModel mapped = org.tfprune.imports.ModelImporter.load(in, options.imports());
+    int[] shape = modelInputShape(mapped);
+    long size = 1;
+    for (int d : shape) {
+      size *= d;
+    }
+    if (size != test.featureSize()) {
+      throw new IllegalArgumentException("the " + dataset + " images are of shape "
+          + java.util.Arrays.toString(test.featureShape()) + " (" + test.featureSize()
+          + " values) but " + in + " takes inputs of shape " + java.util.Arrays.toString(shape)
+          + " (" + size + " values): use the data set the model was trained on");
+    }
+  }
+
+  /** The shape of one example as the model's signature input takes it. */
+  private static int[] modelInputShape(ImportedModel model) {
+    return FixedPrefix.of(model.signature()).map(p -> {
+      try (p) {
+        long[] s = p.inputShape();
+        return java.util.Arrays.stream(s, 1, s.length).mapToInt(d -> (int) d).toArray();
+      }
+    }).orElse(model.spec().input().shape().stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  private RunReport run(ImportedModel model, TrainingData train, LabeledImages test,
+      String dataset, Path out) {
     return new PruneRun(log).run(model.spec(), PruneRun.Start.imported(model), train,
         test, config, new PruneRun.Options(model.spec().name(), dataset, out,
             options.overwrite(), false, options.latencyBatches(), options.latencyBudgetMillis(),

@@ -1,0 +1,108 @@
+package org.tfprune.imports;
+
+import com.google.common.collect.ImmutableMap;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.NdArray;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.types.TFloat32;
+import org.tfprune.export.InferenceModel;
+import org.tfprune.export.ServingContract;
+import org.tfprune.export.ServingSignature;
+
+/**
+ * The import check of a model with a {@link ServingContract}: the export-shaped model built from
+ * the imported spec with every gate open against the original, on every output of every
+ * signature that the network feeds (the logits and what the kept suffix computes from them:
+ * probabilities, classes, top-k, names), with the examples fed at the network input. Numbers are
+ * compared by absolute difference; any other value (a class name) counts as an infinite
+ * difference when it differs.
+ */
+final class ContractCheck {
+  private ContractCheck() {}
+
+  /** Largest difference per output: the chosen signature's by key, others' as key/output. */
+  static ImmutableMap<String, Double> run(SourceModel source, ImportedModel model, float[] x,
+      int count) {
+    ServingSignature sig = model.signature();
+    ServingContract c = sig.contract();
+    Set<String> after = new LinkedHashSet<>();
+    c.after().getNodeList().forEach((NodeDef n) -> after.add(n.getName()));
+    Map<String, String> fetch = new LinkedHashMap<>();
+    for (ServingContract.Signature s : c.signatures()) {
+      s.outputs().forEach((k, t) -> {
+        String node = ServingSignature.nodeOf(t);
+        if (node.equals(c.logitsNode()) || after.contains(node)) {
+          fetch.put(s.key().equals(sig.key()) ? k : s.key() + "/" + k, t);
+        }
+      });
+    }
+    List<String> tensors = new ArrayList<>(new LinkedHashSet<>(fetch.values()));
+    long[] shape = source.inputShape();
+    shape[0] = count;
+    Map<String, Double> diff = new LinkedHashMap<>();
+    try (InferenceModel m = InferenceModel.of(model.spec(), model.parameters(), sig);
+        TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false));
+        Result a = runSource(source, c.networkInput(), xt, tensors);
+        Result b = run(m.session(), c.networkInput(), xt, tensors)) {
+      fetch.forEach((k, t) -> {
+        int i = tensors.indexOf(t);
+        diff.put(k, maxAbsDiff(a.get(i), b.get(i)));
+      });
+    }
+    return ImmutableMap.copyOf(diff);
+  }
+
+  private static Result runSource(SourceModel source, String input, Tensor x,
+      List<String> fetches) {
+    Session.Runner r = source.session().runner().feed(input, x);
+    fetches.forEach(r::fetch);
+    List<Tensor> fed = source.feedTrainingValues(r);
+    try {
+      return r.run();
+    } finally {
+      fed.forEach(Tensor::close);
+    }
+  }
+
+  private static Result run(Session s, String input, Tensor x, List<String> fetches) {
+    Session.Runner r = s.runner().feed(input, x);
+    fetches.forEach(r::fetch);
+    return r.run();
+  }
+
+  /** The largest absolute difference; infinite when shapes or non-numeric values differ. */
+  static double maxAbsDiff(Tensor a, Tensor b) {
+    if (!Arrays.equals(a.shape().asArray(), b.shape().asArray())
+        || a.dataType() != b.dataType()) {
+      return Double.POSITIVE_INFINITY;
+    }
+    Iterator<? extends NdArray<?>> ia = ((NdArray<?>) a).scalars().iterator();
+    Iterator<? extends NdArray<?>> ib = ((NdArray<?>) b).scalars().iterator();
+    double max = 0;
+    while (ia.hasNext() && ib.hasNext()) {
+      Object va = ia.next().getObject();
+      Object vb = ib.next().getObject();
+      if (va instanceof Number na && vb instanceof Number nb) {
+        double d = Math.abs(na.doubleValue() - nb.doubleValue());
+        if (!(d <= max)) {
+          max = Double.isNaN(d) ? Double.POSITIVE_INFINITY : d;
+        }
+      } else if (!va.equals(vb)) {
+        return Double.POSITIVE_INFINITY;
+      }
+    }
+    return max;
+  }
+}

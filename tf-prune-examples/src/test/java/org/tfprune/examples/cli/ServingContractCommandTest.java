@@ -1,0 +1,262 @@
+package org.tfprune.examples.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.SavedModel;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
+import org.tfprune.examples.report.RunReport;
+import org.tfprune.testing.ContractModels;
+import org.tfprune.testing.ForeignModels;
+import org.tfprune.testing.Mnist;
+
+/**
+ * {@code tf-prune inspect} and {@code prune} on models whose serving contract is more than one
+ * signature with logits and probabilities: several signatures, ArgMax / TopK / class-name
+ * outputs, a rescaling prefix, a rank-3 input.
+ */
+class ServingContractCommandTest {
+  private static Path mnist;
+
+  @TempDir Path tmp;
+
+  @BeforeAll
+  static void locateMnist() {
+    mnist = CliRun.mnist();
+  }
+
+  private String[] quickPrune(Path in, Path out) {
+    return new String[] {"prune", "--saved-model", in.toString(), "--data", "mnist",
+        "--data-dir", mnist.toString(), "--train-limit", "3000", "--test-limit", "500",
+        "--epochs", "4", "--finetune-epochs", "1", "--batch-size", "100", "--strength", "16",
+        "--latency-budget-ms", "0", "--out", out.toString()};
+  }
+
+  private static MetaGraphDef meta(Path dir) throws Exception {
+    return SavedModel.parseFrom(Files.readAllBytes(dir.resolve("saved_model.pb")))
+        .getMetaGraphs(0);
+  }
+
+  @Test
+  void inspectPrintsLayersGateGroupsKeptRegionsAndEverySignatureAndExitsZero() {
+    Path m = tmp.resolve("two");
+    ContractModels.writeTwoSignatures(m);
+    CliRun r = CliRun.of("inspect", "--saved-model", m.toString());
+    assertThat(r.exitCode()).as(r.err() + r.out()).isZero();
+    assertThat(r.out()).contains("widths 784-32-10").contains("dense_1").contains("gate groups")
+        .contains("rescaling/mul").contains("Mul (rescales the input by a constant")
+        .contains("classes").contains("ArgMax (class ids)").contains("TopKV2 (top-k")
+        .contains("predict_top").contains("serving_default").contains("25408 MACs, 25450 params")
+        .contains("largest output difference 0.00 over 256 random inputs")
+        .contains("can be pruned: yes");
+  }
+
+  @Test
+  void inspectJsonListsBothSignaturesAndAnExactCheckOnData() throws Exception {
+    Path m = tmp.resolve("two");
+    ContractModels.writeTwoSignatures(m);
+    CliRun r = CliRun.of("inspect", "--saved-model", m.toString(), "--json", "--data", "mnist",
+        "--data-dir", mnist.toString());
+    assertThat(r.exitCode()).as(r.err() + r.out()).isZero();
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertThat(j.get("prunable").asBoolean()).isTrue();
+    assertThat(j.get("signatures")).hasSize(2);
+    assertThat(j.get("check").get("maxAbsDiff").asDouble()).isEqualTo(0.0);
+    assertThat(j.get("check").get("data").asText()).contains("mnist");
+    assertThat(j.get("gateGroups").get(0).get("name").asText()).isEqualTo("input");
+    assertThat(j.get("fixedRegions").get("networkInput").asText()).isEqualTo("rescaling/sub:0");
+  }
+
+  @Test
+  void inspectRefusesAModelItCannotMapWithTheReasonAndExitTwo() {
+    Path m = tmp.resolve("tanh");
+    ForeignModels.writeUnsupportedMlp(m);
+    CliRun r = CliRun.of("inspect", "--saved-model", m.toString());
+    assertThat(r.exitCode()).isEqualTo(TfPruneCli.EXIT_BAD_INPUT);
+    assertThat(r.out()).contains("can be pruned: no").contains("Tanh (hidden_1/Tanh)");
+    CliRun missing = CliRun.of("inspect", "--saved-model", tmp.resolve("nope").toString());
+    assertThat(missing.exitCode()).isEqualTo(TfPruneCli.EXIT_BAD_INPUT);
+    assertThat(missing.out()).contains("does not exist");
+  }
+
+  @Test
+  void pruneKeepsBothSignaturesAndEveryOutputAndTheSuffixAgreesWithTheLogits() throws Exception {
+    Path in = tmp.resolve("two");
+    ContractModels.writeTwoSignatures(in);
+    Path out = tmp.resolve("pruned");
+    CliRun r = CliRun.of(quickPrune(in, out));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("go through the kept prefix");
+    MetaGraphDef before = meta(in);
+    MetaGraphDef after = meta(out);
+    assertThat(after.getSignatureDefMap().keySet()).isEqualTo(
+        before.getSignatureDefMap().keySet());
+    before.getSignatureDefMap().forEach((key, b) -> {
+      SignatureDef a = after.getSignatureDefOrThrow(key);
+      // an empty method name is exported as TF Serving's predict method
+      assertThat(a.getMethodName()).isEqualTo(b.getMethodName().isEmpty()
+          ? "tensorflow/serving/predict" : b.getMethodName());
+      assertThat(a.getInputsMap().keySet()).isEqualTo(b.getInputsMap().keySet());
+      assertThat(a.getOutputsMap().keySet()).isEqualTo(b.getOutputsMap().keySet());
+      b.getInputsMap().forEach((k, v) -> {
+        assertThat(a.getInputsOrThrow(k).getDtype()).isEqualTo(v.getDtype());
+        assertThat(a.getInputsOrThrow(k).getTensorShape()).isEqualTo(v.getTensorShape());
+      });
+      b.getOutputsMap().forEach((k, v) -> {
+        assertThat(a.getOutputsOrThrow(k).getDtype()).as(key + "/" + k).isEqualTo(v.getDtype());
+        assertThat(a.getOutputsOrThrow(k).getName()).isEqualTo(v.getName());
+      });
+    });
+    RunReport report = RunReport.fromJson(Files.readAllBytes(out.resolve("report.json")));
+    assertThat(report.imported().maxAbsDiff()).isEqualTo(0.0);
+    assertThat(report.compact().macs()).as(r.out()).isLessThan(report.dense().macs());
+    // The network was evaluated on what it reads when served (the test images through the kept
+    // rescaling): its accuracy is the original's own, served on the raw images.
+    var test = Mnist.test(500);
+    int correct = 0;
+    try (SavedModelBundle b = SavedModelBundle.load(in.toString(), "serve");
+        TFloat32 xt = TFloat32.tensorOf(Shape.of(500, 784), DataBuffers.of(test.features(500),
+            true, false));
+        Result served = b.function("serving_default").call(Map.of("input_1", xt))) {
+      TInt64 classes = (TInt64) served.get("classes").orElseThrow();
+      for (int i = 0; i < 500; i++) {
+        correct += classes.getLong(i) == test.label(i) ? 1 : 0;
+      }
+    }
+    assertThat(report.dense().testAccuracy()).isEqualTo(correct / 500.0);
+    // evaluate reads the probabilities, not the integer classes listed first
+    CliRun e = CliRun.of("evaluate", "--saved-model", out.toString(), "--data-dir",
+        mnist.toString());
+    assertThat(e.exitCode()).as(e.err() + e.out()).isIn(0, 1);
+    assertThat(e.out()).contains("test accuracy").contains("output dense_2");
+    int n = 100;
+    float[] x = Mnist.test(n).features(n);
+    try (SavedModelBundle b = SavedModelBundle.load(out.toString(), "serve");
+        TFloat32 xt = TFloat32.tensorOf(Shape.of(n, 784), DataBuffers.of(x, true, false));
+        Result served = b.function("serving_default").call(Map.of("input_1", xt));
+        Result top = b.function("predict_top").call(Map.of("input_1", xt))) {
+      TFloat32 probs = (TFloat32) served.get("dense_2").orElseThrow();
+      TInt64 classes = (TInt64) served.get("classes").orElseThrow();
+      TFloat32 scores = (TFloat32) top.get("scores").orElseThrow();
+      TInt32 indices = (TInt32) top.get("indices").orElseThrow();
+      TString names = (TString) top.get("names").orElseThrow();
+      for (int i = 0; i < n; i++) {
+        int best = (int) classes.getLong(i);
+        // the kept ArgMax, TopK and lookup read the same probabilities as dense_2: exact
+        assertThat(scores.getFloat(i, 0)).isEqualTo(probs.getFloat(i, best));
+        assertThat(indices.getInt(i, 0)).isEqualTo(best);
+        assertThat(names.getObject(i)).isEqualTo(ContractModels.NAMES[best]);
+        for (int c = 0; c < 10; c++) {
+          assertThat(probs.getFloat(i, c)).isLessThanOrEqualTo(probs.getFloat(i, best));
+        }
+      }
+    }
+  }
+
+  @Test
+  void pruneOfATfExampleModelFeedsTheDataAfterTheParserAndKeepsBothSignatures()
+      throws Exception {
+    Path in = tmp.resolve("example");
+    ContractModels.writeTfExample(in);
+    Path out = tmp.resolve("pruned");
+    CliRun r = CliRun.of(quickPrune(in, out));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("the input is a string: training and test data are fed at x:0");
+    assertThat(meta(out).getSignatureDefMap().keySet()).containsExactlyInAnyOrder(
+        "serving_default", "predict_images");
+    int n = 50;
+    float[] x = Mnist.test(n).features(n);
+    try (SavedModelBundle b = SavedModelBundle.load(out.toString(), "serve");
+        TString st = TString.tensorOfBytes(org.tensorflow.ndarray.NdArrays.vectorOfObjects(
+            ContractModels.examples(x, n)));
+        TFloat32 xt = TFloat32.tensorOf(Shape.of(n, 784), DataBuffers.of(x, true, false));
+        Result served = b.function("serving_default").call(Map.of("examples", st));
+        Result images = b.function("predict_images").call(Map.of("images", xt))) {
+      TFloat32 scores = (TFloat32) served.get("scores").orElseThrow();
+      TFloat32 direct = (TFloat32) images.get("scores").orElseThrow();
+      // the parsed examples and the images fed after the parser give the same scores: exact
+      for (int i = 0; i < n; i++) {
+        for (int c = 0; c < 10; c++) {
+          assertThat(scores.getFloat(i, c)).isEqualTo(direct.getFloat(i, c));
+        }
+      }
+    }
+  }
+
+  @Test
+  void pruneFeedsAKeepProbabilityAndRefusesAFeedNamingNoPlaceholder() throws Exception {
+    Path in = tmp.resolve("dropout");
+    ContractModels.writeWithDropout(in, false);
+    Path bad = tmp.resolve("bad");
+    CliRun refused = CliRun.of(concat(quickPrune(in, bad), "--feed", "keep=1"));
+    assertThat(refused.exitCode()).isEqualTo(TfPruneCli.EXIT_BAD_INPUT);
+    assertThat(refused.err()).contains("--feed names 'keep'").contains("[keep_prob]");
+    assertThat(bad).doesNotExist();
+    CliRun unfed = CliRun.of("inspect", "--saved-model", in.toString());
+    assertThat(unfed.exitCode()).isEqualTo(TfPruneCli.EXIT_BAD_INPUT);
+    assertThat(unfed.out()).contains("--feed keep_prob=1");
+    Path out = tmp.resolve("pruned");
+    CliRun r = CliRun.of(concat(quickPrune(in, out), "--feed", "keep_prob=1"));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("keep_prob=1.0");
+    RunReport report = RunReport.fromJson(Files.readAllBytes(out.resolve("report.json")));
+    assertThat(report.imported().maxAbsDiff()).isEqualTo(0.0);
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    List<String> l = new ArrayList<>(List.of(a));
+    l.addAll(List.of(b));
+    return l.toArray(String[]::new);
+  }
+
+  @Test
+  void pruneFeedsDataInTheShapeOfARank3InputAndLogsIt() throws Exception {
+    Path in = tmp.resolve("rank3");
+    ContractModels.writeRank3(in);
+    Path out = tmp.resolve("pruned");
+    CliRun r = CliRun.of(quickPrune(in, out));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("fed as the model's [28, 28]");
+    SignatureDef sig = meta(out).getSignatureDefOrThrow("serving_default");
+    assertThat(sig.getInputsOrThrow("flatten_input").getTensorShape().getDimCount()).isEqualTo(3);
+    // evaluate feeds the [28, 28, 1] images in the model's [N, 28, 28] shape
+    CliRun e = CliRun.of("evaluate", "--saved-model", out.toString(), "--data-dir",
+        mnist.toString());
+    assertThat(e.exitCode()).as(e.err() + e.out()).isIn(0, 1);
+    assertThat(e.out()).contains("test accuracy").contains("output output_0");
+  }
+
+  @Test
+  void pruneRefusesDataOfAnotherSizeNamingBothShapesAndWritesNothing() throws Exception {
+    Path in = tmp.resolve("small");
+    ContractModels.writeRank3(in, 10);
+    Path out = tmp.resolve("pruned");
+    CliRun r = CliRun.of(quickPrune(in, out));
+    assertThat(r.exitCode()).isEqualTo(TfPruneCli.EXIT_BAD_INPUT);
+    assertThat(r.err()).contains("[28, 28, 1]").contains("[10, 10]");
+    assertThat(out).doesNotExist();
+    List<String> left = new ArrayList<>();
+    try (var s = Files.list(tmp)) {
+      s.forEach(p -> left.add(p.getFileName().toString()));
+    }
+    assertThat(left).containsExactly("small");
+  }
+}
