@@ -256,11 +256,17 @@ final class InspectCommand implements Callable<Integer> {
   private static void printStructure(PrintWriter out, Map<String, Object> r) {
     out.printf("network %s, widths %s, input %s%n", r.get("network"), r.get("widths"),
         r.get("input"));
-    out.printf("%-22s %-32s %7s %6s %12s %10s%n", "layer", "type", "width", "gated", "MACs",
-        "params");
-    for (Map<String, Object> l : (List<Map<String, Object>>) r.get("layers")) {
-      out.printf("%-22s %-32s %7s %6s %12s %10s%n", l.get("name"), l.get("type"),
-          l.get("width") + (l.containsKey("innerWidth") ? "/" + l.get("innerWidth") : ""),
+    List<Map<String, Object>> layers = (List<Map<String, Object>>) r.get("layers");
+    int nameWidth = Math.max(22, layers.stream().mapToInt(l -> String.valueOf(l.get("name"))
+        .length()).max().orElse(0));
+    String row = "%-" + nameWidth + "s %-24s %7s %6s %12s %10s%n";
+    out.printf(row, "layer", "type", "width", "gated", "MACs", "params");
+    for (Map<String, Object> l : layers) {
+      Object width = l.get("width");
+      // a layer without units of its own (pooling, flatten) has no width to show
+      String shown = width instanceof Number n && n.intValue() < 0 ? "-" : String.valueOf(width);
+      out.printf(row, l.get("name"), l.get("type"),
+          shown + (l.containsKey("innerWidth") ? "/" + l.get("innerWidth") : ""),
           Boolean.TRUE.equals(l.get("gated")) ? "yes" : "no", l.getOrDefault("macs", ""),
           l.getOrDefault("params", ""));
     }
