@@ -34,6 +34,17 @@ public final class LatencyBenchmark {
     }
   }
 
+  /**
+   * A row with its spread: the medians of each model's run times, the median of the per-round
+   * ratios dense / compact and their quartiles, over {@code rounds} interleaved rounds.
+   */
+  public record Measured(int batch, double denseMs, double compactMs, double ratio,
+      double ratioQ25, double ratioQ75, int rounds) {
+    public Row row() {
+      return new Row(batch, denseMs, compactMs);
+    }
+  }
+
   private LatencyBenchmark() {}
 
   /** Compares two in-memory models. */
@@ -47,7 +58,17 @@ public final class LatencyBenchmark {
    */
   public static List<Row> compare(Target dense, Target compact, int[] batches,
       long budgetMillis, long seed) {
-    List<Row> rows = new ArrayList<>();
+    return measure(dense, compact, batches, budgetMillis, seed).stream().map(Measured::row)
+        .toList();
+  }
+
+  /**
+   * Like {@link #compare(Target, Target, int[], long, long)}, with the spread of the per-round
+   * ratios: each round runs both models once, the first of the pair alternating.
+   */
+  public static List<Measured> measure(Target dense, Target compact, int[] batches,
+      long budgetMillis, long seed) {
+    List<Measured> rows = new ArrayList<>();
     SplittableRandom rng = new SplittableRandom(seed);
     for (int b : batches) {
       float[] x = new float[b * dense.inputSize()];
@@ -73,7 +94,12 @@ public final class LatencyBenchmark {
             d[i] = run(dense, xt);
           }
         }
-        rows.add(new Row(b, median(d) / 1e6, median(c) / 1e6));
+        double[] ratio = new double[n];
+        for (int i = 0; i < n; i++) {
+          ratio[i] = d[i] / c[i];
+        }
+        rows.add(new Measured(b, median(d) / 1e6, median(c) / 1e6, median(ratio),
+            InterleavedSteps.quantile(ratio, 0.25), InterleavedSteps.quantile(ratio, 0.75), n));
       }
     }
     return rows;

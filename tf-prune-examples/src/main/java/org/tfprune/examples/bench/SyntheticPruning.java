@@ -1,0 +1,61 @@
+package org.tfprune.examples.bench;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.tfprune.build.ParameterInitializer;
+import org.tfprune.examples.experiments.L1NormPruning;
+import org.tfprune.export.CompactExporter;
+import org.tfprune.slice.HostTensor;
+import org.tfprune.slice.ParameterSet;
+import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.GateGroup;
+import org.tfprune.spec.InputSpec;
+import org.tfprune.spec.KeepMask;
+
+/**
+ * A compact export for timing when no trained run is at hand: the network at its initial
+ * weights, every filter and unit group cut to {@code fraction} of its width by L1 norm (blocks
+ * and input features kept), exported by the exporter with its default settings (and verified
+ * like any export). Latency does not depend on the weights' values, only on the shapes.
+ */
+public final class SyntheticPruning {
+  private SyntheticPruning() {}
+
+  /** Writes the compact SavedModel of {@code spec} to {@code dir}; returns its spec. */
+  public static ArchitectureSpec export(ArchitectureSpec spec, double fraction, Path dir,
+      long seed) {
+    checkArgument(fraction > 0 && fraction <= 1, "--keep-fraction must be in (0, 1], got %s",
+        fraction);
+    ParameterSet params = ParameterInitializer.initialize(spec, seed, 1f);
+    Map<String, Integer> widths = new LinkedHashMap<>();
+    for (GateGroup g : spec.gateGroups()) {
+      boolean cut = g.kind() == GateGroup.Kind.UNIT && !g.name().equals(InputSpec.GATE_GROUP);
+      widths.put(g.name(), cut ? Math.max(1, (int) Math.round(g.size() * fraction)) : g.size());
+    }
+    KeepMask keep = L1NormPruning.keep(spec, params, widths);
+    for (String g : keep.groups()) { // theta agrees with the mask: the gated network is the same
+      boolean[] k = keep.flags(g);
+      float[] theta = new float[k.length];
+      for (int i = 0; i < k.length; i++) {
+        theta[i] = k[i] ? 1f : 0f;
+      }
+      params = params.with(ParameterSet.key(g, ParameterSet.THETA),
+          new HostTensor(new long[] {k.length}, theta));
+    }
+    int count = 8;
+    float[] sample = new float[count * spec.input().size()];
+    SplittableRandom rng = new SplittableRandom(seed);
+    for (int i = 0; i < sample.length; i++) {
+      sample[i] = (float) rng.nextDouble();
+    }
+    try (CompactExporter.VerifiedModel m = CompactExporter.compact(spec, params, keep, sample,
+        count)) {
+      m.model().save(dir, false, Map.of());
+      return m.model().spec();
+    }
+  }
+}
