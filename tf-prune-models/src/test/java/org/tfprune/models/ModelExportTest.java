@@ -78,6 +78,9 @@ class ModelExportTest {
     assertThat(keep.removed()).isPositive();
     try (CompactExporter.VerifiedModel m = CompactExporter.compact(spec, params, keep, checked,
         count, CompactExporter.DEFAULT_TOLERANCE)) {
+      // the default export folds batch norm into the convolutions
+      assertThat(m.model().graphDef().getNodeList()).noneMatch(
+          n -> n.getOp().startsWith("FusedBatchNorm"));
       m.model().save(dir.resolve("model"), false, Map.of());
     }
     // a fresh session on the files as written, fed a batch the exporter never saw: other digits
