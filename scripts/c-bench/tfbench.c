@@ -207,7 +207,7 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < n; i++) {
       v[i] = (float) rand() / RAND_MAX;
     }
-    for (int w = 0; w < 10; w++) {
+    for (int w = 0; w < (rounds < 50 ? 2 : 10); w++) { /* warm-up */
       for (int m = 0; m < nmodels; m++) {
         run(&models[m], x, s);
       }

@@ -45,6 +45,9 @@ public final class LatencyBenchmark {
     }
   }
 
+  /** The fewest timed rounds per batch size, whatever the budget. */
+  public static final int MIN_ROUNDS = 9;
+
   private LatencyBenchmark() {}
 
   /** Compares two in-memory models. */
@@ -77,12 +80,15 @@ public final class LatencyBenchmark {
       }
       long[] shape = shape(dense, b);
       try (TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false))) {
-        for (int i = 0; i < 20; i++) {
+        // warm-up: 20 pairs, or fewer (at least 2) when they would take a quarter of the budget
+        long warmStart = System.nanoTime();
+        for (int i = 0; i < 20
+            && (i < 2 || (System.nanoTime() - warmStart) / 1e6 < budgetMillis / 4.0); i++) {
           run(dense, xt);
           run(compact, xt);
         }
         double perPair = Math.max(1e-3, (run(dense, xt) + run(compact, xt)) / 1e6);
-        int n = (int) Math.max(15, Math.min(3000, budgetMillis / perPair));
+        int n = (int) Math.max(MIN_ROUNDS, Math.min(3000, budgetMillis / perPair));
         double[] d = new double[n];
         double[] c = new double[n];
         for (int i = 0; i < n; i++) {
