@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.tfprune.build.ParameterInitializer;
-import org.tfprune.examples.experiments.L1NormPruning;
 import org.tfprune.export.CompactExporter;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
@@ -18,7 +17,7 @@ import org.tfprune.spec.KeepMask;
 
 /**
  * A compact export for timing when no trained run is at hand: the network at its initial
- * weights, every filter and unit group cut to {@code fraction} of its width by L1 norm (blocks
+ * weights, every filter and unit group cut to its first {@code fraction} of structures (blocks
  * and input features kept), exported by the exporter with its default settings (and verified
  * like any export). Latency does not depend on the weights' values, only on the shapes.
  */
@@ -31,12 +30,19 @@ public final class SyntheticPruning {
     checkArgument(fraction > 0 && fraction <= 1, "--keep-fraction must be in (0, 1], got %s",
         fraction);
     ParameterSet params = ParameterInitializer.initialize(spec, seed, 1f);
-    Map<String, Integer> widths = new LinkedHashMap<>();
+    // the first structures of each group: at initial weights any choice of the same count gives
+    // the same shapes, hence the same latency
+    Map<String, boolean[]> flags = new LinkedHashMap<>();
     for (GateGroup g : spec.gateGroups()) {
       boolean cut = g.kind() == GateGroup.Kind.UNIT && !g.name().equals(InputSpec.GATE_GROUP);
-      widths.put(g.name(), cut ? Math.max(1, (int) Math.round(g.size() * fraction)) : g.size());
+      int width = cut ? Math.max(1, (int) Math.round(g.size() * fraction)) : g.size();
+      boolean[] k = new boolean[g.size()];
+      for (int i = 0; i < width; i++) {
+        k[i] = true;
+      }
+      flags.put(g.name(), k);
     }
-    KeepMask keep = L1NormPruning.keep(spec, params, widths);
+    KeepMask keep = KeepMask.of(flags);
     for (String g : keep.groups()) { // theta agrees with the mask: the gated network is the same
       boolean[] k = keep.flags(g);
       float[] theta = new float[k.length];

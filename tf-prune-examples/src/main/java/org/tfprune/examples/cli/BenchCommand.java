@@ -56,7 +56,7 @@ final class BenchCommand implements Callable<Integer> {
   Path savedModel;
 
   @Option(names = "--model", description = "Instead of --saved-model: time this network "
-      + "(e.g. vgg-16, resnet-56) at its initial weights against itself cut by L1 norm to "
+      + "(e.g. vgg-16, resnet-56) at its initial weights against itself cut to "
       + "--keep-fraction of every filter and unit group, no training.")
   String model;
 
@@ -136,7 +136,7 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Latency of a network cut by L1 norm to --keep-fraction of its widths (no training). */
+  /** Latency of a network cut to --keep-fraction of its widths (no training). */
   private void synthetic() throws IOException {
     int[] shape = inputShape != null ? inputShape
         : model.toLowerCase(java.util.Locale.ROOT).startsWith("lenet-300") ? new int[] {784}
@@ -146,8 +146,8 @@ final class BenchCommand implements Callable<Integer> {
     try {
       ArchitectureSpec compact = SyntheticPruning.export(spec, keepFraction,
           tmp.resolve("compact"), 1);
-      System.out.printf("%s %s at its initial weights, every filter / unit group cut by L1 "
-          + "norm to %.2f of its width, exported with the default settings%n", model,
+      System.out.printf("%s %s at its initial weights, every filter / unit group cut to its "
+          + "first %.2f, exported with the default settings%n", model,
           java.util.Arrays.toString(shape), keepFraction);
       latency(spec, spec.widthString(), compact.widthString(), tmp.resolve("compact"));
     } finally {
