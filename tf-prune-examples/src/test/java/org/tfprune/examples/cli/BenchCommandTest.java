@@ -39,7 +39,7 @@ class BenchCommandTest {
   }
 
   @Test
-  void timesANetworkCutByL1NormWithoutTraining() {
+  void timesANetworkCutToAFractionOfItsWidthsWithoutTraining() {
     PrintStream saved = System.out;
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     CliRun b;
