@@ -107,6 +107,9 @@ public final class CompactExporter {
     WidthRounding.Rounded kept = settings.roundWidths() > 1 && spec.hasGates()
         ? WidthRounding.roundUp(spec, params, keep, settings.roundWidths())
         : new WidthRounding.Rounded(params, keep);
+    if (settings.inputSpan() && spec.hasGates()) {
+      kept = InputSpan.widen(spec, kept.parameters(), kept.keep());
+    }
     ArchitectureSpec compactSpec = spec.hasGates() ? spec.compact(kept.keep()) : spec;
     ParameterSet sliced = spec.hasGates()
         ? WeightSlicer.slice(spec, kept.parameters(), kept.keep()) : params;

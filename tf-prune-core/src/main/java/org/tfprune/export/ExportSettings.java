@@ -5,11 +5,18 @@ import static com.google.common.base.Preconditions.checkArgument;
 /**
  * How the compact model is written: kept widths rounded up to a multiple of {@code roundWidths}
  * (1 = as trained; see {@link WidthRounding}), and batch norm folded into the convolutions before
- * it ({@link BatchNormFolding}). The verification's bound covers both ({@link RoundingBound}).
+ * it ({@link BatchNormFolding}), and pruned input features read as one contiguous slice instead of
+ * a gather ({@link InputSpan}). The verification's bound covers all three ({@link RoundingBound}).
  */
-public record ExportSettings(int roundWidths, boolean foldBatchNorm) {
-  /** As trained, batch norm kept. */
-  public static final ExportSettings DEFAULT = new ExportSettings(1, false);
+public record ExportSettings(int roundWidths, boolean foldBatchNorm, boolean inputSpan) {
+  /**
+   * Widths as trained, batch norm folded: the fastest graph with the gated network's function
+   * (folding drops a batch-norm op per convolution; the verification's bound covers it).
+   */
+  public static final ExportSettings DEFAULT = new ExportSettings(1, true, true);
+
+  /** Widths as trained, batch norm kept as its own op (the behaviour before folding was default). */
+  public static final ExportSettings UNFOLDED = new ExportSettings(1, false, true);
 
   /**
    * No longer used: one derived bound covers folded and unfolded exports ({@link RoundingBound}).
@@ -22,6 +29,11 @@ public record ExportSettings(int roundWidths, boolean foldBatchNorm) {
   public ExportSettings {
     checkArgument(roundWidths >= 1 && roundWidths <= 1024,
         "--round-widths must be in [1, 1024] (1 = no rounding), got %s", roundWidths);
+  }
+
+  /** Widths rounded and batch norm folded as given, input features read as a slice. */
+  public ExportSettings(int roundWidths, boolean foldBatchNorm) {
+    this(roundWidths, foldBatchNorm, true);
   }
 
   /**

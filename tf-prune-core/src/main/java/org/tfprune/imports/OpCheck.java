@@ -69,8 +69,9 @@ final class OpCheck {
         found.add(e.getKey() + " (" + String.join(", ", nodes.subList(0, Math.min(4,
             nodes.size()))) + (nodes.size() > 4 ? ", ... " + nodes.size() + " nodes" : "") + ")");
       }
-      String fix = unsupported.containsKey("GatherV2")
-          ? ". A GatherV2 on the input is how a tf-prune export whose input features were "
+      String fix = unsupported.containsKey("GatherV2") || unsupported.containsKey("Slice")
+          ? ". A GatherV2 or Slice on the input is how a tf-prune export whose input features "
+              + "were "
               + "pruned selects the features it kept: tf-prune does not prune such a model "
               + "again; prune the model it was trained from (or train it again) with a higher "
               + "--strength instead"

@@ -34,6 +34,20 @@ public final class LatencyBenchmark {
     }
   }
 
+  /**
+   * A row with its spread: the medians of each model's run times, the median of the per-round
+   * ratios dense / compact and their quartiles, over {@code rounds} interleaved rounds.
+   */
+  public record Measured(int batch, double denseMs, double compactMs, double ratio,
+      double ratioQ25, double ratioQ75, int rounds) {
+    public Row row() {
+      return new Row(batch, denseMs, compactMs);
+    }
+  }
+
+  /** The fewest timed rounds per batch size, whatever the budget. */
+  public static final int MIN_ROUNDS = 9;
+
   private LatencyBenchmark() {}
 
   /** Compares two in-memory models. */
@@ -47,7 +61,17 @@ public final class LatencyBenchmark {
    */
   public static List<Row> compare(Target dense, Target compact, int[] batches,
       long budgetMillis, long seed) {
-    List<Row> rows = new ArrayList<>();
+    return measure(dense, compact, batches, budgetMillis, seed).stream().map(Measured::row)
+        .toList();
+  }
+
+  /**
+   * Like {@link #compare(Target, Target, int[], long, long)}, with the spread of the per-round
+   * ratios: each round runs both models once, the first of the pair alternating.
+   */
+  public static List<Measured> measure(Target dense, Target compact, int[] batches,
+      long budgetMillis, long seed) {
+    List<Measured> rows = new ArrayList<>();
     SplittableRandom rng = new SplittableRandom(seed);
     for (int b : batches) {
       float[] x = new float[b * dense.inputSize()];
@@ -56,12 +80,15 @@ public final class LatencyBenchmark {
       }
       long[] shape = shape(dense, b);
       try (TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false))) {
-        for (int i = 0; i < 20; i++) {
+        // warm-up: 20 pairs, or fewer (at least 2) when they would take a quarter of the budget
+        long warmStart = System.nanoTime();
+        for (int i = 0; i < 20
+            && (i < 2 || (System.nanoTime() - warmStart) / 1e6 < budgetMillis / 4.0); i++) {
           run(dense, xt);
           run(compact, xt);
         }
         double perPair = Math.max(1e-3, (run(dense, xt) + run(compact, xt)) / 1e6);
-        int n = (int) Math.max(15, Math.min(3000, budgetMillis / perPair));
+        int n = (int) Math.max(MIN_ROUNDS, Math.min(3000, budgetMillis / perPair));
         double[] d = new double[n];
         double[] c = new double[n];
         for (int i = 0; i < n; i++) {
@@ -73,7 +100,12 @@ public final class LatencyBenchmark {
             d[i] = run(dense, xt);
           }
         }
-        rows.add(new Row(b, median(d) / 1e6, median(c) / 1e6));
+        double[] ratio = new double[n];
+        for (int i = 0; i < n; i++) {
+          ratio[i] = d[i] / c[i];
+        }
+        rows.add(new Measured(b, median(d) / 1e6, median(c) / 1e6, median(ratio),
+            InterleavedSteps.quantile(ratio, 0.25), InterleavedSteps.quantile(ratio, 0.75), n));
       }
     }
     return rows;

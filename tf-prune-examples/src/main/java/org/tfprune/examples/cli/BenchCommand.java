@@ -9,18 +9,24 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Signature;
 import org.tfprune.build.ParameterInitializer;
+import org.tfprune.examples.bench.CClient;
 import org.tfprune.examples.bench.InterleavedSteps;
 import org.tfprune.examples.bench.LatencyBenchmark;
+import org.tfprune.examples.bench.OpTrace;
+import org.tfprune.examples.bench.SyntheticPruning;
 import org.tfprune.examples.data.Datasets;
 import org.tfprune.examples.data.ImagesTrainingData;
 import org.tfprune.examples.report.RunReport;
+import org.tfprune.export.BatchNormFolding;
 import org.tfprune.export.ExportException;
 import org.tfprune.export.InferenceModel;
 import org.tfprune.export.SavedModelInspector;
@@ -49,13 +55,45 @@ final class BenchCommand implements Callable<Integer> {
           + "Default: ${DEFAULT-VALUE}.")
   Path savedModel;
 
-  @Option(names = "--batches", split = ",", defaultValue = "1,32,256",
+  @Option(names = "--model", description = "Instead of --saved-model: time this network "
+      + "(e.g. vgg-16, resnet-56) at its initial weights against itself cut to "
+      + "--keep-fraction of every filter and unit group, no training.")
+  String model;
+
+  @Option(names = "--keep-fraction", defaultValue = "0.5",
+      description = "With --model: the fraction of each group's filters or units kept. "
+          + "Default: ${DEFAULT-VALUE}.")
+  double keepFraction;
+
+  @Option(names = "--input-shape", split = ",", description = "With --model: the input shape "
+      + "of one example. Default: 32,32,3 (784 for lenet-300-100).")
+  int[] inputShape;
+
+  @Option(names = "--batches", split = ",", defaultValue = "1,32,256,1024",
       description = "Batch sizes. Default: ${DEFAULT-VALUE}.")
   int[] batches;
 
   @Option(names = "--budget-ms", defaultValue = "3000",
       description = "Time spent per batch size. Default: ${DEFAULT-VALUE}.")
   long budgetMs;
+
+  /** The largest batch {@code --trace} traces. */
+  static final int MAX_TRACED_BATCH = 256;
+
+  @Option(names = "--trace", description = "Also print where a call's time goes, per op "
+      + "type, for both models at each batch size up to 256 (traced runs).")
+  boolean trace;
+
+  @Option(names = "--c-client", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Also time both SavedModels through TensorFlow's C API outside the JVM "
+          + "(built by scripts/build-c-bench.sh; skipped with a message when there is no C "
+          + "compiler), with oneDNN off and on. Default: on.")
+  boolean cClient;
+
+  @Option(names = "--c-rounds", defaultValue = "300",
+      description = "Interleaved rounds per batch size in the C client. Default: "
+          + "${DEFAULT-VALUE}.")
+  int cRounds;
 
   @Option(names = "--step-epochs", defaultValue = "6",
       description = "Epochs of each training in the step-time comparison; the first is not "
@@ -75,53 +113,141 @@ final class BenchCommand implements Callable<Integer> {
     checkArgument(stepEpochs == 0 || stepExamples >= minExamples, "--step-examples must be at "
         + "least %s (two turns of %s steps of batch %s per epoch), got %s", minExamples,
         defaults.pruneCheckEvery(), defaults.batchSize(), stepExamples);
+    if (model != null) {
+      synthetic();
+      return 0;
+    }
     Path reportFile = savedModel.resolve("report.json");
     if (!Files.isRegularFile(reportFile)) {
       throw new ExportException(reportFile + " does not exist: point --saved-model to a "
           + "directory written by 'tf-prune train' (run README command 1 first)");
     }
     RunReport report = RunReport.fromJson(Files.readAllBytes(reportFile));
-    int[] inputShape = report.settings().inputShape().stream().mapToInt(Integer::intValue)
+    int[] shape = report.settings().inputShape().stream().mapToInt(Integer::intValue)
         .toArray();
     int classes = report.dense().widthPerLayer().values().stream().reduce((a, b) -> b)
         .orElseThrow();
-    ArchitectureSpec spec = Models.create(report.settings().model(), inputShape, classes, 1.0,
+    ArchitectureSpec spec = Models.create(report.settings().model(), shape, classes, 1.0,
         !report.dense().streamWidthString().isEmpty()); // a run with coupled stream channels
-    latency(spec, report);
+    latency(spec, report.dense().widths(), report.compact().widths(), savedModel);
     if (stepEpochs > 0) {
       stepTime(spec, report.settings().dataset());
     }
     return 0;
   }
 
-  private void latency(ArchitectureSpec spec, RunReport report) throws IOException {
+  /** Latency of a network cut to --keep-fraction of its widths (no training). */
+  private void synthetic() throws IOException {
+    int[] shape = inputShape != null ? inputShape
+        : model.toLowerCase(java.util.Locale.ROOT).startsWith("lenet-300") ? new int[] {784}
+        : new int[] {32, 32, 3};
+    ArchitectureSpec spec = Models.create(model, shape, 10, 1.0, false);
+    Path tmp = Files.createTempDirectory("tf-prune-bench-model");
+    try {
+      ArchitectureSpec compact = SyntheticPruning.export(spec, keepFraction,
+          tmp.resolve("compact"), 1);
+      System.out.printf("%s %s at its initial weights, every filter / unit group cut to its "
+          + "first %.2f, exported with the default settings%n", model,
+          java.util.Arrays.toString(shape), keepFraction);
+      latency(spec, spec.widthString(), compact.widthString(), tmp.resolve("compact"));
+    } finally {
+      MoreFiles.deleteRecursively(tmp, RecursiveDeleteOption.ALLOW_INSECURE);
+    }
+  }
+
+  private void latency(ArchitectureSpec spec, String denseWidths, String compactWidths,
+      Path compactDir) throws IOException {
     Path tmp = Files.createTempDirectory("tf-prune-bench");
     Path denseDir = tmp.resolve("dense");
     try {
-      try (InferenceModel dense = InferenceModel.of(spec,
-          ParameterInitializer.initialize(spec, 1, 1f))) {
-        dense.save(denseDir, false, Map.of());
+      // the dense network gets the same export as the compact one: batch norm folded
+      BatchNormFolding.Folded dense = BatchNormFolding.fold(spec,
+          ParameterInitializer.initialize(spec, 1, 1f));
+      try (InferenceModel d = InferenceModel.of(dense.spec(), dense.parameters())) {
+        d.save(denseDir, false, Map.of());
       }
-      long compactMacs = SavedModelInspector.open(savedModel).complexity().macs();
+      long compactMacs = SavedModelInspector.open(compactDir).complexity().macs();
       long denseMacs = SavedModelInspector.open(denseDir).complexity().macs();
+      double macsRatio = (double) denseMacs / compactMacs;
+      long[] shape = spec.input().shape().stream().mapToLong(Integer::longValue).toArray();
+      String in;
+      String out;
       try (SavedModelBundle d = SavedModelLoader.load(denseDir, "serve");
-          SavedModelBundle c = SavedModelLoader.load(savedModel, "serve")) {
-        List<LatencyBenchmark.Row> rows = LatencyBenchmark.compare(target(d, spec),
-            target(c, spec), batches, budgetMs, 7);
-        System.out.printf("%nInference latency, SavedModels served side by side (median of "
-            + "alternating runs)%n");
+          SavedModelBundle c = SavedModelLoader.load(compactDir, "serve")) {
+        LatencyBenchmark.Target dt = target(d, spec);
+        LatencyBenchmark.Target ct = target(c, spec);
+        in = ct.input();
+        out = ct.output();
+        List<LatencyBenchmark.Measured> rows = LatencyBenchmark.measure(dt, ct, batches,
+            budgetMs, 7);
+        System.out.printf("%nInference latency, SavedModels served side by side in this JVM "
+            + "(TF_ENABLE_ONEDNN_OPTS=%s); medians of interleaved runs, speedup = median of "
+            + "the per-round ratios dense / compact (middle half in brackets)%n",
+            System.getenv().getOrDefault("TF_ENABLE_ONEDNN_OPTS", "unset"));
         System.out.printf("dense %s: %d MACs; compact %s: %d MACs; MACs ratio %.2fx%n",
-            report.dense().widths(), denseMacs, report.compact().widths(), compactMacs,
-            (double) denseMacs / compactMacs);
-        System.out.printf("%-8s %12s %12s %10s %12s%n", "batch", "dense ms", "compact ms",
-            "speedup", "MACs ratio");
-        for (LatencyBenchmark.Row r : rows) {
-          System.out.printf("%-8d %12.3f %12.3f %9.2fx %11.2fx%n", r.batch(), r.denseMs(),
-              r.compactMs(), r.speedup(), (double) denseMacs / compactMacs);
+            denseWidths, denseMacs, compactWidths, compactMacs,
+            macsRatio);
+        System.out.printf("%-8s %10s %11s %20s %11s %12s %7s%n", "batch", "dense ms",
+            "compact ms", "speedup", "MACs ratio", "/MACs ratio", "rounds");
+        for (LatencyBenchmark.Measured r : rows) {
+          System.out.printf("%-8d %10.3f %11.3f %7.2fx (%.2f-%.2fx) %10.2fx %12.2f %7d%n",
+              r.batch(), r.denseMs(), r.compactMs(), r.ratio(), r.ratioQ25(), r.ratioQ75(),
+              macsRatio, r.ratio() / macsRatio, r.rounds());
         }
+        if (trace) {
+          System.out.printf("%nWhere a call's time goes (%d traced runs per model and batch; "
+              + "op times are kernel compute times summed per call)%n", 50);
+          for (int b : batches) {
+            if (b > MAX_TRACED_BATCH) {
+              // a traced run at batch 1024 of LeNet-5 crashed TensorFlow 2.16 in the JVM
+              System.out.printf("batch %d not traced (traces stop at batch %d)%n", b,
+                  MAX_TRACED_BATCH);
+              continue;
+            }
+            OpTrace.print(List.of(OpTrace.trace("dense", dt, b, 50, 7),
+                OpTrace.trace("compact", ct, b, 50, 7)), System.out);
+            System.out.println();
+          }
+        }
+      }
+      if (cClient) {
+        cLatency(denseDir, compactDir, in, out, shape, macsRatio);
       }
     } finally {
       MoreFiles.deleteRecursively(tmp, RecursiveDeleteOption.ALLOW_INSECURE);
+    }
+  }
+
+  /** The same comparison through the C client, with oneDNN off and on, and a trivial graph. */
+  private void cLatency(Path denseDir, Path compactDir, String in, String out, long[] shape,
+      double macsRatio) {
+    Optional<CClient> client = CClient.build(Path.of("").toAbsolutePath(), 300);
+    if (client.isEmpty()) {
+      return;
+    }
+    Map<String, Path> models = new LinkedHashMap<>();
+    models.put("dense", denseDir);
+    models.put("compact", compactDir);
+    for (String onednn : List.of("0", "1")) {
+      List<CClient.Line> lines = client.get().run(models, in, out, shape, batches, cRounds,
+          true, Map.of("TF_ENABLE_ONEDNN_OPTS", onednn), 1800);
+      System.out.printf("%nInference latency through the C API (scripts/c-bench/tfbench.c, a "
+          + "child process, TF_ENABLE_ONEDNN_OPTS=%s): %d interleaved rounds per batch, medians "
+          + "(middle half in brackets); identity = a one-op graph, the fixed cost of a call%n",
+          onednn, cRounds);
+      System.out.printf("%-8s %20s %20s %14s %20s %12s%n", "batch", "dense ms", "compact ms",
+          "identity ms", "speedup", "/MACs ratio");
+      for (int b : batches) {
+        Map<String, CClient.Line> at = new LinkedHashMap<>();
+        lines.stream().filter(l -> l.batch() == b).forEach(l -> at.put(l.label(), l));
+        CClient.Line d = at.get("dense");
+        CClient.Line c = at.get("compact");
+        CClient.Line r = at.get("ratio");
+        CClient.Line i = at.get("identity");
+        System.out.printf("%-8d %8.3f (%.3f-%.3f) %8.3f (%.3f-%.3f) %14.4f %7.2fx (%.2f-%.2fx) "
+            + "%12.2f%n", b, d.median(), d.q25(), d.q75(), c.median(), c.q25(), c.q75(),
+            i.median(), r.median(), r.q25(), r.q75(), r.median() / macsRatio);
+      }
     }
   }
 

@@ -20,9 +20,10 @@ final class RunOptions {
           + "(no rounding).")
   int roundWidths;
 
-  @Option(names = "--fold-batch-norm", description = "Fold batch norm into the convolutions of "
-      + "the exported model (verified against the gated network within the same float32 "
-      + "rounding bound as without folding).")
+  @Option(names = "--fold-batch-norm", negatable = true, defaultValue = "true",
+      fallbackValue = "true", description = "Fold batch norm into the convolutions of the "
+      + "exported model (verified against the gated network within the same float32 rounding "
+      + "bound as without folding); --no-fold-batch-norm keeps it as its own op. Default: on.")
   boolean foldBatchNorm;
 
   @Option(names = "--latency-budget-ms", defaultValue = "1500",

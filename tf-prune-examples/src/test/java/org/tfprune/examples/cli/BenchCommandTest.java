@@ -34,8 +34,29 @@ class BenchCommandTest {
     }
     assertThat(b.exitCode()).as(b.err()).isZero();
     String out = printed.toString(StandardCharsets.UTF_8);
-    assertThat(out).contains("MACs ratio").contains("in turns of 100 steps")
+    assertThat(out).contains("MACs ratio").contains("/MACs ratio").contains("in turns of 100 steps")
         .contains("1 turns each timed").contains("/ dense =").contains("gated, no input gates");
+  }
+
+  @Test
+  void timesANetworkCutToAFractionOfItsWidthsWithoutTraining() {
+    PrintStream saved = System.out;
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    CliRun b;
+    try {
+      System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+      b = CliRun.of("bench", "--model", "lenet-300-100", "--keep-fraction", "0.5", "--batches",
+          "1,4", "--budget-ms", "20", "--no-c-client", "--step-epochs", "0");
+    } finally {
+      System.setOut(saved);
+    }
+    assertThat(b.exitCode()).as(b.err()).isZero();
+    // half of each hidden layer, input features and logits kept: the MACs the graph counts
+    long dense = 784 * 300 + 300 * 100 + 100 * 10;
+    long compact = 784 * 150 + 150 * 50 + 50 * 10;
+    assertThat(printed.toString(StandardCharsets.UTF_8))
+        .contains("compact 784-150-50-10: " + compact + " MACs")
+        .contains("dense 784-300-100-10: " + dense + " MACs");
   }
 
   @Test
