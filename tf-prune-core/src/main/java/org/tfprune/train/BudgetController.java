@@ -82,6 +82,9 @@ public final class BudgetController {
     // anti-windup: the multiplier never takes the strength past its bounds
     logMultiplier = Math.max(Math.log(MIN_STRENGTH / initialStrength),
         Math.min(Math.log(MAX_STRENGTH / initialStrength), logMultiplier));
+    // held at float precision, as a checkpoint stores them: a resumed run continues exactly
+    logMultiplier = (float) logMultiplier;
+    lastProgress = (float) lastProgress;
     strength = clamp(initialStrength * Math.exp(logMultiplier));
     return strength;
   }
