@@ -75,12 +75,18 @@ public record Budget(double macs, double params) {
     double minParams = min.params() / dense.params();
     checkArgument(Double.isNaN(macs) || macs >= minMacs,
         "target MACs %s cannot be met: with one unit, filter or feature per layer network %s "
-            + "still keeps %s of its MACs; use --target-macs %s or more", macs, spec.name(),
+            + "still keeps %s of its MACs; use --target-macs %s or more", plain(macs), spec.name(),
         fraction(minMacs), roundedUp(minMacs));
     checkArgument(Double.isNaN(params) || params >= minParams,
         "target parameters %s cannot be met: with one unit, filter or feature per layer network "
-            + "%s still keeps %s of its parameters; use --target-params %s or more", params,
+            + "%s still keeps %s of its parameters; use --target-params %s or more", plain(params),
         spec.name(), fraction(minParams), roundedUp(minParams));
+  }
+
+  /** A fraction as written, without an exponent ({@code 0.00001}, not {@code 1.0E-5}). */
+  private static String plain(double f) {
+    return Double.isFinite(f) ? java.math.BigDecimal.valueOf(f).stripTrailingZeros()
+        .toPlainString() : String.valueOf(f);
   }
 
   private static String fraction(double f) {

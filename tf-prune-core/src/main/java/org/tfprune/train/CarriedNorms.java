@@ -3,6 +3,7 @@ package org.tfprune.train;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableMap;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.LongToDoubleFunction;
@@ -54,8 +55,8 @@ final class CarriedNorms {
       copyInto(stored.get(key + SECOND_MOMENT), g[3]);
       copyInto(stored.get(key + EXTRA), g[4]);
       if (stored.get(key + COUNT) == null) {
-        // a norm carried without the decay state: as many weights as the norm suggests, one
-        java.util.Arrays.fill(g[1], 1);
+        // a norm carried without its decay state: one weight of that norm
+        Arrays.fill(g[1], 1);
       }
       c.groups.put(key, g);
     });

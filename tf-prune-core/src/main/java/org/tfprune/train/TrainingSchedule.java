@@ -3,6 +3,7 @@ package org.tfprune.train;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -13,6 +14,8 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
 import org.tensorflow.types.TFloat32;
+import org.tfprune.loss.PriorScales;
+import org.tfprune.loss.StructureWeights;
 
 /**
  * The step loop and schedule on one training graph: epochs and their phases (warm-up, pruning,
@@ -113,11 +116,10 @@ final class TrainingSchedule {
       carriedAt = globalStep;
       return;
     }
-    Map<String, double[]> coefficients = new java.util.LinkedHashMap<>();
+    Map<String, double[]> coefficients = new LinkedHashMap<>();
     double n = graph.trainingExamples();
     theta.forEach((g, t) -> {
-      org.tfprune.loss.PriorScales p = org.tfprune.loss.StructureWeights.scales(
-          start.initialSpec(), g);
+      PriorScales p = StructureWeights.scales(start.initialSpec(), g);
       double[] c = new double[t.length];
       for (int i = 0; i < t.length; i++) {
         c[i] = (t[i] * 0.5 / p.sigma1Squared() + (1 - t[i]) * 0.5 / p.sigma0Squared()) / n;

@@ -274,7 +274,7 @@ class BadInputTest {
       List.of("--rebuild-threshold=2", "--rebuild-threshold", "[0, 1]"),
       List.of("--target-macs=1.5", "--target-macs", "(0, 1]"),
       List.of("--target-params=0", "--target-params", "(0, 1]"),
-      List.of("--target-macs=0.00001", "target MACs 1.0E-5 cannot be met",
+      List.of("--target-macs=0.00001", "target MACs 0.00001 cannot be met",
           "one unit, filter or feature per layer", "--target-macs 0.00"),
       List.of("--threads=-1", "--threads", ">= 0"),
       List.of("--round-widths=0", "--round-widths", "[1, 1024]"),
