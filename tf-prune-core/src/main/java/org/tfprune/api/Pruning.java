@@ -15,6 +15,7 @@ import org.tfprune.imports.ModelImporter;
 import org.tfprune.loss.PruningKnobs;
 import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.train.Budget;
 import org.tfprune.train.PruningTrainer;
 import org.tfprune.train.TrainerConfig;
 import org.tfprune.train.TrainingData;
@@ -66,6 +67,27 @@ public final class Pruning {
   /** This job with the knobs {@code k} (strength, FLOPs share, layer share). */
   public Pruning withKnobs(PruningKnobs k) {
     return withConfig(config.toBuilder().knobs(checkNotNull(k, "knobs")).build());
+  }
+
+  /**
+   * This job landing on a complexity budget (e.g. {@code Budget.ofMacs(0.25)}: a quarter of the
+   * dense MACs): the strength is where the pressure starts and adapts during the pruning phase.
+   * A target the network cannot reach (below one unit per layer) is refused when training starts,
+   * before any work.
+   */
+  public Pruning withBudget(Budget b) {
+    return withConfig(config.toBuilder().budget(checkNotNull(b, "budget (Budget.NONE for none)"))
+        .build());
+  }
+
+  /** As {@link #withBudget}: keep this fraction of the dense network's MACs. */
+  public Pruning withTargetMacs(double fraction) {
+    return withBudget(new Budget(fraction, config.budget().params()));
+  }
+
+  /** As {@link #withBudget}: keep this fraction of the dense network's parameters. */
+  public Pruning withTargetParams(double fraction) {
+    return withBudget(new Budget(config.budget().macs(), fraction));
   }
 
   /** This job reporting steps and epochs to {@code l}. */

@@ -33,8 +33,9 @@ import org.tfprune.spec.LayerSpec;
  *
  * {@code t_s} is the effective keep probability and {@code c} is {@link #PRESSURE_SCALE}. The prior
  * price is the theta-dependent part of the Gaussian normaliser; without it the prior only ever
- * keeps structures. {@code K} is {@link #COMPLEXITY_WEIGHT}: {@code strength} alone sets how hard
- * the network is squeezed, and is monotone. The objective is affine in each {@code t_s}, so
+ * keeps structures. {@code K} comes from the network's cost structure ({@link
+ * PressureCalibration}): {@code strength} alone sets how hard the network is squeezed, means the
+ * same on every network, and the pressure on every gate grows with it. The objective is affine in each {@code t_s}, so
  * its minima lie at theta in {0, 1}. With {@link PenaltyKind#L1} in the knobs the prior and the
  * complexity cost are replaced by a plain L1 penalty on theta (a baseline for comparisons).
  */
@@ -46,17 +47,16 @@ public final class ComplexityAwareLoss {
   public static final double PRESSURE_SCALE = 1.6;
 
   /**
-   * K, the weight of the normalized complexity cost at strength 1 (before {@link
-   * #PRESSURE_SCALE}): a user preference, independent of the data set's size. 6.25 is where, for
-   * LeNet-300-100 on MNIST's 60,000 examples, the complexity cost summed over all gates at full
-   * width pushes as hard as the half of the prior price it stands beside.
+   * The weight of the plain L1 baseline's penalty at strength 1 (before {@link
+   * #PRESSURE_SCALE}): LeNet-300-100's complexity weight, so strengths are of a like scale. The
+   * complexity-aware objective takes its weight from {@link PressureCalibration}.
    */
   public static final double COMPLEXITY_WEIGHT = 6.25;
 
   private final PruningKnobs knobs;
   private final long trainingExamples;
   private final ArchitectureSpec reference;
-  private final Map<String, float[]> carriedNorms;
+  private final Map<String, Operand<TFloat32>> carriedNorms;
 
   /**
    * @param trainingExamples N, the size of the training set (the prior is per example)
@@ -80,7 +80,8 @@ public final class ComplexityAwareLoss {
     this.carriedNorms = Map.of();
   }
 
-  private ComplexityAwareLoss(ComplexityAwareLoss base, Map<String, float[]> carriedNorms) {
+  private ComplexityAwareLoss(ComplexityAwareLoss base,
+      Map<String, Operand<TFloat32>> carriedNorms) {
     this.knobs = base.knobs;
     this.trainingExamples = base.trainingExamples;
     this.reference = base.reference;
@@ -92,8 +93,27 @@ public final class ComplexityAwareLoss {
    * squared norm of owned weights that a rebuilt network no longer holds (they read structures
    * that were frozen and removed), so the prior's energy stays what it was in the masked network.
    */
-  public ComplexityAwareLoss withCarriedNorms(Map<String, float[]> carried) {
+  public ComplexityAwareLoss withCarriedNorms(Ops tf, Map<String, float[]> carried) {
+    Map<String, Operand<TFloat32>> constants = new LinkedHashMap<>();
+    carried.forEach((g, c) -> constants.put(g, tf.constant(c)));
+    return new ComplexityAwareLoss(this, constants);
+  }
+
+  /**
+   * As {@link #withCarriedNorms(Ops, Map)}, with the carried norms read from operands (variables
+   * a trainer decays as the removed weights would have decayed).
+   */
+  public ComplexityAwareLoss withCarriedNormOperands(Map<String, Operand<TFloat32>> carried) {
     return new ComplexityAwareLoss(this, carried);
+  }
+
+  /**
+   * {@code K}, the weight of the normalized complexity cost at strength 1 for {@code spec} (the
+   * spec training started from) under these knobs, before {@link #PRESSURE_SCALE}.
+   */
+  public double complexityWeight(ArchitectureSpec spec) {
+    return PressureCalibration.of(reference != null ? reference : spec, knobs.flopsShare())
+        .complexityWeight();
   }
 
   public PruningKnobs knobs() {
@@ -152,6 +172,16 @@ public final class ComplexityAwareLoss {
   public LossTerms call(Ops tf, NetworkGraph net, Operand<TFloat32> logits,
       Operand<TFloat32> labels, Map<String, Operand<TFloat32>> theta, double strength,
       TensorCache cache) {
+    return call(tf, net, logits, labels, theta, tf.constant((float) strength), cache);
+  }
+
+  /**
+   * As {@link #call(Ops, NetworkGraph, Operand, Operand, Map, double, TensorCache)} with the
+   * strength read from a scalar operand (a variable a budget controller adjusts).
+   */
+  public LossTerms call(Ops tf, NetworkGraph net, Operand<TFloat32> logits,
+      Operand<TFloat32> labels, Map<String, Operand<TFloat32>> theta,
+      Operand<TFloat32> strength, TensorCache cache) {
     Ops s = tf.withSubScope("loss");
     Operand<TFloat32> data = s.math.mean(
         s.nn.softmaxCrossEntropyWithLogits(logits, labels).loss(), s.constant(0));
@@ -185,7 +215,7 @@ public final class ComplexityAwareLoss {
         : StructureWeights.quadraticGradients(s.withSubScope("prior_gradients"), net,
             weightCoefficients, cache);
     Operand<TFloat32> prior = s.math.div(s.math.add(energy,
-        s.math.mul(price, s.constant((float) (0.5 * PRESSURE_SCALE * strength)))),
+        s.math.mul(price, s.math.mul(strength, s.constant((float) (0.5 * PRESSURE_SCALE))))),
         s.constant(n));
 
     PruneOps prune = PruneOps.create(s);
@@ -211,8 +241,10 @@ public final class ComplexityAwareLoss {
     } else {
       normalized = normalized(s, expected, full); // one kind of gate carries all of it
     }
-    double k = PRESSURE_SCALE * COMPLEXITY_WEIGHT;
-    Operand<TFloat32> complexity = s.math.mul(normalized, s.constant((float) (strength * k)));
+    double k = PRESSURE_SCALE * PressureCalibration.of(scales, knobs.flopsShare())
+        .complexityWeight();
+    Operand<TFloat32> complexity = s.math.mul(normalized,
+        s.math.mul(strength, s.constant((float) k)));
     Operand<TFloat32> total = s.withName("objective").math.add(s.math.add(data, prior),
         complexity);
     return new LossTerms(total, data, prior, complexity, expected.macs(), expected.params(),
@@ -224,7 +256,7 @@ public final class ComplexityAwareLoss {
    * gates ({@code c K} as for the complexity cost, so strengths are of a like scale), no prior.
    */
   private LossTerms l1Terms(Ops s, NetworkGraph net, Operand<TFloat32> data,
-      Map<String, Operand<TFloat32>> theta, double strength) {
+      Map<String, Operand<TFloat32>> theta, Operand<TFloat32> strength) {
     PruneOps prune = PruneOps.create(s);
     Operand<TFloat32> sum = s.constant(0f);
     for (GateGroup g : net.gateGroups()) {
@@ -236,8 +268,8 @@ public final class ComplexityAwareLoss {
     for (GateGroup g : (reference != null ? reference : net.spec()).gateGroups()) {
       gates += g.size();
     }
-    Operand<TFloat32> penalty = s.math.mul(sum, s.constant((float) (strength * PRESSURE_SCALE
-        * COMPLEXITY_WEIGHT / Math.max(1, gates))));
+    Operand<TFloat32> penalty = s.math.mul(sum, s.math.mul(strength,
+        s.constant((float) (PRESSURE_SCALE * COMPLEXITY_WEIGHT / Math.max(1, gates)))));
     LayerCost<Operand<TFloat32>> expected = prune.complexity.expected(net.spec(),
         g -> prune.complexity.expectedWidth(theta.get(g)));
     return new LossTerms(s.withName("objective").math.add(data, penalty), data, s.constant(0f),

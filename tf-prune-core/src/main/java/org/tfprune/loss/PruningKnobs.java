@@ -8,7 +8,8 @@ import static com.google.common.base.Preconditions.checkNotNull;
  *
  * @param strength how much accuracy to trade for a smaller network: 0 = no pruning pressure (the
  *     network stays dense), 1 = the calibrated default (LeNet-300-100 on MNIST keeps about 10% of
- *     its MACs), larger values prune harder. Documented range [0, 4].
+ *     its MACs; other networks get a pressure scaled by their own cost structure, {@link
+ *     PressureCalibration}), larger values prune harder. Documented range [0, 4].
  * @param flopsShare in [0, 1]: which complexity counts, multiply-accumulates (1) or parameters (0)
  * @param layerShare in [0, 1]: who carries the complexity pressure, block gates (1) or unit/filter
  *     gates (0); networks without block gates put all of it on unit gates

@@ -196,10 +196,10 @@ public final class StructureWeights {
    * refers to).
    */
   public static Map<String, Operand<TFloat32>> squaredNorms(Ops s, NetworkGraph net,
-      Map<String, float[]> carried) {
+      Map<String, ? extends Operand<TFloat32>> carried) {
     Map<String, Operand<TFloat32>> norms = new LinkedHashMap<>();
     squaredNorms(s, net).forEach((g, live) -> norms.put(g, carried.containsKey(g)
-        ? s.math.add(live, s.constant(carried.get(g))) : live));
+        ? s.math.add(live, s.stopGradient(carried.get(g))) : live));
     return norms;
   }
 

@@ -34,7 +34,7 @@ import org.tfprune.spec.KeepMask;
  */
 final class Checkpoint {
   private static final byte[] MAGIC = "TFPRUNE-CKPT".getBytes(StandardCharsets.US_ASCII);
-  private static final int VERSION = 2;
+  private static final int VERSION = 3;
 
   private Checkpoint() {}
 
@@ -206,6 +206,7 @@ final class Checkpoint {
       out.writeInt(e.frozen());
       out.writeDouble(e.seconds());
       out.writeDouble(e.trainingMacs());
+      out.writeDouble(e.strength());
     }
   }
 
@@ -284,7 +285,7 @@ final class Checkpoint {
       }
       history.add(new EpochStats(e, phase, dataLoss, objective, acc, widths.build(),
           in.readDouble(), in.readDouble(), in.readDouble(), in.readInt(), in.readDouble(),
-          in.readDouble()));
+          in.readDouble(), in.readDouble()));
     }
     return new TrainingState(new TrainedStructure(initialSpec, shapes.build(), inGraph), params,
         masks.build(), zero.build(), opts.build(), cache, new TrainingState.Progress(epoch, step,

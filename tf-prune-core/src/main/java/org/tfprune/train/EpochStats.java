@@ -17,8 +17,10 @@ import com.google.common.collect.ImmutableMap;
  * @param seconds wall time of the epoch's training steps (evaluation excluded)
  * @param trainingMacs MACs per example of the forward pass of the graph that was trained at the
  *     end of the epoch: falls when the trainer rebuilds the graph without frozen structures
+ * @param strength the strength the objective used at the end of the epoch: the knob's, or where
+ *     a budget's controller had taken it (0 in fine-tuning and dense epochs)
  */
 public record EpochStats(int epoch, String phase, double dataLoss, double objective,
     double testAccuracy, ImmutableMap<String, Integer> liveWidths, double macsFraction,
     double paramsFraction, double binaryFraction, int frozen, double seconds,
-    double trainingMacs) {}
+    double trainingMacs, double strength) {}

@@ -52,6 +52,26 @@ final class ProgressReport {
     return !gated ? 1.0 : deterministicCost(theta).macs() / structure.dense().macs();
   }
 
+  /** Expected MACs under the gates (widths = sums of theta) over dense MACs. */
+  double expectedMacsFraction(Map<String, float[]> theta) {
+    return expectedCost(theta).macs() / structure.dense().macs();
+  }
+
+  /** Expected parameters under the gates over dense parameters. */
+  double expectedParamsFraction(Map<String, float[]> theta) {
+    return expectedCost(theta).params() / structure.dense().params();
+  }
+
+  private LayerCost<Double> expectedCost(Map<String, float[]> theta) {
+    return CostModel.total(structure.spec(), g -> {
+      double sum = 0;
+      for (float t : theta.get(g)) {
+        sum += t;
+      }
+      return sum;
+    }, CostAlgebra.HOST);
+  }
+
   double paramsFraction(Map<String, float[]> theta) {
     return !gated ? 1.0 : deterministicCost(theta).params() / structure.dense().params();
   }

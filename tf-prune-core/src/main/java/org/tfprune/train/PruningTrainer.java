@@ -50,6 +50,9 @@ public final class PruningTrainer {
     checkArgument(!config.gated() || spec.hasGates(),
         "spec %s has no gates; build it with gated layers or train with gated = false",
         spec.name());
+    if (config.gated()) {
+      config.budget().checkFeasible(spec);
+    }
     TrainingState fresh = TrainingState.start(spec, initial, config.gated());
     try (RunCheckpoints checkpoints = new RunCheckpoints(config, fresh, train.size())) {
       TrainingState state = checkpoints.startFrom(fresh, listener);

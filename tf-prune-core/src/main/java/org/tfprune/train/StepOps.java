@@ -21,6 +21,7 @@ import org.tfprune.build.NetworkGraph;
 import org.tfprune.loss.LossTerms;
 import org.tfprune.loss.TensorCache;
 import org.tfprune.op.PruneOps;
+import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.InputSpec;
 
@@ -36,14 +37,19 @@ final class StepOps {
   private final Placeholder<TFloat32> learningRate;
   private final TensorCache thetaCache;
   private final List<WeightOptimizer> optimizers;
+  private final TrainerConfig.ThetaOptimizer thetaOptimizer;
+  private final double thetaLearningRate;
 
   /**
    * @param thetaCache where theta's regulariser gradient is cached
    * @param optimizers receives every optimizer the steps create (their state is saved)
+   * @param initialSpec the spec training started from (it chooses the theta optimizer)
    */
   StepOps(Graph graph, Ops tf, NetworkGraph net, TrainerConfig config,
       Placeholder<TFloat32> learningRate, TensorCache thetaCache,
-      List<WeightOptimizer> optimizers) {
+      List<WeightOptimizer> optimizers, ArchitectureSpec initialSpec) {
+    this.thetaOptimizer = config.resolvedThetaOptimizer(initialSpec);
+    this.thetaLearningRate = config.resolvedThetaLearningRate(initialSpec);
     this.graph = graph;
     this.tf = tf;
     this.net = net;
@@ -136,13 +142,13 @@ final class StepOps {
     }
     List<Op> assigns = new ArrayList<>();
     List<GateGroup> groups = net.gateGroups();
-    if (config.thetaOptimizer() == TrainerConfig.ThetaOptimizer.ADAM) {
+    if (thetaOptimizer == TrainerConfig.ThetaOptimizer.ADAM) {
       // Adam steps theta in place, then theta is projected onto [0, 1] (and the mask)
       Ops th = tf.withSubScope(name + "_theta");
       WeightOptimizer thetaOpt = new WeightOptimizer(tf, OptimizerSpec.adam(
-          config.thetaLearningRate(), config.thetaLearningRate()), thetas,
+          thetaLearningRate, thetaLearningRate), thetas,
           tg.stream().map(Operand::asOutput).toList(),
-          th.constant((float) config.thetaLearningRate()), name + "_theta_optimizer");
+          th.constant((float) thetaLearningRate), name + "_theta_optimizer");
       optimizers.add(thetaOpt);
       Ops after = th.withControlDependencies(List.of(opt.update(), thetaOpt.update()));
       PruneOps prune = PruneOps.create(after);
@@ -157,7 +163,7 @@ final class StepOps {
       for (int i = 0; i < thetas.size(); i++) {
         Variable<TFloat32> th = thetas.get(i);
         Operand<TFloat32> stepped = after.math.sub(th, after.math.mul(tg.get(i),
-            after.constant((float) config.thetaLearningRate())));
+            after.constant((float) thetaLearningRate)));
         assigns.add(after.assign(th, prune.gates.project(stepped,
             net.mask(groups.get(i).name()))));
       }

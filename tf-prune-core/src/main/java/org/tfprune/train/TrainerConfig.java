@@ -3,21 +3,27 @@ package org.tfprune.train;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
+import org.tfprune.loss.ComplexityAwareLoss;
+import org.tfprune.loss.PressureCalibration;
 import org.tfprune.loss.PruningKnobs;
+import org.tfprune.spec.ArchitectureSpec;
 
 /**
  * Everything a training run needs besides the spec and the data. Immutable; build it with
- * {@link #builder()}. Defaults are the calibrated ones for LeNet-300-100 on MNIST.
+ * {@link #builder()}. Defaults derive what depends on the network from its spec
+ * ({@link PressureCalibration}).
  *
  * @param gated false trains the dense baseline: same net, no gates, plain cross-entropy
  * @param finetuneEpochs the last epochs run with deterministic (rounded) gates and only the
  *     weights trained; 0 disables the phase
  * @param finetuneLearningRate the weight learning rate at the start of the fine-tuning phase,
  *     from where it decays again (cosine) to the final one; 0 continues the main schedule
- * @param thetaOptimizer projected SGD (the default, calibrated on LeNet-300-100) or Adam followed
- *     by the projection (steps of about the learning rate whatever the gradient's scale, which
- *     suits networks whose layers differ widely in cost per structure, such as conv nets)
- * @param thetaLearningRate step size of the theta update (SGD: 1.0; Adam: 0.01 suits)
+ * @param thetaOptimizer {@link ThetaOptimizer#AUTO} (the default: chosen from the network's cost
+ *     structure, {@link #resolvedThetaOptimizer}), projected SGD (calibrated on LeNet-300-100) or
+ *     Adam followed by the projection (steps of about the learning rate whatever the gradient's
+ *     scale, which suits networks whose layers differ widely in cost per structure)
+ * @param thetaLearningRate step size of the theta update; 0 (the default) = the chosen
+ *     optimizer's own ({@link #resolvedThetaLearningRate})
  * @param pruneCheckEvery steps between two applications of the pruning condition
  * @param normRefreshEvery steps between two refreshes of the objective's slowly changing parts:
  *     the structure norms {@code |w_s|^2}, the per-weight coefficients of the prior's weight
@@ -35,27 +41,37 @@ import org.tfprune.loss.PruningKnobs;
  *     without updating theta, so pruning starts from a network that already uses its structures:
  *     the data gradient of a gate is meaningless in an untrained network, and conv layers whose
  *     filters are priced high otherwise collapse before they learn anything
+ * @param budget the fractions of the dense MACs and parameters to land on ({@link Budget#NONE}:
+ *     the strength alone sets the pressure); with a target, the strength is where the pressure
+ *     starts and a {@link BudgetController} adapts it during the pruning phase
  */
 public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     OptimizerSpec optimizer, ThetaOptimizer thetaOptimizer, double thetaLearningRate,
     float thetaInit, int finetuneEpochs,
     double finetuneLearningRate, PruningCondition pruningCondition, int pruneCheckEvery, int normRefreshEvery, long seed,
     boolean gated, int evalBatchSize, int threads, double rebuildThreshold,
-    CheckpointPolicy checkpoint, int warmupEpochs) {
+    CheckpointPolicy checkpoint, int warmupEpochs, Budget budget) {
 
   /** How theta is updated (always followed by the projection onto [0, 1]). */
-  public enum ThetaOptimizer { SGD, ADAM }
+  public enum ThetaOptimizer { AUTO, SGD, ADAM }
+
+  /** Adam's step on theta when the learning rate is left to the optimizer. */
+  public static final double ADAM_THETA_LEARNING_RATE = 0.01;
+  /** Projected SGD's step on theta (LeNet-300-100's calibration) before the depth scaling. */
+  public static final double SGD_THETA_LEARNING_RATE = 1.0;
 
   public TrainerConfig {
     checkNotNull(knobs, "knobs");
     checkNotNull(thetaOptimizer, "theta optimizer");
     checkNotNull(optimizer, "optimizer");
     checkNotNull(pruningCondition, "pruning condition");
+    checkNotNull(budget, "budget (Budget.NONE for none)");
     checkArgument(epochs > 0 && epochs <= 10_000, "epochs must be in [1, 10000], got %s", epochs);
     checkArgument(batchSize > 0 && batchSize <= 65_536, "batch size must be in [1, 65536], got %s",
         batchSize);
-    checkArgument(thetaLearningRate > 0 && Double.isFinite(thetaLearningRate),
-        "theta learning rate must be positive, got %s", thetaLearningRate);
+    checkArgument(thetaLearningRate >= 0 && Double.isFinite(thetaLearningRate),
+        "theta learning rate must be positive (or 0 for the theta optimizer's default), got %s",
+        thetaLearningRate);
     checkArgument(thetaInit > 0 && thetaInit <= 1, "theta init must be in (0, 1], got %s",
         thetaInit);
     checkArgument(finetuneEpochs >= 0 && finetuneEpochs < epochs,
@@ -110,7 +126,37 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     b.rebuildThreshold = rebuildThreshold;
     b.checkpoint = checkpoint;
     b.warmupEpochs = warmupEpochs;
+    b.budget = budget;
     return b;
+  }
+
+  /**
+   * The theta optimizer for {@code spec} (the spec training starts from): {@link
+   * ThetaOptimizer#AUTO} picks projected SGD where the cost per structure is even across the
+   * network ({@link PressureCalibration#sgdSuits}), Adam elsewhere.
+   */
+  public ThetaOptimizer resolvedThetaOptimizer(ArchitectureSpec spec) {
+    if (thetaOptimizer != ThetaOptimizer.AUTO) {
+      return thetaOptimizer;
+    }
+    return PressureCalibration.of(spec, knobs.flopsShare()).sgdSuits() ? ThetaOptimizer.SGD
+        : ThetaOptimizer.ADAM;
+  }
+
+  /**
+   * The theta step for {@code spec}: the one set, else Adam's {@value #ADAM_THETA_LEARNING_RATE}
+   * or SGD's {@value #SGD_THETA_LEARNING_RATE} divided by the complexity weight's depth factor
+   * (SGD steps grow with the calibrated pressure; this keeps them LeNet-300-100's size).
+   */
+  public double resolvedThetaLearningRate(ArchitectureSpec spec) {
+    if (thetaLearningRate > 0) {
+      return thetaLearningRate;
+    }
+    if (resolvedThetaOptimizer(spec) == ThetaOptimizer.ADAM) {
+      return ADAM_THETA_LEARNING_RATE;
+    }
+    PressureCalibration c = PressureCalibration.of(spec, knobs.flopsShare());
+    return SGD_THETA_LEARNING_RATE * ComplexityAwareLoss.COMPLEXITY_WEIGHT / c.complexityWeight();
   }
 
   /** Number of epochs in which gates are sampled and theta is learned. */
@@ -124,8 +170,8 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     private int epochs = 60;
     private int batchSize = 128;
     private OptimizerSpec optimizer = OptimizerSpec.adam(1e-3, 1e-5);
-    private ThetaOptimizer thetaOptimizer = ThetaOptimizer.SGD;
-    private double thetaLearningRate = 1.0;
+    private ThetaOptimizer thetaOptimizer = ThetaOptimizer.AUTO;
+    private double thetaLearningRate = 0;
     private float thetaInit = 1.0f;
     private int finetuneEpochs = 0;
     private double finetuneLearningRate = 0;
@@ -139,6 +185,12 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     private double rebuildThreshold = 0.25;
     private CheckpointPolicy checkpoint = null;
     private int warmupEpochs = 0;
+    private Budget budget = Budget.NONE;
+
+    public Builder budget(Budget v) {
+      budget = v;
+      return this;
+    }
 
     public Builder warmupEpochs(int v) {
       warmupEpochs = v;
@@ -239,7 +291,7 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
       return new TrainerConfig(knobs, epochs, batchSize, optimizer, thetaOptimizer,
           thetaLearningRate, thetaInit,
           finetuneEpochs, finetuneLearningRate, pruningCondition, pruneCheckEvery, normRefreshEvery, seed, gated,
-          evalBatchSize, threads, rebuildThreshold, checkpoint, warmupEpochs);
+          evalBatchSize, threads, rebuildThreshold, checkpoint, warmupEpochs, budget);
     }
   }
 }

@@ -14,11 +14,13 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GraphOptions;
 import org.tensorflow.proto.RewriterConfig;
 import org.tensorflow.types.TFloat32;
 import org.tfprune.build.ForwardPass;
+import org.tfprune.build.HostVariables;
 import org.tfprune.build.NetworkBuilder;
 import org.tfprune.build.NetworkGraph;
 import org.tfprune.loss.ComplexityAwareLoss;
@@ -60,12 +62,19 @@ final class TrainingGraph implements AutoCloseable {
   private final PriorCache priorCache = new PriorCache();
   private final InputFeed input;
   private final GateDraws.Source gateDraws;
+  /** The carried squared norms of removed weights, per gate group (see {@link CarriedNorms}). */
+  private final HostVariables carried = new HostVariables();
+  /** The strength the objective reads (a budget controller changes it between steps). */
+  private final HostVariables strength = new HostVariables();
+  private static final String STRENGTH = "strength";
+  private final long trainingExamples;
 
   /** Builds the graph of {@code state}'s structure in {@code graph}. */
   private TrainingGraph(Graph graph, Session session, TrainerConfig config, TrainingState state,
       long trainingExamples) {
     this.graph = graph;
     this.session = session;
+    this.trainingExamples = trainingExamples;
     ArchitectureSpec spec = state.spec();
     this.gated = config.gated();
     Ops tf = Ops.create(graph);
@@ -82,20 +91,30 @@ final class TrainingGraph implements AutoCloseable {
     ForwardPass evalPass = net.forward(gated ? GateMode.DETERMINISTIC : GateMode.NONE, false,
         "eval");
     // the objective refers to the spec training started from, so a rebuild does not change it
+    Map<String, Operand<TFloat32>> carriedNorms = new LinkedHashMap<>();
+    Ops cv = tf.withSubScope("carried_norms");
+    CarriedNorms.of(state.carriedNorms()).squaredNorms().forEach((g, values) -> {
+      Variable<TFloat32> v = cv.withName(g).variable(Shape.of(values.length), TFloat32.class);
+      carried.add(cv, g, g, v);
+      carriedNorms.put(g, v);
+    });
+    Variable<TFloat32> strengthVariable = tf.withName(STRENGTH).variable(Shape.scalar(),
+        TFloat32.class);
+    strength.add(tf, STRENGTH, STRENGTH, strengthVariable);
     ComplexityAwareLoss loss = new ComplexityAwareLoss(config.knobs(), trainingExamples,
-        state.initialSpec()).withCarriedNorms(state.carriedNorms());
+        state.initialSpec()).withCarriedNormOperands(carriedNorms);
     List<Op> refresh = new ArrayList<>();
     // gradient-free parts of the prior, refreshed every normRefreshEvery steps
     TensorCache cache = priorCache.refreshedBy(tf, refresh);
     if (gated) {
       norms.putAll(StructureWeights.squaredNorms(tf.withSubScope("norms"), net,
-          state.carriedNorms()));
+          carriedNorms));
     }
     terms = gated ? loss.call(tf, net, trainPass.logits(), labels,
-        ComplexityAwareLoss.effectiveThetas(net), config.knobs().strength(), cache)
+        ComplexityAwareLoss.effectiveThetas(net), strengthVariable, cache)
         : loss.call(tf, net, trainPass.logits(), labels, Map.of(), 0);
-    StepOps steps = new StepOps(graph, tf, net, config, learningRate, priorCache.refreshedBy(tf, thetaRefresh),
-        optimizers);
+    StepOps steps = new StepOps(graph, tf, net, config, learningRate,
+        priorCache.refreshedBy(tf, thetaRefresh), optimizers, state.initialSpec());
     pruneStep = steps.build(terms, gated, trainPass, "prune_step");
     if (gated && config.warmupEpochs() > 0) {
       // the same sampled pass and objective; all theta start at 1, so every gate is open
@@ -154,6 +173,11 @@ final class TrainingGraph implements AutoCloseable {
     return new Session(graph, c.build());
   }
 
+  /** N, the size of the training set the objective is per example of. */
+  long trainingExamples() {
+    return trainingExamples;
+  }
+
   Session session() {
     return session;
   }
@@ -198,6 +222,26 @@ final class TrainingGraph implements AutoCloseable {
   void refreshCaches() {
     session.run(refreshPriorCache);
     session.run(refreshThetaGradients);
+  }
+
+  /** Sets the carried squared norms of removed weights (per gate group of the graph). */
+  void setCarriedNorms(Map<String, float[]> norms) {
+    if (carried.keys().isEmpty()) {
+      return;
+    }
+    Map<String, HostTensor> values = new LinkedHashMap<>();
+    norms.forEach((g, v) -> {
+      if (carried.keys().contains(g)) {
+        values.put(g, new HostTensor(new long[] {v.length}, v));
+      }
+    });
+    carried.assign(session, values);
+  }
+
+  /** Sets the strength the objective reads. */
+  void setStrength(double value) {
+    strength.assign(session, Map.of(STRENGTH, new HostTensor(new long[0],
+        new float[] {(float) value})));
   }
 
   /** Sets the graph's variables to {@code state}'s ({@code masks} for the gates'). */

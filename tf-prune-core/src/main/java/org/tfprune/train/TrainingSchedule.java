@@ -1,7 +1,9 @@
 package org.tfprune.train;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -12,6 +14,8 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
 import org.tensorflow.types.TFloat32;
+import org.tfprune.loss.PriorScales;
+import org.tfprune.loss.StructureWeights;
 
 /**
  * The step loop and schedule on one training graph: epochs and their phases (warm-up, pruning,
@@ -33,6 +37,14 @@ final class TrainingSchedule {
   private final ProgressReport report;
   private final RunCheckpoints checkpoints;
   private final boolean gated;
+  /** The carried norms of removed weights and their decay; empty before the first rebuild. */
+  private final CarriedNorms carried;
+  /** Steers the strength towards the budget (null: no budget). */
+  private final BudgetController controller;
+  /** The global step up to which {@link #carried} has decayed. */
+  private long carriedAt;
+  private long totalSteps;
+  private int stepsPerEpoch;
 
   TrainingSchedule(TrainerConfig config, TrainingListener listener, TrainingGraph graph,
       TrainingState start, RunCheckpoints checkpoints) {
@@ -44,11 +56,29 @@ final class TrainingSchedule {
     this.report = new ProgressReport(config.gated(), start.structure());
     this.checkpoints = checkpoints;
     this.gated = config.gated();
+    this.carried = CarriedNorms.of(start.carriedNorms());
+    this.carriedAt = start.progress().globalStep();
+    float[] saved = start.carriedNorms().get(BUDGET_KEY);
+    this.controller = gated && config.budget().isSet()
+        ? new BudgetController(config.budget(), config.knobs().strength() > 0
+            ? config.knobs().strength() : 1.0, saved == null ? 0 : saved[0],
+            saved == null ? 0 : saved[1])
+        : null;
+  }
+
+  /** The key of the budget controller's integral term in a state's carried map. */
+  static final String BUDGET_KEY = "#budget";
+
+  /** The strength the objective uses now. */
+  private double strength() {
+    return controller != null ? controller.strength() : config.knobs().strength();
   }
 
   /** Sets every variable of the graph from the state it starts from. */
   void load() {
     graph.loadParameters(start, pruning.masks());
+    graph.setStrength(strength());
+    graph.setCarriedNorms(carried.squaredNorms());
     if (gated) {
       // writes back what was just loaded: prepares the executor the pruning condition's writes
       // use, so the first structure frozen does not stall a step for milliseconds
@@ -63,16 +93,70 @@ final class TrainingSchedule {
     var cached = graph.readPriorCache();
     var masks = pruning.copyOfMasks();
     var zeroChecks = pruning.copyOfZeroChecks();
+    if (gated && !carried.isEmpty() && progress.globalStep() > carriedAt) {
+      decayCarried(graph.readThetas(), progress.globalStep());
+    }
+    ImmutableMap.Builder<String, float[]> carriedState = ImmutableMap.builder();
+    carriedState.putAll(carried.stored());
+    if (controller != null) {
+      carriedState.put(BUDGET_KEY, new float[] {(float) controller.logMultiplier(),
+          (float) controller.lastProgress()});
+    }
     return new TrainingState(start.structure(), graph.readParameters(), masks, zeroChecks,
-        optimizers, cached, progress, start.carriedNorms());
+        optimizers, cached, progress, carriedState.build());
+  }
+
+  /**
+   * Decays the carried norms over the steps since the last decay, as the removed weights would
+   * have decayed in the masked graph, and writes them into the graph.
+   */
+  private void decayCarried(Map<String, float[]> theta, long globalStep) {
+    long steps = globalStep - carriedAt;
+    if (carried.isEmpty() || steps <= 0) {
+      carriedAt = globalStep;
+      return;
+    }
+    Map<String, double[]> coefficients = new LinkedHashMap<>();
+    double n = graph.trainingExamples();
+    theta.forEach((g, t) -> {
+      PriorScales p = StructureWeights.scales(start.initialSpec(), g);
+      double[] c = new double[t.length];
+      for (int i = 0; i < t.length; i++) {
+        c[i] = (t[i] * 0.5 / p.sigma1Squared() + (1 - t[i]) * 0.5 / p.sigma0Squared()) / n;
+      }
+      coefficients.put(g, c);
+    });
+    long warmupSteps = (long) config.warmupEpochs() * stepsPerEpoch;
+    carried.advance((int) steps, coefficients, config.optimizer(),
+        step -> config.optimizer().learningRateAt(step, totalSteps), carriedAt,
+        Math.max(0, carriedAt - warmupSteps), n);
+    carriedAt = globalStep;
+    graph.setCarriedNorms(carried.squaredNorms());
+  }
+
+  /**
+   * At a pruning check of the pruning phase: decays the carried norms and lets the budget
+   * controller set the strength from the expected complexity.
+   */
+  private void steer(Map<String, float[]> theta, long globalStep) {
+    decayCarried(theta, globalStep);
+    if (controller == null) {
+      return;
+    }
+    long warmupSteps = (long) config.warmupEpochs() * stepsPerEpoch;
+    long pruningSteps = (long) config.pruningEpochs() * stepsPerEpoch - warmupSteps;
+    double progress = Math.min(1, Math.max(0,
+        (globalStep - warmupSteps) / (double) Math.max(1, pruningSteps)));
+    graph.setStrength(controller.update(progress, report.expectedMacsFraction(theta),
+        report.expectedParamsFraction(theta)));
   }
 
   /** Runs the schedule from the start state on {@code train}, evaluating on {@code test}. */
   Outcome execute(TrainingData train, TrainingData test) {
     load();
     TrainingState.Progress p = start.progress();
-    int stepsPerEpoch = train.size() / config.batchSize();
-    long totalSteps = (long) stepsPerEpoch * config.epochs();
+    stepsPerEpoch = train.size() / config.batchSize();
+    totalSteps = (long) stepsPerEpoch * config.epochs();
     int b = config.batchSize();
     float[] x = new float[b * graph.input().fedFeatures(train)];
     float[] y = new float[b * train.numClasses()];
@@ -153,6 +237,9 @@ final class TrainingSchedule {
         if ((s + 1) % config.pruneCheckEvery() == 0 || lastStep) {
           Map<String, float[]> theta = gated ? graph.readThetas() : Map.of();
           if (gated && !finetune && !theta.isEmpty()) {
+            if (epoch > config.warmupEpochs()) {
+              steer(theta, globalStep);
+            }
             pruning.apply(theta);
           }
           listener.onStep(new StepProgress(epoch, config.epochs(), s + 1, stepsPerEpoch,
@@ -189,7 +276,7 @@ final class TrainingSchedule {
           graph.accuracy(test, config.evalBatchSize()), report.liveWidths(theta),
           report.macsFraction(theta), report.paramsFraction(theta),
           gated ? report.binaryOfAll(theta) : 1.0, pruning.frozen(), seconds,
-          start.structure().trainingMacs());
+          start.structure().trainingMacs(), gated && !finetune ? strength() : 0);
       history.add(stats);
       listener.onEpoch(stats);
       listener.onEpochThetas(epoch, gated ? report.thetaOfAll(theta) : Map.of());

@@ -124,26 +124,15 @@ record TrainingState(TrainedStructure structure, ParameterSet parameters,
     }
     Progress p = progress;
     ParameterSet sliced = WeightSlicer.slice(spec, parameters, live);
-    // the squared norm each kept structure loses with the weights its frozen neighbours took along
-    Map<String, float[]> before = StructureWeights.squaredNorms(spec, parameters);
-    Map<String, float[]> after = StructureWeights.squaredNorms(next, sliced);
-    ImmutableMap.Builder<String, float[]> carried = ImmutableMap.builder();
-    for (GateGroup g : next.gateGroups()) {
-      int[] kept = live.kept(g.name());
-      float[] was = carriedNorms.get(g.name());
-      float[] b = before.get(g.name());
-      float[] a = after.get(g.name());
-      float[] c = new float[kept.length];
-      for (int i = 0; i < kept.length; i++) {
-        c[i] = (was == null ? 0f : was[kept[i]]) + Math.max(0f, b[kept[i]] - a[i]);
-      }
-      carried.put(g.name(), c);
-    }
+    // the squared norm each kept structure loses with the weights its frozen neighbours took
+    // along, with what its decay needs (CarriedNorms)
+    ImmutableMap<String, float[]> carried = RemovedWeights.carriedAfter(initialSpec(), spec,
+        next, parameters, sliced, optimizers, live, carriedNorms);
     return new TrainingState(rebuilt, sliced, nextMasks.build(), nextChecks.build(),
         opts.build(), ImmutableMap.of(), new Progress(p.epoch(), p.step(), p.globalStep(),
             p.finetuneStarted(), p.binaryAtEndOfPruning(), p.trainSeconds(), p.lossSum(),
             p.objectiveSum(), p.objectiveCount(), p.epochSeconds(), p.rebuilds() + 1,
-            p.history(), p.complete()), carried.build());
+            p.history(), p.complete()), carried);
   }
 
   /**

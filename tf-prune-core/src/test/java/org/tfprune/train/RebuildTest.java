@@ -119,6 +119,15 @@ class RebuildTest {
     // input pixels were removed, so the units of the first layer lost their rows
     assertThat(in.length).isLessThan(784);
     assertThat(sum(after.carriedNorms().get("dense0"))).isPositive();
+    // with the count of the removed weights and Adam's second moment their decay starts from:
+    // each kept first-layer unit lost one weight per removed input pixel
+    int removedPixels = 784 - in.length;
+    assertThat(after.carriedNorms().get("dense0" + CarriedNorms.COUNT))
+        .containsOnly((float) removedPixels);
+    assertThat(sum(after.carriedNorms().get("dense0" + CarriedNorms.SECOND_MOMENT))).isPositive();
+    // and the frozen pixels' spike pulls them (the input group's 1 / (2 sigma0^2))
+    assertThat(after.carriedNorms().get("dense0" + CarriedNorms.EXTRA)).containsOnly(
+        (float) (0.5 / StructureWeights.scales(SPEC, "input").sigma0Squared()));
 
     // the smaller graph computes the same deterministic network, on real inputs: the same
     // non-zero terms summed in another order, so float32 rounding only (a few ulps of partial

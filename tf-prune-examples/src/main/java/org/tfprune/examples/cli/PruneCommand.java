@@ -63,7 +63,7 @@ final class PruneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    var config = training.config(knobs.knobs());
+    var config = training.config(knobs);
     OptionChecks.dataLimits(data);
     InferenceModel.checkTarget(out, run.overwrite); // before reading the data and the model
     ImportOptions imports = new ImportOptions(tag, signature, config.thetaInit(),

@@ -178,7 +178,8 @@ public final class PruneRun {
           config.knobs().strength(), config.knobs().flopsShare(), config.knobs().layerShare(),
           config.epochs(), config.finetuneEpochs(), config.batchSize(),
           config.optimizer().kind().name().toLowerCase(), config.optimizer().learningRate(),
-          config.thetaLearningRate(), config.seed(), train.size(), test.size());
+          config.resolvedThetaLearningRate(spec), config.seed(), train.size(), test.size(),
+          config.resolvedThetaOptimizer(spec).name().toLowerCase());
       RunReport draft = new RunReport(settings,
           network(spec, dc, denseAccuracy, dense == null ? null : dense.trainSeconds(),
               dense == null ? null : denseWall),
@@ -189,7 +190,8 @@ public final class PruneRun {
           new RunReport.Export(options.out().toAbsolutePath().normalize().toString(),
               compact.maxAbsDiff(), compact.boundAtMaxDiff(), verifyCount, -1, -1, -1),
           cc.macsRatio(dc), cc.paramsRatio(dc), latency, gated.history(),
-          dense == null ? List.of() : dense.history(), start.imported());
+          dense == null ? List.of() : dense.history(), start.imported(),
+          RunReport.BudgetResult.of(config.budget(), cc.macsRatio(dc), cc.paramsRatio(dc)));
       // Count the graph that will be written, then write model and report in one atomic move.
       SavedModelInspector inspected = SavedModelInspector.of(compact.model().graphDef());
       Complexity graphCount = inspected.complexity();
@@ -198,7 +200,7 @@ public final class PruneRun {
           draft.gates(), new RunReport.Export(draft.export().path(), draft.export().maxAbsDiff(),
               draft.export().tolerance(), verifyCount, graphCount.macs(), graphCount.params(),
               placed), draft.macsRatio(), draft.paramsRatio(), latency, draft.history(),
-          draft.baselineHistory(), draft.imported());
+          draft.baselineHistory(), draft.imported(), draft.budget());
       Map<String, byte[]> extra = new LinkedHashMap<>();
       extra.put("report.json", report.toJson());
       extra.put("report.txt", report.toTable().getBytes(java.nio.charset.StandardCharsets.UTF_8));

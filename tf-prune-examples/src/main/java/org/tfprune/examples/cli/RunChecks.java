@@ -25,6 +25,9 @@ final class RunChecks {
       TrainerConfig config, PruneRun.Options options, PrintWriter out) {
     InferenceModel.checkTarget(options.out(), options.overwrite());
     checkData(spec, train, testSet, config, options.dataset());
+    if (config.gated()) {
+      config.budget().checkFeasible(spec); // a target below one unit per layer
+    }
     Path ckpt = options.checkpointDir();
     if (ckpt != null) {
       checkCheckpointLocation(ckpt);

@@ -57,7 +57,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    TrainerConfig config = training.config(knobs.knobs());
+    TrainerConfig config = training.config(knobs);
     OptionChecks.dataLimits(data);
     Path target = out != null ? out : Path.of("saved-models", model + "-" + data.name());
     InferenceModel.checkTarget(target, run.overwrite); // before reading any data

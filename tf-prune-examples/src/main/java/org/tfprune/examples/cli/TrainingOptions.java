@@ -41,13 +41,15 @@ final class TrainingOptions {
       description = "adam or momentum. Default: ${DEFAULT-VALUE}.")
   String optimizer;
 
-  @Option(names = "--theta-optimizer", defaultValue = "sgd",
-      description = "sgd (projected SGD, calibrated for LeNet-300-100) or adam (then projected; "
-          + "steadier for conv nets). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--theta-optimizer", defaultValue = "auto",
+      description = "auto (chosen from the network's cost per structure: sgd where it is even, "
+          + "adam where it varies widely, as in conv nets), sgd (projected SGD) or adam (then "
+          + "projected). Default: ${DEFAULT-VALUE}.")
   String thetaOptimizer;
 
   @Option(names = "--theta-lr",
-      description = "Step size of the theta update. Default: 1.0 for sgd, 0.01 for adam.")
+      description = "Step size of the theta update. Default: 0.01 for adam; for sgd 1.0 scaled "
+          + "down as the calibrated pressure grows with depth.")
   Double thetaLr;
 
   @Option(names = "--seed", defaultValue = "1", description = "Default: ${DEFAULT-VALUE}.")
@@ -62,6 +64,11 @@ final class TrainingOptions {
           + "this fraction of its MACs, so later steps cost less (0 = never; masks only). "
           + "Default: ${DEFAULT-VALUE}.")
   double rebuildThreshold;
+
+  /** The trainer's configuration with these settings, {@code knobs} and {@code budget}. */
+  TrainerConfig config(KnobOptions knobs) {
+    return config(knobs.knobs()).toBuilder().budget(knobs.budget()).build();
+  }
 
   /** The trainer's configuration with these settings and {@code knobs}. */
   TrainerConfig config(PruningKnobs knobs) {
@@ -79,17 +86,17 @@ final class TrainingOptions {
           "--final-lr");
     }
     TrainerConfig.ThetaOptimizer thetaOpt = switch (thetaOptimizer.toLowerCase()) {
+      case "auto" -> TrainerConfig.ThetaOptimizer.AUTO;
       case "sgd" -> TrainerConfig.ThetaOptimizer.SGD;
       case "adam" -> TrainerConfig.ThetaOptimizer.ADAM;
       default -> throw new IllegalArgumentException("unknown theta optimizer '" + thetaOptimizer
-          + "': use sgd or adam");
+          + "': use auto, sgd or adam");
     };
     try {
       return TrainerConfig.builder().knobs(knobs).epochs(epochs).finetuneEpochs(finetune)
           .finetuneLearningRate(finetuneLr).batchSize(batchSize).optimizer(opt)
           .thetaOptimizer(thetaOpt)
-          .thetaLearningRate(thetaLr != null ? thetaLr
-              : thetaOpt == TrainerConfig.ThetaOptimizer.ADAM ? 0.01 : 1.0)
+          .thetaLearningRate(thetaLr != null ? thetaLr : 0)
           .seed(seed).threads(threads).rebuildThreshold(rebuildThreshold)
           .warmupEpochs(warmupEpochs).build();
     } catch (IllegalArgumentException e) {

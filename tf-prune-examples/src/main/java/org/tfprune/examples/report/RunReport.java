@@ -16,7 +16,28 @@ import org.tfprune.train.EpochStats;
  */
 public record RunReport(Settings settings, Network dense, Network compact, Gates gates,
     Export export, double macsRatio, double paramsRatio, List<LatencyBenchmark.Row> latency,
-    List<EpochStats> history, List<EpochStats> baselineHistory, Import imported) {
+    List<EpochStats> history, List<EpochStats> baselineHistory, Import imported,
+    @JsonInclude(JsonInclude.Include.NON_NULL) BudgetResult budget) {
+
+  /**
+   * Where a run with a complexity budget landed: each target (null when not set), the fraction
+   * the compact network keeps, and the miss relative to the target ({@code (kept - target) /
+   * target}). The strength's path per epoch is in the history.
+   */
+  public record BudgetResult(Double targetMacs, Double targetParams, double keptMacs,
+      double keptParams, Double macsMiss, Double paramsMiss) {
+
+    /** The result of {@code budget} for a network keeping these fractions (null: no budget). */
+    public static BudgetResult of(org.tfprune.train.Budget budget, double macs, double params) {
+      if (!budget.isSet()) {
+        return null;
+      }
+      Double tm = Double.isNaN(budget.macs()) ? null : budget.macs();
+      Double tp = Double.isNaN(budget.params()) ? null : budget.params();
+      return new BudgetResult(tm, tp, macs, params, tm == null ? null : (macs - tm) / tm,
+          tp == null ? null : (params - tp) / tp);
+    }
+  }
 
   /**
    * The model a {@code prune} run started from (null for {@code train}): its path, the signature
@@ -31,7 +52,7 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
       double strength, double flopsShare,
       double layerShare, int epochs, int finetuneEpochs, int batchSize, String optimizer,
       double learningRate, double thetaLearningRate, long seed, int trainExamples,
-      int testExamples) {}
+      int testExamples, String thetaOptimizer) {}
 
   /**
    * One network's size and quality. {@code testAccuracy} is null when not measured (e.g. the
@@ -90,8 +111,8 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
       return "";
     }
     boolean withDense = !baselineHistory.isEmpty();
-    s.append(String.format("%-6s %-9s %14s %10s %9s%s%n", "epoch", "phase", "train MACs",
-        "MACs left", "seconds", withDense ? "  dense seconds" : ""));
+    s.append(String.format("%-6s %-9s %14s %10s %9s %9s%s%n", "epoch", "phase", "train MACs",
+        "MACs left", "strength", "seconds", withDense ? "  dense seconds" : ""));
     double total = 0;
     double denseTotal = 0;
     for (int i = 0; i < history.size(); i++) {
@@ -102,8 +123,8 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
         denseTotal += baselineHistory.get(i).seconds();
         d = String.format("  %13.2f", baselineHistory.get(i).seconds());
       }
-      s.append(String.format("%-6d %-9s %,14.0f %9.2f%% %9.2f%s%n", e.epoch(), e.phase(),
-          e.trainingMacs(), 100 * e.macsFraction(), e.seconds(), d));
+      s.append(String.format("%-6d %-9s %,14.0f %9.2f%% %9.3g %9.2f%s%n", e.epoch(), e.phase(),
+          e.trainingMacs(), 100 * e.macsFraction(), e.strength(), e.seconds(), d));
     }
     s.append(String.format("training steps: train+prune %.1f s%s%n", total, withDense
         ? String.format(", dense %.1f s, ratio %.2fx", denseTotal, total / denseTotal) : ""));
@@ -146,6 +167,18 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
     }
     s.append(String.format("compact / %s: MACs %.2f%%, params %.2f%%%n",
         imported != null ? "original" : "dense", 100 * macsRatio, 100 * paramsRatio));
+    if (budget != null) {
+      s.append("budget:");
+      if (budget.targetMacs() != null) {
+        s.append(String.format(" MACs target %.2f%%, kept %.2f%% (%+.1f%% of the target)",
+            100 * budget.targetMacs(), 100 * budget.keptMacs(), 100 * budget.macsMiss()));
+      }
+      if (budget.targetParams() != null) {
+        s.append(String.format(" params target %.2f%%, kept %.2f%% (%+.1f%% of the target)",
+            100 * budget.targetParams(), 100 * budget.keptParams(), 100 * budget.paramsMiss()));
+      }
+      s.append(String.format("; theta optimizer %s%n", settings.thetaOptimizer()));
+    }
     s.append(String.format("theta within 0.01 of 0 or 1: %.2f%%; 90%% of the pruning reached at "
         + "epoch %d of %d%n", 100 * gates.binaryFraction(), gates.epochOf90PercentPruning(),
         settings.epochs()));
