@@ -44,7 +44,6 @@ public final class BatchNormFolding {
   private static Conv2DLayer fold(Conv2DLayer c, Map<String, HostTensor> p) {
     if (!c.batchNorm()) {
       return c; // batch norm after the activation stays: the activation is between
-
     }
     float[] gamma = p.remove(ParameterSet.key(c.name(), ParameterSet.GAMMA)).values();
     float[] beta = p.remove(ParameterSet.key(c.name(), ParameterSet.BETA)).values();
@@ -65,7 +64,9 @@ public final class BatchNormFolding {
     }
     p.put(kernelKey, new HostTensor(kernel.shape(), w));
     p.put(ParameterSet.key(c.name(), ParameterSet.BIAS), new HostTensor(new long[] {out}, bias));
+    // a depthwise kernel [k, k, C, 1] has its channel at index i % C as well
     return new Conv2DLayer(c.name(), c.filters(), c.kernelSize(), c.stride(), c.padding(), false,
-        c.activation(), c.gated(), c.batchNormEpsilon());
+        c.activation(), c.gated(), c.batchNormEpsilon(), c.batchNormAfterActivation(),
+        c.depthwise());
   }
 }
