@@ -82,7 +82,7 @@ final class DataOptions {
 
   @Option(names = "--stream", description = "Stream the training data from disk in shuffled "
       + "batches even if it fits in memory (it is streamed anyway when it takes more than "
-      + "40% of the maximum heap). Evaluation data is always held in memory.")
+      + "40%% of the maximum heap). Evaluation data is always held in memory.")
   boolean stream;
 
   @Option(names = "--train-limit", defaultValue = "0",
