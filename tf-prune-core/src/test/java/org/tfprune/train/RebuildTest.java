@@ -17,8 +17,10 @@ import org.tensorflow.op.Ops;
 import org.tfprune.build.NetworkBuilder;
 import org.tfprune.build.NetworkGraph;
 import org.tfprune.complexity.ComplexityCounter;
-import org.tfprune.loss.StructureWeights;
+import org.tfprune.loss.ComplexityAwareLoss;
+import org.tfprune.loss.PressureCalibration;
 import org.tfprune.loss.PruningKnobs;
+import org.tfprune.loss.StructureWeights;
 import org.tfprune.op.GateMode;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
@@ -292,7 +294,13 @@ class RebuildTest {
     TrainerConfig cfg = TrainerConfig.builder().epochs(8).finetuneEpochs(1).batchSize(100)
         .seed(4).evalBatchSize(300).pruneCheckEvery(5)
         .pruningCondition(new PruningCondition(2, 1.0))
-        .knobs(PruningKnobs.defaults().withStrength(16)).build();
+        // a short run that prunes part of the network and still learns: projected SGD with step
+        // 1 and 28 times a flat network's complexity weight (6.25) per structure share; the
+        // calibrated response of this 1,000-example run is steep (16: nothing frozen, 64: the
+        // network collapses)
+        .thetaOptimizer(TrainerConfig.ThetaOptimizer.SGD).thetaLearningRate(1.0)
+        .knobs(PruningKnobs.defaults().withStrength(28 * ComplexityAwareLoss.COMPLEXITY_WEIGHT
+            / PressureCalibration.of(RESNET, 0.5).complexityWeight())).build();
     TrainingResult r = new PruningTrainer(cfg, null).train(RESNET, train, test);
     EpochStats last = r.history().get(r.history().size() - 1);
     System.out.printf("tiny resnet with rebuilds: %s, training MACs %s -> %s, acc %.3f "
