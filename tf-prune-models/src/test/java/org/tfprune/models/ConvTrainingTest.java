@@ -87,7 +87,9 @@ class ConvTrainingTest {
     ArchitectureSpec spec = LeNet5.create();
     TrainerConfig config = TrainerConfig.builder().epochs(3).finetuneEpochs(1).batchSize(100)
         .knobs(PruningKnobs.defaults().withStrength(2))
-        .thetaOptimizer(TrainerConfig.ThetaOptimizer.ADAM).seed(seed).build();
+        // Adam steps of 1 on theta: gates settle within this 3-epoch run
+        .thetaOptimizer(TrainerConfig.ThetaOptimizer.ADAM).thetaLearningRate(1.0).seed(seed)
+        .build();
     TrainingResult r = new PruningTrainer(config, null).train(spec, TRAIN, TEST);
     System.out.printf("ConvTrainingTest lenet-5 seed %d: %s, accuracy %.4f (bound %.4f)%n",
         seed, r.compactSpec().widthString(), r.testAccuracy(), learnedAccuracy());
