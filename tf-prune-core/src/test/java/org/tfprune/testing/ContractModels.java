@@ -72,6 +72,25 @@ public final class ContractModels {
   }
 
   /**
+   * A Keras-like MLP 784-32-10 that takes pixels as stored, 0 to 255, and scales them itself
+   * ({@code Rescaling(1./255)}: {@code x * (1/255)}), with one signature: input {@code input_1},
+   * output {@code dense_2} (the softmax).
+   */
+  public static void writeByteRescaled(Path dir) {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.withName("input_1").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, 784)));
+      Ops r = tf.withSubScope("rescaling");
+      Operand<TFloat32> scaled = r.withName("mul").math.mul(x, r.constant(1f / 255f));
+      Weights w = new Weights(tf, s, 5);
+      Operand<TFloat32> probs = tf.withName("softmax").nn.softmax(mlp(tf, w, scaled, 784));
+      export(dir, s, Signature.builder().key("serving_default").input("input_1", x)
+          .output("dense_2", probs).build());
+    }
+  }
+
+  /**
    * A Keras-like MLP that takes images as {@code [N, 28, 28]} ({@code flatten_input}), flattens
    * them with a Reshape and returns the softmax as {@code output_0}.
    */

@@ -2,10 +2,14 @@ package org.tfprune.examples.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.tfprune.data.InputScale;
 import org.tfprune.examples.data.Datasets;
 import org.tfprune.examples.prune.ModelPruner;
+import org.tfprune.export.ByteRescaling;
 import org.tfprune.export.InferenceModel;
+import org.tfprune.export.ServingContract;
 import org.tfprune.imports.ImportOptions;
+import org.tfprune.imports.ModelImporter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -73,11 +77,33 @@ final class PruneCommand implements Callable<Integer> {
         .withLatency(new int[] {1, 32, 256}, run.latencyBudgetMillis())
         .withCheckpoints(new ModelPruner.Checkpoints(checkpoints.dirFor(out),
             checkpoints.everySteps, checkpoints.resume)), commandSpec.commandLine().getOut());
+    useTheModelsOwnScaling(imports);
     try (DataOptions.Loaded loaded = data.load(config)) {
       pruner.prune(savedModel, loaded.name(), loaded.train(), loaded.test(), out);
       loaded.streamReport().ifPresent(r -> commandSpec.commandLine().getOut()
           .printf("streamed training data: %s%n", r));
     }
     return 0;
+  }
+
+  /**
+   * With {@code --input-scale auto}, a model that scales raw pixels itself (a kept {@code
+   * Rescaling(1./255)} before its network) is given the pixels as stored, 0 to 255, instead of
+   * pixels scaled a second time.
+   */
+  private void useTheModelsOwnScaling(ImportOptions imports) {
+    if (!InputScale.parse(data.inputScale).auto()) {
+      return;
+    }
+    ServingContract contract = ModelImporter.load(savedModel, imports).signature().contract();
+    if (contract == null) {
+      return;
+    }
+    ByteRescaling.find(contract).ifPresent(d -> {
+      data.inputScale = "1";
+      commandSpec.commandLine().getOut().printf("note: the model scales raw pixels itself (%s "
+          + "before its network): the data is fed as stored, 0 to 255 (--input-scale 1); pass "
+          + "--input-scale to choose otherwise%n", d);
+    });
   }
 }

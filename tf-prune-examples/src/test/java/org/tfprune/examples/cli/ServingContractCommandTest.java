@@ -24,6 +24,7 @@ import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TString;
 import org.tfprune.examples.report.RunReport;
+import org.tfprune.testing.ArrayData;
 import org.tfprune.testing.ContractModels;
 import org.tfprune.testing.ForeignModels;
 import org.tfprune.testing.Mnist;
@@ -95,6 +96,57 @@ class ServingContractCommandTest {
     CliRun missing = CliRun.of("inspect", "--saved-model", tmp.resolve("nope").toString());
     assertThat(missing.exitCode()).isEqualTo(TfPruneCli.EXIT_BAD_INPUT);
     assertThat(missing.out()).contains("does not exist");
+  }
+
+  @Test
+  void aModelThatScalesRawPixelsItselfIsFedThePixelsAsStored() throws Exception {
+    Path in = tmp.resolve("bytes");
+    ContractModels.writeByteRescaled(in);
+    CliRun auto = CliRun.of(quickPrune(in, tmp.resolve("auto")));
+    assertThat(auto.exitCode()).as(auto.err()).isZero();
+    assertThat(auto.out()).contains("the model scales raw pixels itself (Mul rescaling/mul");
+    // The original served on the pixels as stored (0 to 255): the accuracy the report gives it
+    // when the data is fed as the model expects.
+    var test = Mnist.test(500);
+    float[] raw = test.features(500);
+    for (int i = 0; i < raw.length; i++) {
+      raw[i] = Math.round(raw[i] * 255f);
+    }
+    double servedRaw = servedAccuracy(in, raw, test);
+    RunReport report = RunReport.fromJson(Files.readAllBytes(
+        tmp.resolve("auto").resolve("report.json")));
+    assertThat(report.dense().testAccuracy()).isEqualTo(servedRaw);
+    // An explicit scale is the user's choice: pixels scaled to [0, 1] and then by the model's
+    // own 1/255 give the original another accuracy (which is why the default must not do it).
+    String[] scaled = java.util.stream.Stream.concat(java.util.Arrays.stream(quickPrune(in,
+        tmp.resolve("scaled"))), java.util.stream.Stream.of("--input-scale", "1/255"))
+        .toArray(String[]::new);
+    CliRun explicit = CliRun.of(scaled);
+    assertThat(explicit.exitCode()).as(explicit.err()).isZero();
+    assertThat(explicit.out()).doesNotContain("scales raw pixels itself");
+    RunReport scaledReport = RunReport.fromJson(Files.readAllBytes(
+        tmp.resolve("scaled").resolve("report.json")));
+    assertThat(scaledReport.dense().testAccuracy())
+        .isEqualTo(servedAccuracy(in, test.features(500), test))
+        .isNotEqualTo(servedRaw);
+  }
+
+  /** Accuracy of {@code model}'s {@code serving_default} on 500 examples {@code x}. */
+  private static double servedAccuracy(Path model, float[] x, ArrayData test) {
+    int correct = 0;
+    try (SavedModelBundle b = SavedModelBundle.load(model.toString(), "serve");
+        TFloat32 xt = TFloat32.tensorOf(Shape.of(500, 784), DataBuffers.of(x, true, false));
+        Result served = b.function("serving_default").call(Map.of("input_1", xt))) {
+      TFloat32 p = (TFloat32) served.get("dense_2").orElseThrow();
+      for (int i = 0; i < 500; i++) {
+        int best = 0;
+        for (int c = 1; c < 10; c++) {
+          best = p.getFloat(i, c) > p.getFloat(i, best) ? c : best;
+        }
+        correct += best == test.label(i) ? 1 : 0;
+      }
+    }
+    return correct / 500.0;
   }
 
   @Test
