@@ -7,19 +7,14 @@ import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSet;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import org.tensorflow.Graph;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
@@ -32,9 +27,6 @@ import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SavedModel;
-import org.tensorflow.proto.SignatureDef;
-import org.tensorflow.proto.TensorInfo;
-import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
@@ -136,12 +128,12 @@ public final class SourceModel implements AutoCloseable {
           + "copy or export the SavedModel again");
     }
     VALIDATOR.checkMetaGraph(meta, pb);
-    SourceSignature sig = signature(meta, options.signatureKey(), dir);
+    SourceSignature sig = SignatureReader.signature(meta, options.signatureKey(), dir);
     if (Tf2Structure.detect(gd, meta.hasObjectGraphDef()).isPresent()) {
       return openFlattened(dir, meta, sig, tags);
     }
     GraphIndex index = new GraphIndex(gd, pb.toString());
-    checkNodes(index, sig);
+    SignatureReader.checkNodes(index, sig);
     VALIDATOR.checkVariables(dir, gd);
     SavedModelBundle bundle;
     try {
@@ -217,7 +209,8 @@ public final class SourceModel implements AutoCloseable {
           + "constants) or pass the SavedModel directory");
     }
     VALIDATOR.checkGraph(gd, file.toString());
-    SourceSignature sig = frozenSignature(new GraphIndex(gd, file.toString()), file);
+    SourceSignature sig = SignatureReader.frozenSignature(new GraphIndex(gd, file.toString()),
+        file);
     Graph g = new Graph();
     try {
       g.importGraphDef(gd);
@@ -237,120 +230,6 @@ public final class SourceModel implements AutoCloseable {
       g.close();
       throw e;
     }
-  }
-
-  /** The requested signature, or {@code serving_default}, or the only one. */
-  private static SourceSignature signature(MetaGraphDef meta, String key, Path dir) {
-    Map<String, SignatureDef> sigs = new TreeMap<>(meta.getSignatureDefMap());
-    sigs.remove("__saved_model_init_op"); // an init op, not a signature
-    if (sigs.isEmpty()) {
-      throw new ImportException(dir + " has no serving signature: export it with one (TF-Java: "
-          + "SavedModelBundle.exporter(dir).withSignature(...)) so tf-prune knows the input and "
-          + "the outputs");
-    }
-    String chosen = key;
-    if (chosen == null) {
-      chosen = sigs.containsKey("serving_default") ? "serving_default"
-          : sigs.size() == 1 ? sigs.keySet().iterator().next() : null;
-      if (chosen == null) {
-        throw new ImportException(dir + " has several signatures " + sigs.keySet() + " and "
-            + "none is serving_default: pass --signature with one of them");
-      }
-    } else if (!sigs.containsKey(chosen)) {
-      throw new ImportException(dir + " has no signature '" + chosen + "'; it has " + sigs.keySet()
-          + ": pass --signature with one of them");
-    }
-    String k = chosen;
-    SignatureDef s = sigs.get(k);
-    if (s.getInputsCount() != 1) {
-      throw new ImportException("signature '" + k + "' of " + dir + " has " + s.getInputsCount()
-          + " inputs " + s.getInputsMap().keySet() + "; tf-prune prunes networks with one "
-          + "input tensor (a batch of examples)");
-    }
-    Map.Entry<String, TensorInfo> in = s.getInputsMap().entrySet().iterator().next();
-    Map<String, String> outs = new LinkedHashMap<>();
-    new TreeMap<>(s.getOutputsMap()).forEach((ok, info) -> outs.put(ok, tensorName(info, k, dir)));
-    if (outs.isEmpty()) {
-      throw new ImportException("signature '" + k + "' of " + dir + " has no outputs");
-    }
-    return new SourceSignature(k, s.getMethodName(), in.getKey(), tensorName(in.getValue(), k,
-        dir), ImmutableMap.copyOf(outs));
-  }
-
-  private static String tensorName(TensorInfo info, String key, Path dir) {
-    if (info.getName().isEmpty()) {
-      throw new ImportException("signature '" + key + "' of " + dir + " has a tensor without a "
-          + "name (a sparse or composite tensor?); tf-prune needs dense named tensors");
-    }
-    return info.getName().contains(":") ? info.getName() : info.getName() + ":0";
-  }
-
-  /**
-   * A frozen GraphDef has no signature: its input is its one placeholder, its outputs are the
-   * nodes nothing consumes, keyed by node name.
-   */
-  private static SourceSignature frozenSignature(GraphIndex g, Path file) {
-    List<String> placeholders = new ArrayList<>();
-    Set<String> consumed = new HashSet<>();
-    for (NodeDef n : g.nodes()) {
-      if (n.getOp().equals("Placeholder")) {
-        placeholders.add(n.getName());
-      }
-      n.getInputList().forEach(i -> consumed.add(TensorRef.parse(i).node()));
-    }
-    if (placeholders.size() != 1) {
-      throw new ImportException(file + " has " + placeholders.size() + " placeholders "
-          + placeholders + "; tf-prune prunes networks with exactly one input placeholder: "
-          + "freeze the serving graph only");
-    }
-    Map<String, String> outs = new LinkedHashMap<>();
-    for (NodeDef n : g.nodes()) {
-      if (!consumed.contains(n.getName()) && !n.getOp().equals("NoOp")
-          && !n.getOp().equals("Const") && !n.getOp().equals("Placeholder")) {
-        outs.put(n.getName(), n.getName() + ":0");
-      }
-    }
-    if (outs.isEmpty()) {
-      throw new ImportException(file + " has no output node (every node is consumed by "
-          + "another): the graph is not a network");
-    }
-    return new SourceSignature("serving_default", "tensorflow/serving/predict",
-        placeholders.get(0), placeholders.get(0) + ":0", ImmutableMap.copyOf(outs));
-  }
-
-  private static void checkNodes(GraphIndex g, SourceSignature sig) {
-    g.node(TensorRef.parse(sig.inputTensor()));
-    sig.outputs().values().forEach(t -> g.node(TensorRef.parse(t)));
-  }
-
-  /** The shape of the input placeholder: {@code [-1, dims...]}, every other dim known. */
-  private static long[] placeholderShape(GraphIndex g, TensorRef input, Path source) {
-    NodeDef n = g.node(input);
-    if (!n.getOp().equals("Placeholder")) {
-      throw new ImportException("the input " + input + " of " + source + " is a " + n.getOp()
-          + ", not a Placeholder; tf-prune needs the input fed through a placeholder");
-    }
-    DataType type = n.getAttrOrThrow("dtype").getType();
-    if (type != DataType.DT_FLOAT) {
-      throw new ImportException("the input placeholder " + n.getName() + " of " + source
-          + " has type " + type + "; tf-prune handles float32 models");
-    }
-    TensorShapeProto s = n.getAttrMap().containsKey("shape") ? n.getAttrOrThrow("shape")
-        .getShape() : TensorShapeProto.newBuilder().setUnknownRank(true).build();
-    long[] d = new long[s.getDimCount()];
-    boolean known = !s.getUnknownRank() && (d.length == 2 || d.length == 4);
-    for (int i = 0; i < d.length; i++) {
-      d[i] = s.getDim(i).getSize();
-      known &= i == 0 || d[i] > 0;
-    }
-    if (!known) {
-      throw new ImportException("the input placeholder " + n.getName() + " of " + source
-          + " has shape " + (s.getUnknownRank() ? "of unknown rank" : java.util.Arrays.toString(
-          d)) + "; tf-prune needs [batch, features] or [batch, height, width, channels] with "
-          + "every dimension but the batch known: give the placeholder a full shape");
-    }
-    d[0] = -1;
-    return d;
   }
 
   /** The model's file or directory. */
@@ -385,8 +264,8 @@ public final class SourceModel implements AutoCloseable {
    */
   public long[] inputShape() {
     if (inputShape == null) {
-      inputShape = placeholderShape(new GraphIndex(graphDef, path.toString()), networkInput,
-          path);
+      inputShape = SignatureReader.placeholderShape(new GraphIndex(graphDef, path.toString()),
+          networkInput, path);
     }
     return inputShape.clone();
   }
@@ -396,7 +275,7 @@ public final class SourceModel implements AutoCloseable {
     feeds = values;
   }
 
-  /** Feeds {@link #useFeeds the training-only values} to {@code r}; returns the tensors to close. */
+  /** Feeds the training-only values ({@link #useFeeds}) to {@code r}; returns what to close. */
   List<Tensor> feedTrainingValues(Session.Runner r) {
     List<Tensor> t = new ArrayList<>();
     feeds.forEach((name, v) -> {
