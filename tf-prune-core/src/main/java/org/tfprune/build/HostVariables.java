@@ -3,6 +3,7 @@ package org.tfprune.build;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +12,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
@@ -88,6 +90,10 @@ public final class HostVariables {
       Session.Runner r = session.runner();
       values.forEach((k, v) -> {
         checkArgument(feeds.containsKey(k), "no variable '%s'; known: %s", k, feeds.keySet());
+        Shape want = feeds.get(k).shape();
+        checkArgument(want.hasUnknownDimension() || Arrays.equals(want.asArray(), v.shape()),
+            "variable '%s' has shape %s but the value given has %s",
+            k, want, Arrays.toString(v.shape()));
         TFloat32 t = v.toTensor();
         tensors.add(t);
         r.feed(feeds.get(k), t).addTarget(assigns.get(k));

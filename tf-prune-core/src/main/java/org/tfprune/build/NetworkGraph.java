@@ -156,6 +156,15 @@ public final class NetworkGraph {
     return w;
   }
 
+  /**
+   * The parameter keys of {@link #weights()}, in the same order. A key ({@code dense0/kernel})
+   * can differ from its variable's op name when the graph already held an op of that name.
+   */
+  public List<String> weightKeys() {
+    return variables.keySet().stream()
+        .filter(k -> ParameterSet.TRAINABLE_KINDS.contains(ParameterSet.kindOf(k))).toList();
+  }
+
   /** Names of the parameter variables (weights and theta, not masks), in creation order. */
   public ImmutableList<String> parameterNames() {
     return variables.keySet().stream().filter(k -> !k.endsWith("/" + MASK))

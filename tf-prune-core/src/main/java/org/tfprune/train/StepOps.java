@@ -21,6 +21,7 @@ import org.tfprune.build.NetworkGraph;
 import org.tfprune.loss.LossTerms;
 import org.tfprune.loss.TensorCache;
 import org.tfprune.op.PruneOps;
+import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.InputSpec;
@@ -105,8 +106,7 @@ final class StepOps {
     InputGateGradient.Gradients input = tap == null ? null : InputGateGradient.of(sum, tap,
         cast(grads[weights.indexOf(firstKernel)]), net.mask(InputSpec.GATE_GROUP));
     for (int i = 0; i < weights.size(); i++) {
-      Operand<TFloat32> analytic = objective.weightGradients().get(
-          weights.get(i).op().name());
+      Operand<TFloat32> analytic = objective.weightGradients().get(net.weightKeys().get(i));
       Output<TFloat32> data = weights.get(i) == firstKernel ? input.kernel().asOutput()
           : cast(grads[i]);
       wg.add(analytic == null ? data : sum.math.add(data, analytic).asOutput());
@@ -132,7 +132,8 @@ final class StepOps {
         .withControlDependencies(computed);
     wg.replaceAll(g -> afterGradients.identity(g).asOutput());
     tg.replaceAll(afterGradients::identity);
-    WeightOptimizer opt = new WeightOptimizer(tf, config.optimizer(), weights, wg, learningRate,
+    WeightOptimizer opt = new WeightOptimizer(tf, config.optimizer(), net.weightKeys(), weights, wg,
+        learningRate,
         name + "_optimizer");
     optimizers.add(opt);
     List<Op> done = new ArrayList<>(statUpdates);
@@ -146,7 +147,9 @@ final class StepOps {
       // Adam steps theta in place, then theta is projected onto [0, 1] (and the mask)
       Ops th = tf.withSubScope(name + "_theta");
       WeightOptimizer thetaOpt = new WeightOptimizer(tf, OptimizerSpec.adam(
-          thetaLearningRate, thetaLearningRate), thetas,
+          thetaLearningRate, thetaLearningRate),
+          groups.stream().map(g -> ParameterSet.key(g.name(), ParameterSet.THETA)).toList(),
+          thetas,
           tg.stream().map(Operand::asOutput).toList(),
           th.constant((float) thetaLearningRate), name + "_theta_optimizer");
       optimizers.add(thetaOpt);

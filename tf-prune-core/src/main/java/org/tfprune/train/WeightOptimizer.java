@@ -20,7 +20,8 @@ import org.tfprune.slice.HostTensor;
 /**
  * The weight update in the graph, with a learning rate fed at every step (so schedules work) and
  * its state (Adam moments and beta powers, or momentum accumulators) in named variables
- * ({@code <var>/adam_m}, ...), which a later rebuild or checkpoint can read and slice.
+ * ({@code <key>/adam_m}, ... where {@code key} is the variable's parameter key, e.g.
+ * {@code dense0/kernel}), which a later rebuild or checkpoint can read and slice.
  */
 final class WeightOptimizer {
   private final List<Op> initOps = new ArrayList<>();
@@ -28,8 +29,10 @@ final class WeightOptimizer {
   private final String name;
   private final Op update;
 
-  WeightOptimizer(Ops tf, OptimizerSpec spec, List<Variable<TFloat32>> vars,
+  WeightOptimizer(Ops tf, OptimizerSpec spec, List<String> keys, List<Variable<TFloat32>> vars,
       List<Output<TFloat32>> grads, Operand<TFloat32> learningRate, String name) {
+    checkArgument(keys.size() == vars.size(), "%s keys for %s variables", keys.size(),
+        vars.size());
     this.name = name;
     Ops s = tf.withSubScope(name);
     List<Op> updates = new ArrayList<>();
@@ -40,7 +43,7 @@ final class WeightOptimizer {
       Variable<TFloat32> b2p = scalar(s, "beta2_power", b2);
       for (int i = 0; i < vars.size(); i++) {
         Variable<TFloat32> v = vars.get(i);
-        String base = baseName(v);
+        String base = keys.get(i);
         Ops vs = s.withSubScope(base.replace('/', '_'));
         Variable<TFloat32> m = slot(vs, base, "adam_m", v);
         Variable<TFloat32> u = slot(vs, base, "adam_v", v);
@@ -54,7 +57,7 @@ final class WeightOptimizer {
     } else {
       for (int i = 0; i < vars.size(); i++) {
         Variable<TFloat32> v = vars.get(i);
-        String base = baseName(v);
+        String base = keys.get(i);
         Ops vs = s.withSubScope(base.replace('/', '_'));
         Variable<TFloat32> acc = slot(vs, base, "momentum", v);
         updates.add(vs.train.applyMomentum(v, acc, learningRate, grads.get(i),
@@ -76,10 +79,6 @@ final class WeightOptimizer {
     initOps.add(s.assign(v, s.zeros(s.constant(like.shape().asArray()), TFloat32.class)));
     slots.add(s, base + "/" + kind, kind, v);
     return v;
-  }
-
-  private static String baseName(Variable<TFloat32> v) {
-    return v.op().name();
   }
 
   /** The optimizer's name, unique in its graph; its state is saved and restored under it. */
