@@ -45,12 +45,14 @@ final class StepOps {
    * @param thetaCache where theta's regulariser gradient is cached
    * @param optimizers receives every optimizer the steps create (their state is saved)
    * @param initialSpec the spec training started from (it chooses the theta optimizer)
+   * @param trainingExamples the training set's size (it sets Adam's theta step in short runs)
    */
   StepOps(Graph graph, Ops tf, NetworkGraph net, TrainerConfig config,
       Placeholder<TFloat32> learningRate, TensorCache thetaCache,
-      List<WeightOptimizer> optimizers, ArchitectureSpec initialSpec) {
+      List<WeightOptimizer> optimizers, ArchitectureSpec initialSpec, long trainingExamples) {
     this.thetaOptimizer = config.resolvedThetaOptimizer(initialSpec);
-    this.thetaLearningRate = config.resolvedThetaLearningRate(initialSpec);
+    this.thetaLearningRate = config.resolvedThetaLearningRate(initialSpec,
+        trainingExamples);
     this.graph = graph;
     this.tf = tf;
     this.net = net;

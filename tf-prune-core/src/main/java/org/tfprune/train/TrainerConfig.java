@@ -57,6 +57,11 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
 
   /** Adam's step on theta when the learning rate is left to the optimizer. */
   public static final double ADAM_THETA_LEARNING_RATE = 0.01;
+  /**
+   * How many times Adam's theta can cross [0, 1] in a pruning phase at least: 6, what the
+   * default step allows in the 600-step phases it was chosen on.
+   */
+  public static final double ADAM_THETA_TRAVEL = 6;
   /** Projected SGD's step on theta (LeNet-300-100's calibration) before the depth scaling. */
   public static final double SGD_THETA_LEARNING_RATE = 1.0;
 
@@ -149,11 +154,26 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
    * (SGD steps grow with the calibrated pressure; this keeps them LeNet-300-100's size).
    */
   public double resolvedThetaLearningRate(ArchitectureSpec spec) {
+    return resolvedThetaLearningRate(spec, Long.MAX_VALUE);
+  }
+
+  /**
+   * The theta step for {@code spec} trained on {@code trainingExamples}: as {@link
+   * #resolvedThetaLearningRate(ArchitectureSpec)}, except that Adam's step grows in a pruning
+   * phase of fewer than {@value #ADAM_THETA_TRAVEL} / {@value #ADAM_THETA_LEARNING_RATE} steps
+   * so that theta can still cross [0, 1] {@value #ADAM_THETA_TRAVEL} times in it (a short run
+   * with Adam's small step would end with theta still between 0 and 1: nothing pruned).
+   */
+  public double resolvedThetaLearningRate(ArchitectureSpec spec, long trainingExamples) {
+    checkArgument(trainingExamples > 0, "training examples must be positive, got %s",
+        trainingExamples);
     if (thetaLearningRate > 0) {
       return thetaLearningRate;
     }
     if (resolvedThetaOptimizer(spec) == ThetaOptimizer.ADAM) {
-      return ADAM_THETA_LEARNING_RATE;
+      long steps = (trainingExamples / batchSize) * (pruningEpochs() - warmupEpochs);
+      return steps <= 0 ? ADAM_THETA_LEARNING_RATE
+          : Math.max(ADAM_THETA_LEARNING_RATE, ADAM_THETA_TRAVEL / steps);
     }
     PressureCalibration c = PressureCalibration.of(spec, knobs.flopsShare());
     return SGD_THETA_LEARNING_RATE * ComplexityAwareLoss.COMPLEXITY_WEIGHT / c.complexityWeight();

@@ -114,7 +114,8 @@ final class TrainingGraph implements AutoCloseable {
         ComplexityAwareLoss.effectiveThetas(net), strengthVariable, cache)
         : loss.call(tf, net, trainPass.logits(), labels, Map.of(), 0);
     StepOps steps = new StepOps(graph, tf, net, config, learningRate,
-        priorCache.refreshedBy(tf, thetaRefresh), optimizers, state.initialSpec());
+        priorCache.refreshedBy(tf, thetaRefresh), optimizers, state.initialSpec(),
+        trainingExamples);
     pruneStep = steps.build(terms, gated, trainPass, "prune_step");
     if (gated && config.warmupEpochs() > 0) {
       // the same sampled pass and objective; all theta start at 1, so every gate is open

@@ -178,7 +178,7 @@ public final class PruneRun {
           config.knobs().strength(), config.knobs().flopsShare(), config.knobs().layerShare(),
           config.epochs(), config.finetuneEpochs(), config.batchSize(),
           config.optimizer().kind().name().toLowerCase(), config.optimizer().learningRate(),
-          config.resolvedThetaLearningRate(spec), config.seed(), train.size(), test.size(),
+          config.resolvedThetaLearningRate(spec, train.size()), config.seed(), train.size(), test.size(),
           config.resolvedThetaOptimizer(spec).name().toLowerCase());
       RunReport draft = new RunReport(settings,
           network(spec, dc, denseAccuracy, dense == null ? null : dense.trainSeconds(),

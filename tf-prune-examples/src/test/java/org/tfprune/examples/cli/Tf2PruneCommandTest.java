@@ -49,7 +49,7 @@ class Tf2PruneCommandTest {
     Path out = tmp.resolve("pruned");
     CliRun r = CliRun.of("prune", "--saved-model", in.toString(), "--data", "mnist",
         "--data-dir", mnist.toString(), "--train-limit", "3000", "--test-limit", "1000",
-        "--epochs", "3", "--finetune-epochs", "1", "--batch-size", "100", "--strength", "4",
+        "--epochs", "3", "--finetune-epochs", "1", "--batch-size", "100", "--strength", "8",
         "--latency-budget-ms", "0", "--out", out.toString(), "--quiet");
     assertThat(r.exitCode()).as(r.err()).isZero();
 
