@@ -167,6 +167,16 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
     }
     s.append(String.format("compact / %s: MACs %.2f%%, params %.2f%%%n",
         imported != null ? "original" : "dense", 100 * macsRatio, 100 * paramsRatio));
+    Integer keptInputs = history.isEmpty() ? null
+        : history.get(history.size() - 1).liveWidths().get("input");
+    Integer readInputs = compact.widthPerLayer().get("input");
+    if (keptInputs != null && readInputs != null && readInputs > keptInputs) {
+      EpochStats last = history.get(history.size() - 1);
+      s.append(String.format("inputs: %d of %d kept, read as one slice of %d (faster than a "
+              + "gather; the MACs above count the slice); the kept structure alone is MACs "
+              + "%.2f%%, params %.2f%%%n", keptInputs, dense.widthPerLayer().get("input"),
+          readInputs, 100 * last.macsFraction(), 100 * last.paramsFraction()));
+    }
     if (budget != null) {
       s.append("budget:");
       if (budget.targetMacs() != null) {

@@ -96,6 +96,16 @@ class PruneCommandTest {
     // model, never more.
     assertThat(report.compact().macs()).isLessThanOrEqualTo(report.dense().macs());
     assertThat(report.export().graphMacs()).isEqualTo(report.compact().macs());
+    // the summary says how many inputs the structure kept when the slice reads more
+    int keptInputs = report.history().get(report.history().size() - 1).liveWidths()
+        .get("input");
+    int readInputs = report.compact().widthPerLayer().get("input");
+    if (readInputs > keptInputs) {
+      assertThat(r.out()).contains(String.format("inputs: %d of 784 kept, read as one slice of "
+          + "%d", keptInputs, readInputs));
+    } else {
+      assertThat(r.out()).doesNotContain("read as one slice");
+    }
     assertThat(report.export().maxAbsDiff()).isLessThanOrEqualTo(1e-5);
     assertThat(report.compact().testAccuracy()).isGreaterThan(0.7);
     // the export reproduces the trained network's logits within 1e-5: the same predictions,
