@@ -124,9 +124,9 @@ final class RemovedWeights {
       if (v == null) {
         continue;
       }
-      float[] r = new float[v.values().length];
+      float[] r = v.values(); // a copy: taken once, the roots replace its entries
       for (int i = 0; i < r.length; i++) {
-        r[i] = (float) Math.sqrt(Math.max(0f, v.values()[i]));
+        r[i] = (float) Math.sqrt(Math.max(0f, r[i]));
       }
       roots.put(k, r);
     }
