@@ -65,9 +65,10 @@ final class ContractCheck {
         List<String> tensors = keys.stream().map(fetch::get).toList();
         Optional<ServingContract.Signature> original = source.original(s.key());
         try (Result a = original.isPresent()
-                ? run(source.originalSession(), original.get().inputs().values().iterator()
-                    .next(), xt, keys.stream().map(original.get().outputs()::get).toList())
-                : runSource(source, c.networkInput(), xt, tensors);
+                ? runSource(source, source.originalSession(), original.get().inputs().values()
+                    .iterator().next(), xt, keys.stream().map(original.get().outputs()::get)
+                    .toList())
+                : runSource(source, source.session(), c.networkInput(), xt, tensors);
             Result b = run(m.session(), c.networkInput(), xt, tensors)) {
           for (int i = 0; i < keys.size(); i++) {
             diff.put(s.key().equals(sig.key()) ? keys.get(i) : s.key() + "/" + keys.get(i),
@@ -79,9 +80,10 @@ final class ContractCheck {
     return ImmutableMap.copyOf(diff);
   }
 
-  private static Result runSource(SourceModel source, String input, Tensor x,
+  /** Runs the source model on {@code session}, with its training-only placeholders fed. */
+  private static Result runSource(SourceModel source, Session session, String input, Tensor x,
       List<String> fetches) {
-    Session.Runner r = source.session().runner().feed(input, x);
+    Session.Runner r = session.runner().feed(input, x);
     fetches.forEach(r::fetch);
     List<Tensor> fed = source.feedTrainingValues(r);
     try {

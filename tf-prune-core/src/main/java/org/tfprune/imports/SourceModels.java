@@ -19,6 +19,7 @@ import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SavedModel;
 import org.tfprune.export.SavedModelValidator;
+import org.tfprune.export.ServingContract;
 
 /**
  * Opens the models tf-prune imports as {@link SourceModel}s: a TF1-style SavedModel (loaded as
@@ -100,9 +101,10 @@ final class SourceModels {
           + "whole SavedModel directory again or re-export the model", e);
     }
     try {
-      return new SourceModel(dir, dir.getFileName().toString(), gd, sig,
-          SourceSignatures.all(meta, sig), ImmutableMap.of(), ImmutableList.of(), bundle, null,
-          bundle.session());
+      List<String> notes = new ArrayList<>();
+      ImmutableList<ServingContract.Signature> all = SourceSignatures.all(meta, sig, notes);
+      return new SourceModel(dir, dir.getFileName().toString(), gd, sig, all,
+          ImmutableMap.of(), ImmutableList.copyOf(notes), bundle, null, bundle.session());
     } catch (RuntimeException e) {
       bundle.close();
       throw e;

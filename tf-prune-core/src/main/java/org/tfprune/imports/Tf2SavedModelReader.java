@@ -66,11 +66,11 @@ final class Tf2SavedModelReader {
       SavedModelValidator validator) {
     Path pb = dir.resolve(SourceModel.SAVED_MODEL_PB);
     GraphDef graph = meta.getGraphDef();
-    ImmutableList<ServingContract.Signature> all = SourceSignatures.all(meta, sig);
+    List<String> notes = new ArrayList<>();
+    ImmutableList<ServingContract.Signature> all = SourceSignatures.all(meta, sig, notes);
     Map<String, String> what = tensors(all.get(0));
     FunctionInliner.flatten(graph, what, pb.toString()); // the chosen one's errors come first
     List<ServingContract.Signature> read = new ArrayList<>(List.of(all.get(0)));
-    List<String> notes = new ArrayList<>();
     for (ServingContract.Signature other : all.subList(1, all.size())) {
       Map<String, String> more = new LinkedHashMap<>(what);
       tensors(other).forEach(more::putIfAbsent);

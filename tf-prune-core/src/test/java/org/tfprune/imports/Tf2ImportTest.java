@@ -78,6 +78,24 @@ class Tf2ImportTest {
   }
 
   @Test
+  void importedThroughServeTheOtherKeras3SignatureIsFedAtServesInput() {
+    float[] x = Mnist.test(200).features(200);
+    ImportedModel m = ModelImporter.load(Tf2Fixtures.get(Net.MLP, Form.KERAS3),
+        ImportOptions.DEFAULT.withSignatureKey("serve"), x, 200);
+    ServingContract c = m.signature().contract();
+    assertThat(c.signatures()).extracting(ServingContract.Signature::key)
+        .containsExactly("serve", "serving_default");
+    assertThat(m.signature().inputTensor()).isEqualTo("serve_keras_tensor:0");
+    assertThat(c.signature("serving_default").inputs()).isEqualTo(Map.of("keras_tensor",
+        "serve_keras_tensor:0"));
+    assertThat(c.signature("serving_default").outputs()).isEqualTo(Map.of("output_0",
+        "StatefulPartitionedCall_1:0"));
+    assertThat(m.check().maxAbsDiffByOutput()).containsOnlyKeys("output_0",
+        "serving_default/output_0");
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+  }
+
+  @Test
   void aSignatureThatRunsOtherWeightsIsLeftOutWithANote(@TempDir Path tmp) throws Exception {
     Path dir = tmp.resolve("keras3");
     Tf2Fixtures.write(dir, Net.MLP, Form.KERAS3, 1234);
@@ -100,6 +118,7 @@ class Tf2ImportTest {
     });
     float[] x = Mnist.test(200).features(200);
     ImportedModel m = ModelImporter.load(dir, ImportOptions.DEFAULT, x, 200);
+    m.notes().forEach(n -> System.out.println("note: " + n));
     assertThat(m.signature().contract().signatures()).extracting(
         ServingContract.Signature::key).containsExactly("serving_default");
     assertThat(m.notes()).anyMatch(n -> n.startsWith("signature 'serve' is not exported: it "

@@ -96,6 +96,9 @@ class Tf2PruneCommandTest {
     RunReport report = RunReport.fromJson(Files.readAllBytes(out.resolve("report.json")));
     assertThat(report.imported().maxAbsDiff()).isLessThanOrEqualTo(1e-6);
     assertThat(report.imported().checkedExamples()).isEqualTo(1000);
+    System.out.printf("%s %s seed %s: MACs %d -> %d, export max |diff| %.3g (bound %.3g)%n",
+        net, form, SEED, report.dense().macs(), report.compact().macs(),
+        report.export().maxAbsDiff(), report.export().tolerance());
     assertThat(report.compact().macs()).as("pruned").isLessThan(report.dense().macs());
     assertThat(report.export().graphMacs()).isEqualTo(report.compact().macs());
     assertThat(report.export().maxAbsDiff()).as("the export equals the gated network")
