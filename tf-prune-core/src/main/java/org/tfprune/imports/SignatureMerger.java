@@ -5,6 +5,7 @@ import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSet;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -26,9 +27,10 @@ import org.tfprune.export.ServingContract;
  * chosen input instead, and ops that compute the same value from the same inputs (same op,
  * attributes and inputs; a variable read of the same handle) are merged into the first one, the
  * chosen signature's: the copies collapse into one network, which is mapped and pruned once, and
- * every signature's outputs read it. What no signature needs any more is dropped. Nodes a
- * signature names as outputs keep their names; a signature that computes something else keeps its
- * own ops (the contract then decides whether it can be exported).
+ * every signature's outputs read it. What no signature needs any more is dropped. The chosen
+ * signature's own nodes are left as they are, and nodes a signature names as outputs keep their
+ * names; a signature that computes something else keeps its own ops (the contract then decides
+ * whether it can be exported).
  */
 final class SignatureMerger {
   /** Ops never merged: inputs, variable handles and ops whose value is not a function of theirs. */
@@ -66,23 +68,30 @@ final class SignatureMerger {
     Set<String> named = new HashSet<>();
     signatures.forEach(s -> s.outputs().values().forEach(t -> named.add(
         TensorRef.parse(t).node())));
+    // the chosen signature's own graph stays as it is; only other nodes are replaced
+    Set<String> chosenOwn = live(flat.graph().getNodeList(), List.of(chosen));
+    Map<String, String> canon = new HashMap<>(rep); // node to the first node of equal value
     Map<NodeDef, String> seen = new HashMap<>();
     List<NodeDef> nodes = new ArrayList<>();
     for (NodeDef n : flat.graph().getNodeList()) { // inputs before their consumers
       if (rep.containsKey(n.getName())) {
         continue;
       }
-      NodeDef.Builder b = n.toBuilder().clearInput();
-      n.getInputList().forEach(i -> b.addInput(rewire(i, rep)));
-      NodeDef r = b.build();
       if (!KEEP_APART.contains(n.getOp()) && !n.getOp().startsWith("Random")) {
-        String first = seen.putIfAbsent(r.toBuilder().setName("").build(), n.getName());
-        if (first != null && !named.contains(n.getName())) {
-          rep.put(n.getName(), first);
-          continue;
+        NodeDef.Builder k = n.toBuilder().setName("").clearInput();
+        n.getInputList().forEach(i -> k.addInput(rewire(i, canon)));
+        String first = seen.putIfAbsent(k.build(), n.getName());
+        if (first != null) {
+          canon.put(n.getName(), first);
+          if (!named.contains(n.getName()) && !chosenOwn.contains(n.getName())) {
+            rep.put(n.getName(), first);
+            continue;
+          }
         }
       }
-      nodes.add(r);
+      NodeDef.Builder b = n.toBuilder().clearInput();
+      n.getInputList().forEach(i -> b.addInput(rewire(i, rep)));
+      nodes.add(b.build());
     }
     List<ServingContract.Signature> out = new ArrayList<>();
     for (ServingContract.Signature s : signatures) {
@@ -129,7 +138,8 @@ final class SignatureMerger {
   }
 
   /** The nodes some signature's tensors need. */
-  private static Set<String> live(List<NodeDef> nodes, List<ServingContract.Signature> sigs) {
+  private static Set<String> live(Collection<NodeDef> nodes,
+      List<ServingContract.Signature> sigs) {
     Map<String, NodeDef> byName = new HashMap<>();
     nodes.forEach(n -> byName.put(n.getName(), n));
     Deque<String> todo = new ArrayDeque<>();
