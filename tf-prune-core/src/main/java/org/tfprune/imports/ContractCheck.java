@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -32,41 +33,57 @@ import org.tfprune.export.ServingSignature;
 final class ContractCheck {
   private ContractCheck() {}
 
-  /** Largest difference per output: the chosen signature's by key, others' as key/output. */
+  /**
+   * Largest difference per output: the chosen signature's by key, others' as key/output. A
+   * signature of a flattened TF2 model is compared with the loaded original run through that
+   * signature's own tensors ({@link SourceModel#original}), so the check covers the flattening
+   * and the merging of the signatures' networks too.
+   */
   static ImmutableMap<String, Double> run(SourceModel source, ImportedModel model, float[] x,
       int count) {
     ServingSignature sig = model.signature();
     ServingContract c = sig.contract();
     Set<String> after = new LinkedHashSet<>();
     c.after().getNodeList().forEach((NodeDef n) -> after.add(n.getName()));
-    Map<String, String> fetch = new LinkedHashMap<>();
-    for (ServingContract.Signature s : c.signatures()) {
-      s.outputs().forEach((k, t) -> {
-        String node = ServingSignature.nodeOf(t);
-        if (node.equals(c.logitsNode()) || after.contains(node)) {
-          fetch.put(s.key().equals(sig.key()) ? k : s.key() + "/" + k, t);
-        }
-      });
-    }
-    List<String> tensors = new ArrayList<>(new LinkedHashSet<>(fetch.values()));
     long[] shape = source.inputShape();
     shape[0] = count;
     Map<String, Double> diff = new LinkedHashMap<>();
     try (InferenceModel m = InferenceModel.of(model.spec(), model.parameters(), sig);
-        TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false));
-        Result a = runSource(source, c.networkInput(), xt, tensors);
-        Result b = run(m.session(), c.networkInput(), xt, tensors)) {
-      fetch.forEach((k, t) -> {
-        int i = tensors.indexOf(t);
-        diff.put(k, maxAbsDiff(a.get(i), b.get(i)));
-      });
+        TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false))) {
+      for (ServingContract.Signature s : c.signatures()) {
+        Map<String, String> fetch = new LinkedHashMap<>(); // output key to exported tensor
+        s.outputs().forEach((k, t) -> {
+          String node = ServingSignature.nodeOf(t);
+          if (node.equals(c.logitsNode()) || after.contains(node)) {
+            fetch.put(k, t);
+          }
+        });
+        if (fetch.isEmpty()) {
+          continue;
+        }
+        List<String> keys = new ArrayList<>(fetch.keySet());
+        List<String> tensors = keys.stream().map(fetch::get).toList();
+        Optional<ServingContract.Signature> original = source.original(s.key());
+        try (Result a = original.isPresent()
+                ? runSource(source, source.originalSession(), original.get().inputs().values()
+                    .iterator().next(), xt, keys.stream().map(original.get().outputs()::get)
+                    .toList())
+                : runSource(source, source.session(), c.networkInput(), xt, tensors);
+            Result b = run(m.session(), c.networkInput(), xt, tensors)) {
+          for (int i = 0; i < keys.size(); i++) {
+            diff.put(s.key().equals(sig.key()) ? keys.get(i) : s.key() + "/" + keys.get(i),
+                maxAbsDiff(a.get(i), b.get(i)));
+          }
+        }
+      }
     }
     return ImmutableMap.copyOf(diff);
   }
 
-  private static Result runSource(SourceModel source, String input, Tensor x,
+  /** Runs the source model on {@code session}, with its training-only placeholders fed. */
+  private static Result runSource(SourceModel source, Session session, String input, Tensor x,
       List<String> fetches) {
-    Session.Runner r = source.session().runner().feed(input, x);
+    Session.Runner r = session.runner().feed(input, x);
     fetches.forEach(r::fetch);
     List<Tensor> fed = source.feedTrainingValues(r);
     try {

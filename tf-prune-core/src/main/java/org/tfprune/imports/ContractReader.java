@@ -32,6 +32,9 @@ final class ContractReader {
   /** Ops that need an initialized table: not kept (their table would be empty). */
   private static final ImmutableSet<String> TABLES = ImmutableSet.of("HashTable", "HashTableV2",
       "MutableHashTable", "MutableHashTableV2", "LookupTableFind", "LookupTableFindV2");
+  /** Ops of a network's layers: another signature running them before the logits is not kept. */
+  private static final ImmutableSet<String> LAYERS = ImmutableSet.of("MatMul", "BatchMatMul",
+      "BatchMatMulV2", "BatchMatMulV3", "Einsum", "Conv2D", "Conv3D", "DepthwiseConv2dNative");
 
   private final GraphIndex g;
   private final SourceModel source;
@@ -53,8 +56,8 @@ final class ContractReader {
   /**
    * The chosen signature as the export re-creates it: with a {@link ServingContract} when the
    * model has other signatures, a prefix, or outputs other than the logits and their softmax.
-   * Another signature that cannot be kept (it reads an activation inside the network) is left
-   * out with a note in {@code notes}.
+   * Another signature that cannot be kept (it reads an activation inside the network, or runs
+   * layers of another network) is left out with a note in {@code notes}.
    */
   static ServingSignature read(GraphIndex g, SourceModel source, TensorRef logits,
       TensorRef networkInput, List<String> notes) {
@@ -132,6 +135,9 @@ final class ContractReader {
         }
         s.outputs().values().forEach(t -> starts.add(TensorRef.parse(t)));
         collect(starts, f, k);
+        if (!chosen) {
+          refuseOtherNetwork(s, f);
+        }
       } catch (ImportException e) {
         if (chosen) {
           throw e;
@@ -200,6 +206,24 @@ final class ContractReader {
       fixed.put(name, withoutControlInputs(n));
       kept.put(name, reason(n));
       GraphIndex.dataInputs(n).forEach(todo::push);
+    }
+  }
+
+  /**
+   * Refuses another signature whose outputs run layers of their own before (or without) the
+   * logits: a network other than the one tf-prune prunes, which the export would otherwise
+   * carry unpruned.
+   */
+  private void refuseOtherNetwork(ServingContract.Signature s, Map<String, NodeDef> fixed) {
+    Set<String> after = afterLogits(fixed);
+    for (NodeDef n : fixed.values()) {
+      if (LAYERS.contains(n.getOp()) && !after.contains(n.getName())) {
+        throw new ImportException("it computes its outputs through " + n.getOp() + " "
+            + n.getName() + ", a layer outside the network that signature '"
+            + source.signature().key() + "' reaches (" + networkInput + " to " + logits
+            + "): it runs another network, which tf-prune neither prunes nor copies. Prune "
+            + "it on its own with --signature " + s.key());
+      }
     }
   }
 

@@ -46,7 +46,7 @@ final class GraphMapper {
   }
 
   private ImportedModel map(ImportOptions options) {
-    List<String> contractNotes = new ArrayList<>();
+    List<String> contractNotes = new ArrayList<>(source.notes());
     ImmutableMap<String, Float> fed = TrainingFeeds.values(graph, options.feeds(), input.node(),
         source.signature().outputs().values(), source.path().toString());
     if (!fed.isEmpty()) {

@@ -4,10 +4,6 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
-import com.google.common.collect.ImmutableSet;
-import com.google.protobuf.InvalidProtocolBufferException;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.tensorflow.Graph;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
@@ -24,13 +21,9 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
-import org.tensorflow.proto.MetaGraphDef;
-import org.tensorflow.proto.NodeDef;
-import org.tensorflow.proto.SavedModel;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
-import org.tfprune.export.SavedModelValidator;
 import org.tfprune.export.ServingContract;
 import org.tfprune.slice.HostTensor;
 
@@ -39,23 +32,22 @@ import org.tfprune.slice.HostTensor;
  * frozen GraphDef file, with its graph, its serving signature, and a TensorFlow session that
  * holds its weights and computes its outputs. Opening checks the files first and fails with an
  * {@link ImportException} that names the problem and the fix: a missing or corrupt {@code
- * saved_model.pb}, a tag or signature the model does not have, missing variable files. A
- * SavedModel written by Python TF2 (functions, resource variables) is read through its
- * flattened, frozen serving path.
+ * saved_model.pb}, a tag or signature the model does not have, missing variable files
+ * ({@link SourceModels} opens it). A SavedModel written by Python TF2 (functions, resource
+ * variables) is read through its flattened, frozen serving paths, its signatures' copies of the
+ * network merged into one ({@link SignatureMerger}).
  */
 public final class SourceModel implements AutoCloseable {
   /** The file name of a SavedModel's graph. */
   public static final String SAVED_MODEL_PB = "saved_model.pb";
 
-  /** Checks the files before TensorFlow's native code reads them. */
-  private static final SavedModelValidator VALIDATOR =
-      SavedModelValidator.reportingWith(ImportException::new);
-
   private final Path path;
   private final String name;
   private final GraphDef graphDef;
   private final SourceSignature signature;
-  private ImmutableList<ServingContract.Signature> signatures;
+  private final ImmutableList<ServingContract.Signature> signatures;
+  private final ImmutableMap<String, ServingContract.Signature> originals;
+  private final ImmutableList<String> notes;
   private TensorRef networkInput;
   private long[] inputShape;
   private ImmutableMap<String, Float> feeds = ImmutableMap.of();
@@ -64,172 +56,43 @@ public final class SourceModel implements AutoCloseable {
   private final Session session;
   private final Map<String, HostTensor> values = new HashMap<>();
 
-  private SourceModel(Path path, String name, GraphDef graphDef, SourceSignature signature,
+  /**
+   * An opened model ({@link SourceModels} opens them).
+   *
+   * @param signatures every signature as the import reads it, {@code signature} first; empty for
+   *     {@code signature} alone
+   * @param originals signatures by key with the tensor names of the loaded {@code bundle}, when
+   *     they differ from the graph read ({@code graphDef}, a flattened TF2 serving path)
+   * @param notes what opening changed or left out, for the import's notes
+   * @param graph the graph of {@code session} when this object owns it, else null
+   */
+  SourceModel(Path path, String name, GraphDef graphDef, SourceSignature signature,
+      ImmutableList<ServingContract.Signature> signatures,
+      ImmutableMap<String, ServingContract.Signature> originals, ImmutableList<String> notes,
       SavedModelBundle bundle, Graph graph, Session session) {
     this.path = path;
     this.name = name;
     this.graphDef = graphDef;
     this.signature = signature;
+    this.originals = originals;
+    this.notes = notes;
     this.bundle = bundle;
     this.graph = graph;
     this.session = session;
     this.networkInput = TensorRef.parse(signature.inputTensor());
-    this.signatures = ImmutableList.of(new ServingContract.Signature(signature.key(),
-        signature.methodName(), ImmutableMap.of(signature.inputKey(), signature.inputTensor()),
-        signature.outputs()));
+    this.signatures = signatures.isEmpty() ? ImmutableList.of(new ServingContract.Signature(
+        signature.key(), signature.methodName(), ImmutableMap.of(signature.inputKey(),
+        signature.inputTensor()), signature.outputs())) : signatures;
   }
 
   /**
-   * Opens a SavedModel directory (or its {@code saved_model.pb}) or a frozen GraphDef file.
+   * Opens a SavedModel directory (or its {@code saved_model.pb}) or a frozen GraphDef file
+   * ({@link SourceModels#open}).
    *
    * @throws ImportException when the files are missing, damaged or of an unsupported kind
    */
   public static SourceModel open(Path path, ImportOptions options) {
-    Path p = path.toAbsolutePath().normalize();
-    if (!Files.exists(p)) {
-      throw new ImportException(p + " does not exist: pass a SavedModel directory or a frozen "
-          + "GraphDef (.pb) file");
-    }
-    if (Files.isRegularFile(p) && p.getFileName().toString().equals(SAVED_MODEL_PB)) {
-      p = p.getParent();
-    }
-    return Files.isDirectory(p) ? openSavedModel(p, options) : openGraphDef(p);
-  }
-
-  private static SourceModel openSavedModel(Path dir, ImportOptions options) {
-    Path pb = dir.resolve(SAVED_MODEL_PB);
-    if (!Files.isRegularFile(pb)) {
-      String hint = Files.exists(dir.resolve("saved_model.pbtxt"))
-          ? " (it holds saved_model.pbtxt, the text format, which tf-prune does not read: "
-              + "write the binary saved_model.pb)"
-          : "";
-      throw new ImportException(dir + " holds no " + SAVED_MODEL_PB + hint + ": pass a "
-          + "SavedModel directory or a frozen GraphDef (.pb) file");
-    }
-    SavedModel sm = VALIDATOR.parse(dir);
-    ImmutableSet<String> tags = options.tagSet();
-    MetaGraphDef meta = null;
-    List<String> available = new ArrayList<>();
-    for (MetaGraphDef m : sm.getMetaGraphsList()) {
-      available.add("'" + String.join(",", m.getMetaInfoDef().getTagsList()) + "'");
-      if (ImmutableSet.copyOf(m.getMetaInfoDef().getTagsList()).equals(tags)) {
-        meta = m;
-      }
-    }
-    if (meta == null) {
-      throw new ImportException(dir + " has no meta graph tagged '" + String.join(",", tags)
-          + "'; its meta graph" + (available.size() == 1 ? " is" : "s are") + " tagged "
-          + String.join(" and ", available) + ": pass --tag "
-          + String.join(",", sm.getMetaGraphs(0).getMetaInfoDef().getTagsList()));
-    }
-    GraphDef gd = meta.getGraphDef();
-    if (gd.getNodeCount() == 0) {
-      throw new ImportException(pb + " holds an empty graph: the file is truncated or corrupt; "
-          + "copy or export the SavedModel again");
-    }
-    VALIDATOR.checkMetaGraph(meta, pb);
-    SourceSignature sig = SignatureReader.signature(meta, options.signatureKey(), dir);
-    if (Tf2Structure.detect(gd, meta.hasObjectGraphDef()).isPresent()) {
-      return openFlattened(dir, meta, sig, tags);
-    }
-    GraphIndex index = new GraphIndex(gd, pb.toString());
-    SignatureReader.checkNodes(index, sig);
-    VALIDATOR.checkVariables(dir, gd);
-    SavedModelBundle bundle;
-    try {
-      bundle = SavedModelBundle.loader(dir.toString()).withTags(tags.toArray(String[]::new))
-          .load();
-    } catch (RuntimeException e) {
-      throw new ImportException("TensorFlow could not load the SavedModel " + dir + ": "
-          + e.getMessage() + ". The variables/ directory may be incomplete or damaged: copy the "
-          + "whole SavedModel directory again or re-export the model", e);
-    }
-    try {
-      SourceModel m = new SourceModel(dir, dir.getFileName().toString(), gd, sig, bundle, null,
-          bundle.session());
-      m.signatures = SourceSignatures.all(meta, sig);
-      return m;
-    } catch (RuntimeException e) {
-      bundle.close();
-      throw e;
-    }
-  }
-
-  /**
-   * A SavedModel whose serving path calls functions or reads resource variables: its serving
-   * path is flattened and frozen ({@link Tf2SavedModelReader}) and read from a graph of its own;
-   * the loaded original computes the outputs the import is checked against.
-   */
-  private static SourceModel openFlattened(Path dir, MetaGraphDef meta, SourceSignature sig,
-      ImmutableSet<String> tags) {
-    Tf2SavedModelReader.Frozen f = Tf2SavedModelReader.read(dir, meta, sig,
-        tags.toArray(String[]::new), VALIDATOR);
-    Graph g = new Graph();
-    Session s = null;
-    try {
-      g.importGraphDef(f.graph());
-      s = new Session(g);
-      return new SourceModel(dir, dir.getFileName().toString(), f.graph(), sig, f.bundle(), g, s);
-    } catch (RuntimeException e) {
-      if (s != null) {
-        s.close();
-      }
-      g.close();
-      f.bundle().close();
-      throw e instanceof ImportException ie ? ie : new ImportException("TensorFlow could not "
-          + "load the flattened serving path of " + dir + ": " + e.getMessage() + ". This is a "
-          + "bug in tf-prune's reader of TF2 SavedModels: please report it with the model's "
-          + "saved_model.pb", e);
-    }
-  }
-
-  private static SourceModel openGraphDef(Path file) {
-    GraphDef gd;
-    try {
-      gd = GraphDef.parseFrom(Files.readAllBytes(file));
-    } catch (InvalidProtocolBufferException e) {
-      throw new ImportException(file + " cannot be parsed as a GraphDef (" + e.getMessage()
-          + "): the file is truncated or corrupt, or not a frozen GraphDef", e);
-    } catch (IOException e) {
-      throw new ImportException("cannot read " + file + " (" + e + "): check that the file is "
-          + "readable", e);
-    }
-    if (gd.getNodeCount() == 0) {
-      throw new ImportException(file + " holds no graph nodes: it is not a frozen GraphDef (a "
-          + "SavedModel is a directory holding saved_model.pb)");
-    }
-    Tf2Structure.detect(gd, false).ifPresent(t -> {
-      throw new ImportException(t.message(file.toString()));
-    });
-    List<String> variables = gd.getNodeList().stream()
-        .filter(n -> n.getOp().startsWith("Variable")).map(NodeDef::getName).limit(5).toList();
-    if (!variables.isEmpty()) {
-      throw new ImportException(file + " holds variables " + variables + " but a GraphDef file "
-          + "has no checkpoint to restore them from: freeze the graph (variables replaced by "
-          + "constants) or pass the SavedModel directory");
-    }
-    VALIDATOR.checkGraph(gd, file.toString());
-    SourceSignature sig = SignatureReader.frozenSignature(new GraphIndex(gd, file.toString()),
-        file);
-    Graph g = new Graph();
-    try {
-      g.importGraphDef(gd);
-    } catch (RuntimeException e) {
-      g.close();
-      throw new ImportException("TensorFlow could not load the GraphDef " + file + ": "
-          + e.getMessage() + ". The file may be damaged or use ops this TensorFlow ("
-          + org.tensorflow.TensorFlow.version() + ") does not know", e);
-    }
-    Session s = new Session(g);
-    try {
-      String n = file.getFileName().toString();
-      return new SourceModel(file, n.endsWith(".pb") ? n.substring(0, n.length() - 3) : n, gd,
-          sig, null, g, s);
-    } catch (RuntimeException e) {
-      s.close();
-      g.close();
-      throw e;
-    }
+    return SourceModels.open(path, options);
   }
 
   /** The model's file or directory. */
@@ -256,6 +119,27 @@ public final class SourceModel implements AutoCloseable {
    */
   public ImmutableList<ServingContract.Signature> signatures() {
     return signatures;
+  }
+
+  /** What opening the model changed or left out (e.g. a signature not exported), for notes. */
+  public ImmutableList<String> notes() {
+    return notes;
+  }
+
+  /**
+   * The signature {@code key} with the tensor names of the loaded original, when the graph read
+   * is a flattened TF2 serving path whose tensor names differ, and the examples are fed at the
+   * signature input; else empty.
+   */
+  Optional<ServingContract.Signature> original(String key) {
+    boolean atInput = networkInput.equals(TensorRef.parse(signature.inputTensor()));
+    return atInput && bundle != null ? Optional.ofNullable(originals.get(key)) : Optional.empty();
+  }
+
+  /** The session of the loaded original SavedModel ({@link #original}). */
+  Session originalSession() {
+    checkArgument(bundle != null, "%s has no loaded original", path);
+    return bundle.session();
   }
 
   /**

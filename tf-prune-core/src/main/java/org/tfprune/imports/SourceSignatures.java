@@ -13,12 +13,14 @@ import org.tfprune.export.ServingContract;
 
 /**
  * Every signature of a meta graph as keys to tensor names, the chosen one first; signatures
- * with a sparse or composite tensor (no name) or without inputs or outputs are left out.
+ * with a sparse or composite tensor (no name) or without inputs or outputs are left out, each
+ * with a note saying why.
  */
 final class SourceSignatures {
   private SourceSignatures() {}
 
-  static ImmutableList<ServingContract.Signature> all(MetaGraphDef meta, SourceSignature chosen) {
+  static ImmutableList<ServingContract.Signature> all(MetaGraphDef meta, SourceSignature chosen,
+      List<String> notes) {
     List<ServingContract.Signature> out = new ArrayList<>();
     out.add(new ServingContract.Signature(chosen.key(), chosen.methodName(),
         ImmutableMap.of(chosen.inputKey(), chosen.inputTensor()), chosen.outputs()));
@@ -31,6 +33,10 @@ final class SourceSignatures {
       Map<String, String> in = names(s.getInputsMap());
       Map<String, String> outs = names(s.getOutputsMap());
       if (in == null || outs == null || in.isEmpty() || outs.isEmpty()) {
+        notes.add("signature '" + e.getKey() + "' is not exported: " + (in == null
+            || outs == null ? "it has a tensor without a name (a sparse or composite tensor); "
+            + "tf-prune keeps dense named tensors" : "it has no " + (in.isEmpty() ? "inputs"
+            : "outputs")));
         continue;
       }
       out.add(new ServingContract.Signature(e.getKey(), s.getMethodName(),

@@ -1,5 +1,6 @@
 package org.tfprune.imports;
 
+import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import com.google.protobuf.ByteString;
 import java.nio.file.Path;
@@ -27,38 +28,65 @@ import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorProto;
 import org.tensorflow.proto.TensorShapeProto;
 import org.tfprune.export.SavedModelValidator;
+import org.tfprune.export.ServingContract;
 
 /**
  * Reads a SavedModel whose serving path runs through function calls or reads resource variables
  * (Python TF2 / Keras {@code model.save}, {@code tf.saved_model.save}, Keras 3
  * {@code model.export}, Keras on TF1 with resource variables) into the frozen flat form the
- * mapper reads: the serving path inlined ({@link FunctionInliner}), then every
+ * mapper reads: the serving paths of every signature inlined ({@link FunctionInliner}), their
+ * copies of the network merged into one ({@link SignatureMerger}), then every
  * {@code ReadVariableOp} on it replaced by a {@code Const} holding the variable's value. The values
  * come from TensorFlow's own restore: the SavedModel is loaded with {@link SavedModelBundle}, and
  * each variable the serving path captures is read through the loaded session. Variables the path
  * does not capture (optimizer slots, metrics, other copies of a weight) are ignored.
  */
 final class Tf2SavedModelReader {
-  /** The frozen serving path and the loaded original; the caller closes {@code bundle}. */
-  record Frozen(GraphDef graph, SavedModelBundle bundle, ImmutableMap<String, String> reads) {}
+  /**
+   * The frozen serving paths and the loaded original; the caller closes {@code bundle}.
+   *
+   * @param signatures every signature the frozen graph serves, the chosen one first, with the
+   *     inputs {@link SignatureMerger} rewired
+   * @param originals every signature read, by key, with the tensor names of {@code bundle}
+   * @param notes signatures rewired to the chosen one's network, or left out, and why
+   */
+  record Frozen(GraphDef graph, SavedModelBundle bundle, ImmutableMap<String, String> reads,
+      ImmutableList<ServingContract.Signature> signatures,
+      ImmutableMap<String, ServingContract.Signature> originals, ImmutableList<String> notes) {}
 
   private Tf2SavedModelReader() {}
 
   /**
-   * Flattens the serving path of {@code sig}, checks the variables the model restores are in its
-   * bundle, loads the model and freezes the variables the path reads.
+   * Flattens the serving paths of {@code sig} and of the model's other signatures (one that
+   * cannot be flattened is left out with a note), merges their copies of the network ({@link
+   * SignatureMerger}), checks the variables the model restores are in its bundle, loads the
+   * model and freezes the variables the paths read.
    */
   static Frozen read(Path dir, MetaGraphDef meta, SourceSignature sig, String[] tags,
       SavedModelValidator validator) {
     Path pb = dir.resolve(SourceModel.SAVED_MODEL_PB);
-    Map<String, String> what = new LinkedHashMap<>();
-    what.put(sig.inputTensor(), "the input '" + sig.inputKey() + "' of signature '" + sig.key()
-        + "'");
-    sig.outputs().forEach((k, t) -> what.putIfAbsent(t, "the output '" + k + "' of signature '"
-        + sig.key() + "'"));
-    FunctionInliner.Flat flat = FunctionInliner.flatten(meta.getGraphDef(), what, pb.toString());
-    validator.checkFunctions(meta.getGraphDef(), pb.toString());
-    validator.checkVariables(dir, meta.getGraphDef());
+    GraphDef graph = meta.getGraphDef();
+    List<String> notes = new ArrayList<>();
+    ImmutableList<ServingContract.Signature> all = SourceSignatures.all(meta, sig, notes);
+    Map<String, String> what = tensors(all.get(0));
+    FunctionInliner.flatten(graph, what, pb.toString()); // the chosen one's errors come first
+    List<ServingContract.Signature> read = new ArrayList<>(List.of(all.get(0)));
+    for (ServingContract.Signature other : all.subList(1, all.size())) {
+      Map<String, String> more = new LinkedHashMap<>(what);
+      tensors(other).forEach(more::putIfAbsent);
+      try {
+        FunctionInliner.flatten(graph, more, pb.toString());
+        what = more;
+        read.add(other);
+      } catch (ImportException e) {
+        notes.add("signature '" + other.key() + "' is not exported: " + e.getMessage());
+      }
+    }
+    SignatureMerger.Merged merged = SignatureMerger.merge(FunctionInliner.flatten(graph, what,
+        pb.toString()), read, notes);
+    FunctionInliner.Flat flat = merged.flat();
+    validator.checkFunctions(graph, pb.toString());
+    validator.checkVariables(dir, graph);
     checkRestoredNames(dir, meta, validator);
     SavedModelBundle bundle;
     try {
@@ -69,13 +97,26 @@ final class Tf2SavedModelReader {
           + "whole SavedModel directory again or re-export the model", e);
     }
     try {
-      GraphDef frozen = freeze(flat, bundle, meta.getGraphDef(), dir);
+      GraphDef frozen = freeze(flat, bundle, graph, dir);
       validator.checkGraph(frozen, pb + " (its serving path, flattened)");
-      return new Frozen(frozen, bundle, flat.reads());
+      Map<String, ServingContract.Signature> originals = new LinkedHashMap<>();
+      read.forEach(s -> originals.put(s.key(), s));
+      return new Frozen(frozen, bundle, flat.reads(), merged.signatures(),
+          ImmutableMap.copyOf(originals), ImmutableList.copyOf(notes));
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
     }
+  }
+
+  /** The tensors of signature {@code s}, each described for messages. */
+  private static Map<String, String> tensors(ServingContract.Signature s) {
+    Map<String, String> what = new LinkedHashMap<>();
+    s.inputs().forEach((k, t) -> what.putIfAbsent(t, "the input '" + k + "' of signature '"
+        + s.key() + "'"));
+    s.outputs().forEach((k, t) -> what.putIfAbsent(t, "the output '" + k + "' of signature '"
+        + s.key() + "'"));
+    return what;
   }
 
   /**
