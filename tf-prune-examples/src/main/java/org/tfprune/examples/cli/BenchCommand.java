@@ -89,7 +89,8 @@ final class BenchCommand implements Callable<Integer> {
   int[] batches;
 
   @Option(names = "--budget-ms", defaultValue = "3000",
-      description = "Time spent per batch size. Default: ${DEFAULT-VALUE}.")
+      description = "Time spent per batch size (per model pair and batch size when several "
+          + "are timed). Default: ${DEFAULT-VALUE}.")
   long budgetMs;
 
   /** The largest batch {@code --trace} traces. */
@@ -154,7 +155,8 @@ final class BenchCommand implements Callable<Integer> {
 
   /** Several models (or --pair, or --json): JVM latency of all pairs, round-robin. */
   private int sideBySide(List<Path> dirs, List<String> given) throws IOException {
-    checkArgument(!trace, "--trace traces one model: bench a single --saved-model with it");
+    checkArgument(!trace, "--trace traces one model: drop --trace, or bench a single "
+        + "--saved-model without --pair and --json");
     checkArgument(Arrays.stream(batches).allMatch(b -> b > 0), "--batches must be positive, "
         + "got %s", Arrays.toString(batches));
     checkArgument(budgetMs >= 0, "--budget-ms must be 0 or more, got %s", budgetMs);
