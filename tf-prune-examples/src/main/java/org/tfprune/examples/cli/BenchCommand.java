@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,6 @@ import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Signature;
-import org.tfprune.build.ParameterInitializer;
 import org.tfprune.examples.bench.CClient;
 import org.tfprune.examples.bench.InterleavedSteps;
 import org.tfprune.examples.bench.LatencyBenchmark;
@@ -26,8 +26,6 @@ import org.tfprune.examples.bench.SyntheticPruning;
 import org.tfprune.examples.data.Datasets;
 import org.tfprune.examples.data.ImagesTrainingData;
 import org.tfprune.examples.report.RunReport;
-import org.tfprune.export.BatchNormFolding;
-import org.tfprune.export.ExportException;
 import org.tfprune.export.InferenceModel;
 import org.tfprune.export.SavedModelInspector;
 import org.tfprune.export.SavedModelLoader;
@@ -44,16 +42,33 @@ import picocli.CommandLine.Option;
  * network, both served from SavedModels in this process, alternating runs, at several batch
  * sizes, beside the MACs ratio; (2) training step time of the gated network against the dense one
  * (same data, same batch; and without input gates, when the input is gated), the trainings
- * taking turns of 100 steps ({@link InterleavedSteps}).
+ * taking turns of 100 steps ({@link InterleavedSteps}). With several models ({@code
+ * --saved-model} repeated, {@code --pair}) or {@code --json}: the latency of all pairs,
+ * interleaved round-robin, in one summary table ({@link SideBySideBench}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Compact-vs-dense latency at several batch sizes beside the MACs ratio, and "
-        + "gated-vs-dense training step time, measured side by side in one run.")
+        + "gated-vs-dense training step time, measured side by side in one run. Several "
+        + "models (--saved-model repeated, --pair): the latency of all of them interleaved "
+        + "in one run, one summary table (and --json FILE).")
 final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--saved-model", defaultValue = "saved-models/lenet-300-100-mnist",
-      description = "A directory written by 'tf-prune train' (SavedModel + report.json). "
-          + "Default: ${DEFAULT-VALUE}.")
-  Path savedModel;
+  /** The model {@code bench} times when none is given. */
+  static final Path DEFAULT_MODEL = Path.of("saved-models/lenet-300-100-mnist");
+
+  @Option(names = "--saved-model", paramLabel = "DIR", description = "A directory written by "
+      + "'tf-prune train' or 'tf-prune prune' (SavedModel + report.json), timed against the "
+      + "dense network its report names. Repeat to time several models side by side. "
+      + "Default: saved-models/lenet-300-100-mnist.")
+  List<Path> savedModels;
+
+  @Option(names = "--pair", paramLabel = "compact=DIR,dense=DIR[,name=LABEL]",
+      description = "A compact SavedModel and the dense one to time it against (no report "
+          + "needed; both take the same input). Repeatable, with --saved-model too.")
+  List<String> pairs;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "Also write the side-by-side "
+      + "summary table as JSON to FILE (replaced if it exists).")
+  Path json;
 
   @Option(names = "--model", description = "Instead of --saved-model: time this network "
       + "(e.g. vgg-16, resnet-56) at its initial weights against itself cut to "
@@ -74,7 +89,8 @@ final class BenchCommand implements Callable<Integer> {
   int[] batches;
 
   @Option(names = "--budget-ms", defaultValue = "3000",
-      description = "Time spent per batch size. Default: ${DEFAULT-VALUE}.")
+      description = "Time spent per batch size (per model pair and batch size when several "
+          + "are timed). Default: ${DEFAULT-VALUE}.")
   long budgetMs;
 
   /** The largest batch {@code --trace} traces. */
@@ -113,25 +129,44 @@ final class BenchCommand implements Callable<Integer> {
     checkArgument(stepEpochs == 0 || stepExamples >= minExamples, "--step-examples must be at "
         + "least %s (two turns of %s steps of batch %s per epoch), got %s", minExamples,
         defaults.pruneCheckEvery(), defaults.batchSize(), stepExamples);
+    List<Path> dirs = savedModels != null ? savedModels
+        : pairs == null ? List.of(DEFAULT_MODEL) : List.of();
+    List<String> given = pairs != null ? pairs : List.of();
     if (model != null) {
+      checkArgument(savedModels == null && given.isEmpty() && json == null, "--model times "
+          + "one network cut to --keep-fraction: drop --saved-model, --pair and --json, or "
+          + "drop --model");
       synthetic();
       return 0;
     }
-    Path reportFile = savedModel.resolve("report.json");
-    if (!Files.isRegularFile(reportFile)) {
-      throw new ExportException(reportFile + " does not exist: point --saved-model to a "
-          + "directory written by 'tf-prune train' (run README command 1 first)");
+    if (dirs.size() + given.size() > 1 || !given.isEmpty() || json != null
+        || BenchPlan.readReport(dirs.get(0)).imported() != null) {
+      return sideBySide(dirs, given);
     }
-    RunReport report = RunReport.fromJson(Files.readAllBytes(reportFile));
-    int[] shape = report.settings().inputShape().stream().mapToInt(Integer::intValue)
-        .toArray();
-    int classes = report.dense().widthPerLayer().values().stream().reduce((a, b) -> b)
-        .orElseThrow();
-    ArchitectureSpec spec = Models.create(report.settings().model(), shape, classes, 1.0,
-        !report.dense().streamWidthString().isEmpty()); // a run with coupled stream channels
+    Path savedModel = dirs.get(0);
+    RunReport report = BenchPlan.readReport(savedModel);
+    ArchitectureSpec spec = BenchPlan.denseSpec(report);
     latency(spec, report.dense().widths(), report.compact().widths(), savedModel);
     if (stepEpochs > 0) {
       stepTime(spec, report.settings().dataset());
+    }
+    return 0;
+  }
+
+  /** Several models (or --pair, or --json): JVM latency of all pairs, round-robin. */
+  private int sideBySide(List<Path> dirs, List<String> given) throws IOException {
+    checkArgument(!trace, "--trace traces one model: drop --trace, or bench a single "
+        + "--saved-model without --pair and --json");
+    checkArgument(Arrays.stream(batches).allMatch(b -> b > 0), "--batches must be positive, "
+        + "got %s", Arrays.toString(batches));
+    checkArgument(budgetMs >= 0, "--budget-ms must be 0 or more, got %s", budgetMs);
+    if (json != null) {
+      SideBySideBench.checkJsonTarget(json);
+    }
+    try (BenchPlan plan = BenchPlan.of(dirs, given)) {
+      System.out.println("Side by side: JVM latency only (the C client and the step-time "
+          + "comparison run with a single --saved-model and no --json)");
+      new SideBySideBench(batches, budgetMs, json, System.out).run(plan);
     }
     return 0;
   }
@@ -161,11 +196,7 @@ final class BenchCommand implements Callable<Integer> {
     Path denseDir = tmp.resolve("dense");
     try {
       // the dense network gets the same export as the compact one: batch norm folded
-      BatchNormFolding.Folded dense = BatchNormFolding.fold(spec,
-          ParameterInitializer.initialize(spec, 1, 1f));
-      try (InferenceModel d = InferenceModel.of(dense.spec(), dense.parameters())) {
-        d.save(denseDir, false, Map.of());
-      }
+      BenchPlan.exportDense(spec, denseDir);
       long compactMacs = SavedModelInspector.open(compactDir).complexity().macs();
       long denseMacs = SavedModelInspector.open(denseDir).complexity().macs();
       double macsRatio = (double) denseMacs / compactMacs;

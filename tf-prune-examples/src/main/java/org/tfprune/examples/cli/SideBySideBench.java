@@ -1,0 +1,126 @@
+package org.tfprune.examples.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import org.tensorflow.SavedModelBundle;
+import org.tfprune.examples.bench.BenchTable;
+import org.tfprune.examples.bench.LatencyBenchmark;
+import org.tfprune.examples.bench.RoundRobinLatency;
+import org.tfprune.export.ExportException;
+
+/**
+ * {@code tf-prune bench} over several model pairs in one run: every pair's compact and dense
+ * SavedModels are loaded into this JVM and timed round-robin at each batch size ({@link
+ * RoundRobinLatency}); prints progress, then one summary table ({@link BenchTable}), and writes
+ * the same as JSON when asked (to a temporary file moved into place).
+ */
+final class SideBySideBench {
+  private final int[] batches;
+  private final long budgetMs;
+  private final Path json;
+  private final PrintStream out;
+
+  SideBySideBench(int[] batches, long budgetMs, Path json, PrintStream out) {
+    this.batches = batches.clone();
+    this.budgetMs = budgetMs;
+    this.json = json;
+    this.out = out;
+  }
+
+  /**
+   * Refuses a {@code --json} target that cannot be written, before any work.
+   *
+   * @throws ExportException naming the problem and the fix
+   */
+  static void checkJsonTarget(Path json) {
+    Path parent = json.toAbsolutePath().normalize().getParent();
+    if (Files.isDirectory(json)) {
+      throw new ExportException("--json " + json + " is a directory: give a file name, e.g. "
+          + json.resolve("bench.json"));
+    }
+    if (parent == null || !Files.isDirectory(parent)) {
+      throw new ExportException("--json " + json + ": the directory " + parent + " does not "
+          + "exist: create it first or write the JSON elsewhere");
+    }
+    if (!Files.isWritable(parent)) {
+      throw new ExportException("--json " + json + ": the directory " + parent + " is not "
+          + "writable: write the JSON elsewhere");
+    }
+  }
+
+  /** Times every pair of {@code plan}; returns the table printed (and written). */
+  BenchTable run(BenchPlan plan) throws IOException {
+    List<BenchPlan.Entry> entries = plan.entries();
+    out.printf("Benchmarking %d model pair%s side by side at batch sizes %s, about %d ms per "
+        + "pair and batch size%n", entries.size(), entries.size() == 1 ? "" : "s",
+        Arrays.toString(batches), budgetMs);
+    for (BenchPlan.Entry e : entries) {
+      out.printf("  %s: compact %s (%d MACs), dense %s (%d MACs), input %s%n", e.name(),
+          e.compact().dir(), e.compactMacs(), e.denseOrigin(), e.denseMacs(),
+          e.compact().shapeString());
+    }
+    List<SavedModelBundle> bundles = new ArrayList<>();
+    try {
+      List<RoundRobinLatency.Pair> pairs = new ArrayList<>();
+      for (BenchPlan.Entry e : entries) {
+        pairs.add(new RoundRobinLatency.Pair(e.name(), target(e.compact(), bundles),
+            target(e.dense(), bundles)));
+      }
+      out.printf("loaded %d SavedModels; timing%n", bundles.size());
+      List<List<RoundRobinLatency.Cell>> cells = RoundRobinLatency.measure(pairs, batches,
+          budgetMs, 7, line -> out.println("  " + line));
+      List<BenchTable.Model> models = new ArrayList<>();
+      for (int i = 0; i < entries.size(); i++) {
+        BenchPlan.Entry e = entries.get(i);
+        models.add(BenchTable.Model.of(e.name(), e.compact().dir().toString(), e.denseOrigin(),
+            e.compactMacs(), e.denseMacs(), cells.get(i)));
+      }
+      BenchTable table = new BenchTable(Arrays.stream(batches).boxed().toList(), budgetMs,
+          System.getenv().getOrDefault("TF_ENABLE_ONEDNN_OPTS", "unset"), models);
+      out.println();
+      out.print(table.toText());
+      if (json != null) {
+        write(table.toJson(), json);
+        out.printf("%nwrote %s%n", json);
+      }
+      return table;
+    } finally {
+      for (SavedModelBundle b : bundles) {
+        b.close();
+      }
+    }
+  }
+
+  private static LatencyBenchmark.Target target(ServingInterface s,
+      List<SavedModelBundle> bundles) {
+    SavedModelBundle b = SavedModelFiles.load(s.dir(), Set.of("serve"));
+    bundles.add(b);
+    return new LatencyBenchmark.Target(b.session(), s.input(), s.output(), s.exampleSize(),
+        s.exampleShape());
+  }
+
+  /** Writes {@code bytes} to a temporary file beside {@code target} and moves it into place. */
+  private static void write(byte[] bytes, Path target) throws IOException {
+    Path abs = target.toAbsolutePath().normalize();
+    Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
+    try {
+      Files.write(tmp, bytes);
+      try {
+        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE,
+            StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+package org.tfprune.examples.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tfprune.examples.bench.BenchTable;
+import org.tfprune.examples.bench.RoundRobinLatency;
+import org.tfprune.examples.report.RunReport;
+import org.tfprune.testing.ForeignModels;
+
+/**
+ * {@code tf-prune bench} over several exported models in one run: two tiny exports (a
+ * LeNet-300-100 and a LeNet-5, different input shapes) timed round-robin with few rounds; the
+ * table and the JSON hold both models with their reports' MACs ratios and positive, finite
+ * latency ratios. Bad input is refused before anything runs and nothing is written. Timings are
+ * printed, never asserted.
+ */
+class BenchSideBySideTest {
+  @TempDir
+  static Path shared;
+
+  private static Path lenet300;
+  private static Path lenet5;
+
+  /** Two short runs pressed hard enough to prune (their MACs ratios are below 1). */
+  @BeforeAll
+  static void exportTwoPrunedModels() {
+    lenet300 = train("lenet-300-100");
+    lenet5 = train("lenet-5");
+  }
+
+  private static Path train(String model) {
+    Path out = shared.resolve(model);
+    CliRun t = CliRun.of("train", "--model", model, "--data-dir", CliRun.mnist().toString(),
+        "--train-limit", "2000", "--test-limit", "200", "--epochs", "3", "--finetune-epochs",
+        "1", "--batch-size", "100", "--strength", "8", "--no-baseline", "--no-checkpoint",
+        "--latency-budget-ms", "0", "--quiet", "--out", out.toString());
+    assertThat(t.exitCode()).as(t.err()).isZero();
+    return out;
+  }
+
+  @Test
+  void benchesTwoModelsInOneRunIntoOneTableAndJson(@TempDir Path tmp) throws IOException {
+    Path out = Files.createDirectories(tmp.resolve("results"));
+    Path json = out.resolve("bench.json");
+    Printed b = bench("--saved-model", lenet300.toString(), "--saved-model",
+        lenet5.toString(), "--batches", "1,256", "--budget-ms", "1", "--json", json.toString());
+    assertThat(b.run().exitCode()).as(b.run().err()).isZero();
+    assertThat(TinyModel.list(out)).containsExactly("bench.json"); // no temporary file left
+
+    BenchTable table = BenchTable.fromJson(Files.readAllBytes(json));
+    assertThat(table.batches()).containsExactly(1, 256);
+    assertThat(table.models()).extracting(BenchTable.Model::name)
+        .containsExactly("lenet-300-100", "lenet-5");
+    for (BenchTable.Model m : table.models()) {
+      Path dir = Path.of(m.compact());
+      RunReport report = RunReport.fromJson(Files.readAllBytes(dir.resolve("report.json")));
+      assertThat(report.macsRatio()).as("pruned " + m.name()).isLessThan(1);
+      assertThat(m.macsRatio()).as(m.name()).isCloseTo(report.macsRatio(),
+          within(1e-9 * report.macsRatio()));
+      assertThat(m.compactMacs()).as(m.name()).isEqualTo(report.export().graphMacs());
+      assertThat(m.denseMacs()).as(m.name()).isEqualTo(report.dense().macs());
+      assertThat(m.latency()).extracting(RoundRobinLatency.Cell::batch).containsExactly(1, 256);
+      for (RoundRobinLatency.Cell c : m.latency()) {
+        RoundRobinLatency.Spread r = c.ratio();
+        for (double v : new double[] {r.min(), r.p25(), r.median(), r.p75(), r.max(),
+            c.compactMs(), c.denseMs()}) {
+          assertThat(v).as(m.name() + " batch " + c.batch()).isPositive().isFinite();
+        }
+        assertThat(r.min()).isLessThanOrEqualTo(r.p25());
+        assertThat(r.p25()).isLessThanOrEqualTo(r.median());
+        assertThat(r.median()).isLessThanOrEqualTo(r.p75());
+        assertThat(r.p75()).isLessThanOrEqualTo(r.max());
+        assertThat(c.rounds()).isGreaterThanOrEqualTo(RoundRobinLatency.MIN_ROUNDS);
+      }
+      assertThat(m.ratioOverMacsRatio()).isCloseTo(m.latency().get(1).ratio().median()
+          / m.macsRatio(), within(1e-12));
+    }
+
+    String printed = b.out();
+    assertThat(printed).contains("batch 1: ").contains("batch 256: ").contains("wrote " + json);
+    String summary = printed.substring(printed.indexOf("Latency compact / dense"));
+    for (BenchTable.Model m : table.models()) {
+      // one row in the ratio table (MACs ratio first) and one in the milliseconds table
+      assertThat(summary.lines().filter(l -> l.matches(m.name() + " +[0-9].*")))
+          .as(summary).hasSize(2);
+      assertThat(summary).containsPattern("(?m)^" + m.name() + " +"
+          + String.format(java.util.Locale.ROOT, "%.4f", m.macsRatio()) + " ");
+    }
+  }
+
+  @Test
+  void timesAPruneExportAgainstTheOriginalItsReportNames(@TempDir Path tmp) throws IOException {
+    Path original = ForeignModels.mlp();
+    Path pruned = tmp.resolve("pruned");
+    CliRun p = CliRun.of("prune", "--saved-model", original.toString(), "--data", "mnist",
+        "--data-dir", CliRun.mnist().toString(), "--train-limit", "1000", "--test-limit", "200",
+        "--epochs", "2", "--finetune-epochs", "0", "--batch-size", "100", "--strength", "4",
+        "--latency-budget-ms", "0", "--no-checkpoint", "--quiet", "--out", pruned.toString());
+    assertThat(p.exitCode()).as(p.err()).isZero();
+    Path json = tmp.resolve("bench.json");
+    Printed b = bench("--saved-model", pruned.toString(), "--batches", "1", "--budget-ms", "1",
+        "--json", json.toString());
+    assertThat(b.run().exitCode()).as(b.run().err()).isZero();
+    BenchTable.Model m = BenchTable.fromJson(Files.readAllBytes(json)).models().get(0);
+    RunReport report = RunReport.fromJson(Files.readAllBytes(pruned.resolve("report.json")));
+    assertThat(m.dense()).isEqualTo(report.imported().source());
+    assertThat(m.compactMacs()).isEqualTo(report.export().graphMacs());
+    assertThat(m.denseMacs()).isEqualTo(report.dense().macs());
+    assertThat(m.macsRatio()).isCloseTo(report.macsRatio(), within(1e-9));
+    assertThat(m.latency().get(0).ratio().median()).isPositive().isFinite();
+    assertThat(m.ratioOverMacsRatio()).isNull(); // batch 256 not timed
+  }
+
+  @Test
+  void refusesADirectoryWithoutASavedModel(@TempDir Path tmp) throws IOException {
+    Path json = tmp.resolve("bench.json");
+    Path empty = Files.createDirectories(tmp.resolve("empty"));
+    CliRun r = CliRun.of("bench", "--saved-model", lenet300.toString(), "--pair",
+        "compact=" + lenet5 + ",dense=" + empty, "--json", json.toString());
+    assertThat(r.exitCode()).isEqualTo(TfPruneCli.EXIT_BAD_INPUT);
+    assertThat(r.err()).contains("--pair dense=" + empty).contains("holds no saved_model.pb")
+        .contains("give a SavedModel directory");
+    // an export's report without its SavedModel
+    Path reportOnly = Files.createDirectories(tmp.resolve("report-only"));
+    Files.copy(lenet5.resolve("report.json"), reportOnly.resolve("report.json"));
+    CliRun s = CliRun.of("bench", "--saved-model", lenet300.toString(),
+        "--saved-model", reportOnly.toString(), "--json", json.toString());
+    assertThat(s.exitCode()).isEqualTo(TfPruneCli.EXIT_BAD_INPUT);
+    assertThat(s.err()).contains("--saved-model: " + reportOnly)
+        .contains("holds no saved_model.pb");
+    assertThat(TinyModel.list(tmp)).containsExactly("empty", "report-only");
+  }
+
+  @Test
+  void refusesAPairWhoseInputShapesDiffer(@TempDir Path tmp) throws IOException {
+    Path json = tmp.resolve("bench.json");
+    CliRun r = CliRun.of("bench", "--pair", "compact=" + lenet300 + ",dense="
+        + lenet5, "--json", json.toString());
+    assertThat(r.exitCode()).isEqualTo(TfPruneCli.EXIT_BAD_INPUT);
+    assertThat(r.err()).contains("input shapes differ").contains("[784]")
+        .contains("[28, 28, 1]").contains("pair a compact model with the dense model it was "
+            + "pruned from");
+    assertThat(TinyModel.list(tmp)).isEmpty();
+    CliRun s = CliRun.of("bench", "--pair", "compact=" + lenet5, "--json", json.toString());
+    assertThat(s.exitCode()).isEqualTo(TfPruneCli.EXIT_BAD_INPUT);
+    assertThat(s.err()).contains("needs both compact= and dense=");
+  }
+
+  /** What a run printed to System.out, where bench prints. */
+  private record Printed(CliRun run, String out) {}
+
+  private static Printed bench(String... args) {
+    PrintStream saved = System.out;
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    CliRun b;
+    try {
+      System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+      b = CliRun.of(java.util.stream.Stream.concat(java.util.stream.Stream.of("bench"),
+          java.util.Arrays.stream(args)).toArray(String[]::new));
+    } finally {
+      System.setOut(saved);
+    }
+    String out = printed.toString(StandardCharsets.UTF_8);
+    System.out.print(out); // visible in the test log
+    return new Printed(b, out);
+  }
+}
