@@ -11,9 +11,10 @@ import static com.google.common.base.Preconditions.checkArgument;
  * <p>Pruning cannot be undone, so the reference path falls gradually (cubic, as in gradual
  * magnitude pruning) over the first {@link #RAMP} of the phase and the controller follows it from
  * above instead of diving at the target; the rest of the phase lets it settle. The ascent rate
- * is per unit of the phase's progress, so short and long runs move the strength alike. The gain
- * and the error's clip were chosen on toy plants (BudgetControllerTest) whose thresholds span
- * from a third of a decade to four decades: there every run lands within 5% of the target.
+ * is per unit of the phase's progress, so short and long runs move the strength alike. The gain,
+ * the error's clip, the start and the update interval were chosen on toy plants
+ * (BudgetControllerTest) whose thresholds span from a tenth of a decade (a cliff, below, at or
+ * above the start) to four decades: there every run lands within 10% of the target.
  */
 public final class BudgetController {
   /** The fraction of the pruning phase over which the reference falls to the target. */
@@ -22,6 +23,21 @@ public final class BudgetController {
   public static final double ASCENT_RATE = 8;
   /** The relative error is clipped to [-{@value}, {@value}] (one far-off reading moves little). */
   public static final double ERROR_CLIP = 2;
+  /**
+   * A new run's pressure starts at this fraction of the given strength and rises while the
+   * network is above its path. Started at the full strength, a network whose response has a
+   * cliff below it (LeNet-5's first-layer filters, each feeding every filter of the next layer,
+   * all close within a hundred steps at any strength from a quarter up) falls past its target
+   * before the controller can react, and a frozen structure never comes back; from below, the
+   * controller meets the cliff while it climbs and holds it.
+   */
+  public static final double START_FRACTION = 1.0 / 16;
+  /**
+   * Training steps between two updates (the trainer reads theta this often during the pruning
+   * phase, apart from the pruning checks): gates move by up to 0.01 per step, so a reading every
+   * hundred steps comes too late for a steep response.
+   */
+  public static final int UPDATE_EVERY = 20;
   /** Strength bounds. */
   public static final double MIN_STRENGTH = 1e-3;
   public static final double MAX_STRENGTH = 100;
@@ -47,9 +63,12 @@ public final class BudgetController {
     this.strength = clamp(strength * Math.exp(logMultiplier));
   }
 
-  /** A controller for a new run starting at {@code strength}. */
+  /**
+   * A controller for a new run with the given {@code strength}: it starts at
+   * {@link #START_FRACTION} of it.
+   */
   public BudgetController(Budget budget, double strength) {
-    this(budget, strength, 0, 0);
+    this(budget, strength, Math.log(START_FRACTION), 0);
   }
 
   /** The reference fraction at {@code progress} in [0, 1] of the pruning phase for target t. */

@@ -59,11 +59,10 @@ final class TrainingSchedule {
     this.carried = CarriedNorms.of(start.carriedNorms());
     this.carriedAt = start.progress().globalStep();
     float[] saved = start.carriedNorms().get(BUDGET_KEY);
-    this.controller = gated && config.budget().isSet()
-        ? new BudgetController(config.budget(), config.knobs().strength() > 0
-            ? config.knobs().strength() : 1.0, saved == null ? 0 : saved[0],
-            saved == null ? 0 : saved[1])
-        : null;
+    double initial = config.knobs().strength() > 0 ? config.knobs().strength() : 1.0;
+    this.controller = !gated || !config.budget().isSet() ? null
+        : saved == null ? new BudgetController(config.budget(), initial)
+        : new BudgetController(config.budget(), initial, saved[0], saved[1]);
   }
 
   /** The key of the budget controller's integral term in a state's carried map. */
@@ -140,9 +139,13 @@ final class TrainingSchedule {
    */
   private void steer(Map<String, float[]> theta, long globalStep) {
     decayCarried(theta, globalStep);
-    if (controller == null) {
-      return;
+    if (controller != null) {
+      updateStrength(theta, globalStep);
     }
+  }
+
+  /** Lets the budget controller set the strength from the expected complexity under theta. */
+  private void updateStrength(Map<String, float[]> theta, long globalStep) {
     long warmupSteps = (long) config.warmupEpochs() * stepsPerEpoch;
     long pruningSteps = (long) config.pruningEpochs() * stepsPerEpoch - warmupSteps;
     double progress = Math.min(1, Math.max(0,
@@ -234,7 +237,12 @@ final class TrainingSchedule {
           windowObjCount++;
         }
         boolean lastStep = s + 1 == stepsPerEpoch;
-        if ((s + 1) % config.pruneCheckEvery() == 0 || lastStep) {
+        boolean pruneCheck = (s + 1) % config.pruneCheckEvery() == 0 || lastStep;
+        if (!pruneCheck && controller != null && !finetune && epoch > config.warmupEpochs()
+            && (s + 1) % BudgetController.UPDATE_EVERY == 0) {
+          updateStrength(graph.readThetas(), globalStep);
+        }
+        if (pruneCheck) {
           Map<String, float[]> theta = gated ? graph.readThetas() : Map.of();
           if (gated && !finetune && !theta.isEmpty()) {
             if (epoch > config.warmupEpochs()) {
