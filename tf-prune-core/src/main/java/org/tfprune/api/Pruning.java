@@ -71,7 +71,8 @@ public final class Pruning {
 
   /**
    * This job landing on a complexity budget (e.g. {@code Budget.ofMacs(0.25)}: a quarter of the
-   * dense MACs): the strength is where the pressure starts and adapts during the pruning phase.
+   * dense MACs): the pressure starts at a sixteenth of the strength and adapts during the
+   * pruning phase.
    * A target the network cannot reach (below one unit per layer) is refused when training starts,
    * before any work.
    */

@@ -42,8 +42,8 @@ import org.tfprune.spec.ArchitectureSpec;
  *     the data gradient of a gate is meaningless in an untrained network, and conv layers whose
  *     filters are priced high otherwise collapse before they learn anything
  * @param budget the fractions of the dense MACs and parameters to land on ({@link Budget#NONE}:
- *     the strength alone sets the pressure); with a target, the strength is where the pressure
- *     starts and a {@link BudgetController} adapts it during the pruning phase
+ *     the strength alone sets the pressure); with a target, the pressure starts at a sixteenth
+ *     of the strength and a {@link BudgetController} adapts it during the pruning phase
  */
 public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     OptimizerSpec optimizer, ThetaOptimizer thetaOptimizer, double thetaLearningRate,

@@ -23,7 +23,7 @@ final class KnobOptions {
 
   @Option(names = "--target-macs",
       description = "Land on this fraction of the dense network's MACs, in (0, 1]: the pressure "
-          + "adapts during the pruning phase (the strength is where it starts); the gates and "
+          + "adapts during the pruning phase (from a sixteenth of the strength); the gates and "
           + "the prior still choose what goes.")
   Double targetMacs;
 
