@@ -114,6 +114,9 @@ public final class NetworkBuilder {
           }
         }
         addConv(scopes, tf, r.conv1(), in, vars, feeds, assigns);
+        if (r.depthwise() != null) {
+          addConv(scopes, tf, r.depthwise(), r.innerWidth(), vars, feeds, assigns);
+        }
         addConv(scopes, tf, r.conv2(), r.innerWidth(), vars, feeds, assigns);
         if (r.shortcut() != null) {
           addConv(scopes, tf, r.shortcut(), in, vars, feeds, assigns);

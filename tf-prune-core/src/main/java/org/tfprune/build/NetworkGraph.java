@@ -291,6 +291,10 @@ public final class NetworkGraph {
             this::variable, r.preActivation(), x, training, updates);
         Operand<TFloat32> h = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv1(), pre, training, updates),
             r.conv1().gated() ? r.conv1().name() : null, mode, gateValues, offsets);
+        if (r.depthwise() != null) { // its channel c goes with conv1's filter c
+          h = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.depthwise(), h, training,
+              updates), r.conv1().gated() ? r.conv1().name() : null, mode, gateValues, offsets);
+        }
         Operand<TFloat32> f = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv2(), h, training, updates),
             r.gated() ? r.name() : null, mode, gateValues, offsets);
         Operand<TFloat32> shortcut = r.shortcut() == null ? x

@@ -51,6 +51,9 @@ public final class ParameterInitializer {
           m.put(ParameterSet.key(pre, ParameterSet.MOVING_VARIANCE), filled(in, 1f));
         }
         conv(m, rng, r.conv1(), in);
+        if (r.depthwise() != null) {
+          conv(m, rng, r.depthwise(), r.innerWidth());
+        }
         conv(m, rng, r.conv2(), r.innerWidth());
         if (r.shortcut() != null) {
           conv(m, rng, r.shortcut(), in);

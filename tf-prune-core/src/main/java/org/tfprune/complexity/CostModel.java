@@ -69,8 +69,16 @@ public final class CostModel {
         LayerCost<N> c1 = conv(r.conv1(), mid.positions(), width, inner, alg);
         LayerCost<N> c2 = conv(r.conv2(), o.positions(), inner, stream, alg);
         N gate = r.gated() ? liveWidth.apply(r.name()) : alg.constant(1);
-        N macs = alg.mul(gate, alg.add(c1.macs(), c2.macs()));
-        N params = alg.mul(gate, alg.add(c1.params(), c2.params()));
+        N branchMacs = alg.add(c1.macs(), c2.macs());
+        N branchParams = alg.add(c1.params(), c2.params());
+        if (r.depthwise() != null) { // channel c reads conv1's filter c alone
+          LayerCost<N> dw = conv(r.depthwise(), r.depthwise().outputShape(mid).positions(),
+              alg.constant(1), inner, alg);
+          branchMacs = alg.add(branchMacs, dw.macs());
+          branchParams = alg.add(branchParams, dw.params());
+        }
+        N macs = alg.mul(gate, branchMacs);
+        N params = alg.mul(gate, branchParams);
         if (r.shortcut() != null) {
           LayerCost<N> sc = conv(r.shortcut(), o.positions(), width, stream, alg);
           macs = alg.add(macs, sc.macs());

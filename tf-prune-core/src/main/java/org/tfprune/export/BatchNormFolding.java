@@ -32,7 +32,7 @@ public final class BatchNormFolding {
       } else if (l instanceof ResidualBlock r) {
         layers.add(new ResidualBlock(r.name(), fold(r.conv1(), p), fold(r.conv2(), p),
             r.shortcut() == null ? null : fold(r.shortcut(), p), r.gated(), r.activation(),
-            r.preActivation()));
+            r.preActivation(), r.depthwise() == null ? null : fold(r.depthwise(), p)));
       } else {
         layers.add(l);
       }

@@ -101,6 +101,7 @@ public final class RoundingBound {
       return conv(c, in.channels(), folded);
     } else if (l instanceof ResidualBlock r) {
       return conv(r.conv1(), in.channels(), folded) + conv(r.conv2(), r.conv1().filters(), folded)
+          + (r.depthwise() == null ? 0 : conv(r.depthwise(), r.innerWidth(), folded))
           + (r.shortcut() == null ? 0 : conv(r.shortcut(), in.channels(), folded)) + 1
           + (r.preActivation() == null ? 0 : BATCH_NORM_ROUNDINGS);
     } else if (l instanceof PoolLayer p) {
@@ -186,7 +187,8 @@ public final class RoundingBound {
             r.conv1().activation())), r.conv2(), r.shortcut(), r.gated(),
             square(r.activation()), r.preActivation() == null ? null : new PreActivation(
                 r.preActivation().name(), square(r.preActivation().activation()),
-                r.preActivation().batchNormEpsilon())));
+                r.preActivation().batchNormEpsilon()), r.depthwise() == null ? null
+                : r.depthwise().withActivation(square(r.depthwise().activation()))));
       } else {
         layers.add(l);
       }
@@ -206,8 +208,15 @@ public final class RoundingBound {
     if (l instanceof Conv2DLayer c) {
       return java.util.List.of(c);
     } else if (l instanceof ResidualBlock r) {
-      return r.shortcut() == null ? java.util.List.of(r.conv1(), r.conv2())
-          : java.util.List.of(r.conv1(), r.conv2(), r.shortcut());
+      java.util.List<Conv2DLayer> convs = new java.util.ArrayList<>(java.util.List.of(r.conv1(),
+          r.conv2()));
+      if (r.shortcut() != null) {
+        convs.add(r.shortcut());
+      }
+      if (r.depthwise() != null) {
+        convs.add(r.depthwise());
+      }
+      return convs;
     }
     return java.util.List.of();
   }

@@ -23,6 +23,7 @@ final class BlockMatcher {
   /** The block whose addition is {@code add}, followed by {@code activation}. */
   Stage.Matched block(NodeDef add, Activation activation) {
     List<TensorRef> in = GraphIndex.dataInputs(add);
+    String inverted = null; // why a branch with a depthwise conv was not mapped
     for (int k = 0; k < 2; k++) {
       TensorRef branch = graph.resolve(in.get(k));
       TensorRef shortcut = graph.resolve(in.get(1 - k));
@@ -35,10 +36,34 @@ final class BlockMatcher {
       if (c1 == null || !(c1.stage() instanceof Stage.Conv conv1)) {
         continue;
       }
+      if (conv1.depthwise()) { // an inverted residual: expand -> depthwise -> project
+        Stage.Matched c0 = layers.layer(c1.input(), false);
+        if (shortcut.equals(c1.input()) || c0 == null
+            || !(c0.stage() instanceof Stage.Conv expand) || expand.depthwise()) {
+          inverted = describe(conv1.node()) + " is the first conv of the branch; tf-prune "
+              + "maps inverted residual blocks with a 1x1 expansion conv before the depthwise "
+              + "conv (leave the addition out of a block without expansion)";
+          continue;
+        }
+        TensorRef x = c0.input();
+        if (shortcut.equals(x)) {
+          return new Stage.Matched(new Stage.Block(add, expand, conv2, null, activation, null,
+              null, conv1), x);
+        }
+        Stage.Matched sc = layers.layer(shortcut, false);
+        Stage.Conv projection = linearConv(sc);
+        if (projection != null && sc.input().equals(x)) {
+          return new Stage.Matched(new Stage.Block(add, expand, conv2, projection, activation,
+              null, null, conv1), x);
+        }
+        inverted = "the shortcut of the branch through " + describe(conv1.node()) + " is "
+            + "neither the block's input " + x + " nor a conv (+ batch norm) reading it";
+        continue;
+      }
       TensorRef x = c1.input();
       if (shortcut.equals(x)) {
         return new Stage.Matched(new Stage.Block(add, conv1, conv2, null, activation, null,
-            null), x);
+            null, null), x);
       }
       Stage.Matched sc = layers.layer(shortcut, false);
       Stage.Conv projection = linearConv(sc);
@@ -51,16 +76,21 @@ final class BlockMatcher {
       if (projection != null && sc.input().equals(x)
           && !(normed && layers.layer(x, false) == null)) {
         return new Stage.Matched(new Stage.Block(add, conv1, conv2, projection, activation, null,
-            null), x);
+            null, null), x);
       }
       if (normed) {
         TensorRef in0 = layers.first(norm);
         boolean identity = shortcut.equals(in0);
         if (identity || (projection != null && sc.input().equals(x))) {
           return new Stage.Matched(new Stage.Block(add, conv1, conv2, identity ? null
-              : projection, activation, layers.batchNorm(norm, null), pre), in0);
+              : projection, activation, layers.batchNorm(norm, null), pre, null), in0);
         }
       }
+    }
+    if (inverted != null) {
+      throw new ImportException(describe(add) + " ends an inverted residual block tf-prune "
+          + "cannot map: " + inverted + ". It maps add(x, bn(conv1x1(act(bn(depthwise(act(bn("
+          + "conv1x1(x))))))))) with the identity or a conv (+ batch norm) as the shortcut");
     }
     throw new ImportException(describe(add) + " joins two paths that do not form a residual "
         + "block tf-prune knows: it maps act(shortcut(x) + bn(conv(act1(bn(conv(x')))))), x' "

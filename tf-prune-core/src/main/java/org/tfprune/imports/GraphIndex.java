@@ -17,6 +17,11 @@ final class GraphIndex {
   static final ImmutableSet<String> WEIGHT_OPS = ImmutableSet.of("Const", "VariableV2",
       "Variable");
 
+  /** Arithmetic whose result is a constant when its inputs are. */
+  private static final ImmutableSet<String> CONSTANT_MATH = ImmutableSet.of("Identity", "Add",
+      "AddV2", "Sub", "Mul", "RealDiv", "Rsqrt", "Sqrt", "Reciprocal", "Neg", "Square");
+
+  private final Map<String, Boolean> constants = new java.util.HashMap<>();
   private final ImmutableMap<String, NodeDef> nodes;
   private final String source;
 
@@ -74,9 +79,30 @@ final class GraphIndex {
         + ": the file is corrupt");
   }
 
-  /** Whether the tensor (behind identities) is a constant or a variable. */
+  /**
+   * Whether the tensor (behind identities) is a constant or a variable, or arithmetic on those
+   * alone (Keras's unfused batch norm computes {@code gamma * rsqrt(variance + epsilon)}).
+   */
   boolean isWeight(TensorRef t) {
-    return WEIGHT_OPS.contains(node(resolve(t)).getOp());
+    return isConstant(resolve(t).node(), 0);
+  }
+
+  private boolean isConstant(String name, int depth) {
+    Boolean known = constants.get(name);
+    if (known != null) {
+      return known;
+    }
+    NodeDef n = node(name);
+    boolean c = WEIGHT_OPS.contains(n.getOp());
+    if (!c && depth < 64 && CONSTANT_MATH.contains(n.getOp())) {
+      List<TensorRef> in = dataInputs(n);
+      c = !in.isEmpty();
+      for (TensorRef i : in) {
+        c &= isConstant(resolve(i).node(), depth + 1);
+      }
+    }
+    constants.put(name, c);
+    return c;
   }
 
   static String string(NodeDef n, String attr, String fallback) {

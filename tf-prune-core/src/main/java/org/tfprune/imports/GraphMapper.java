@@ -139,7 +139,7 @@ final class GraphMapper {
           yield layers.isResidualAdd(inner) ? blocks.block(inner, Nodes.activation(n))
               : layers.layer(t, true);
         }
-        case "MatMul", "BiasAdd", "Add", "AddV2", "Conv2D", "DepthwiseConv2dNative",
+        case "MatMul", "BiasAdd", "Add", "AddV2", "Sub", "Mul", "Conv2D", "DepthwiseConv2dNative",
             "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3" -> layers.isResidualAdd(n)
                 ? blocks.block(n, Activation.IDENTITY) : layers.layer(t, true);
         case "MaxPool", "MaxPoolV2", "AvgPool" -> new Stage.Matched(layers.pool(n),

@@ -20,10 +20,13 @@ final class LayerMatcher {
   static final String SUPPORTED_TEXT = "MatMul, Conv2D and DepthwiseConv2dNative (channel "
       + "multiplier 1) layers with or without a bias (BiasAdd, Add, AddV2), convolutions with "
       + "batch norm (FusedBatchNorm/V2/V3 in inference mode) before or after the activation, "
+      + "dense layers with an unfused batch norm (Mul, then Add, AddV2 or Sub, by per-unit "
+      + "constants) before their activation or after it, batch norm on the residual stream, "
       + "Relu, Relu6, Sigmoid, Tanh, LeakyRelu or no activation, MaxPool/AvgPool, Pad/PadV2 with "
       + "zeros, Reshape (flatten), Mean over height and width, residual Add/AddV2 (with or "
-      + "without an activation after it) with an identity or conv+BN shortcut, Softmax at the "
-      + "end, Identity";
+      + "without an activation after it) with an identity or conv+BN shortcut, MobileNetV2's "
+      + "inverted residual blocks (1x1 conv, depthwise conv, linear 1x1 conv, Add), Softmax at "
+      + "the end, Identity";
 
   private final SourceModel source;
   private final GraphIndex graph;
@@ -85,6 +88,12 @@ final class LayerMatcher {
     NodeDef n = graph.node(cur);
     String bias = null;
     Stage.BatchNorm bn = null;
+    Scaled scaled = scaled(cur);
+    Stage.Affine norm = scaled == null ? null : scaled.norm();
+    if (scaled != null) {
+      cur = scaled.input();
+      n = graph.node(cur);
+    }
     TensorRef[] b = biasAdd(n);
     if (b != null) {
       bias = b[1].node();
@@ -103,6 +112,11 @@ final class LayerMatcher {
       bias = null;
       cur = first(n);
       n = graph.node(cur);
+      if (isResidualAdd(n) && after == null && norm == null) {
+        // batch norm on the residual stream (ResNet v2's last one, before pooling)
+        return strict ? new Stage.Matched(new Stage.StreamNorm(bn.node(), bn, activation), cur)
+            : null;
+      }
       b = biasAdd(n);
       if (b != null) {
         bias = b[1].node();
@@ -110,17 +124,35 @@ final class LayerMatcher {
         n = graph.node(cur);
       }
     }
+    if (norm != null && (bn != null || after != null || !n.getOp().equals("MatMul"))) {
+      if (!strict) {
+        return null;
+      }
+      throw new ImportException(describe(norm.node()) + " scales "
+          + describe(bn != null ? bn.node() : after != null ? after.node() : n) + " by a "
+          + "per-unit constant: tf-prune maps such an unfused batch norm (Mul, then Add, AddV2 "
+          + "or Sub) right after a dense layer's MatMul or bias, before its activation "
+          + "(Dense -> BatchNormalization -> Activation), or after that activation when a dense "
+          + "layer reads it; convolutions take FusedBatchNorm");
+    }
     switch (n.getOp()) {
       case "MatMul" -> {
-        Stage.BatchNorm norm = bn != null ? bn : after;
-        if (norm != null) {
+        Stage.BatchNorm fused = bn != null ? bn : after;
+        if (fused != null) {
           if (!strict) {
             return null;
           }
-          throw new ImportException(describe(norm.node()) + " normalizes the output of "
-              + describe(n) + "; tf-prune maps batch norm after convolutions only");
+          throw new ImportException(describe(fused.node()) + " normalizes the output of "
+              + describe(n) + "; tf-prune maps FusedBatchNorm after convolutions only (and a "
+              + "dense layer's batch norm as Mul and Add by per-unit constants, before its "
+              + "activation)");
         }
-        return new Stage.Matched(dense(n, bias, activation), first(n));
+        // batch norm after the previous dense layer's activation folds into this layer's input
+        Scaled in = scaled(first(n));
+        if (in != null && Nodes.activation(graph.node(in.input())) != null) {
+          return new Stage.Matched(dense(n, bias, in.norm(), norm, activation), in.input());
+        }
+        return new Stage.Matched(dense(n, bias, null, norm, activation), first(n));
       }
       case "Conv2D", "DepthwiseConv2dNative" -> {
         return new Stage.Matched(conv(n, bias, bn, activation, after), first(n));
@@ -164,7 +196,44 @@ final class LayerMatcher {
     }
   }
 
-  private Stage.Dense dense(NodeDef n, String bias, Activation activation) {
+  /** A per-unit scale and shift and the tensor they read. */
+  private record Scaled(TensorRef input, Stage.Affine norm) {}
+
+  /**
+   * {@code x * scale [+ shift | - shift]} with weights {@code scale} and {@code shift} (Keras's
+   * unfused batch norm) ending at {@code t}, or null.
+   */
+  private Scaled scaled(TensorRef t) {
+    TensorRef cur = t;
+    NodeDef n = graph.node(cur);
+    String shift = null;
+    boolean subtract = n.getOp().equals("Sub");
+    if (subtract || n.getOp().equals("Add") || n.getOp().equals("AddV2")) {
+      List<TensorRef> in = GraphIndex.dataInputs(n);
+      boolean w0 = graph.isWeight(in.get(0));
+      boolean w1 = graph.isWeight(in.get(1));
+      if (w0 == w1 || (subtract && w0)) {
+        return null;
+      }
+      shift = graph.resolve(in.get(w1 ? 1 : 0)).node();
+      cur = graph.resolve(in.get(w1 ? 0 : 1));
+      n = graph.node(cur);
+    }
+    if (!n.getOp().equals("Mul")) {
+      return null;
+    }
+    List<TensorRef> in = GraphIndex.dataInputs(n);
+    boolean w0 = graph.isWeight(in.get(0));
+    boolean w1 = graph.isWeight(in.get(1));
+    if (w0 == w1) {
+      return null;
+    }
+    return new Scaled(graph.resolve(in.get(w1 ? 0 : 1)), new Stage.Affine(n,
+        graph.resolve(in.get(w1 ? 1 : 0)).node(), shift, subtract));
+  }
+
+  private Stage.Dense dense(NodeDef n, String bias, Stage.Affine inputNorm, Stage.Affine norm,
+      Activation activation) {
     List<TensorRef> in = GraphIndex.dataInputs(n);
     if (GraphIndex.bool(n, "transpose_a", false) || graph.isWeight(in.get(0))
         || !graph.isWeight(in.get(1))) {
@@ -172,7 +241,7 @@ final class LayerMatcher {
           + "matrix from the right (x W); tf-prune maps dense layers of that form");
     }
     return new Stage.Dense(n, graph.resolve(in.get(1)).node(),
-        GraphIndex.bool(n, "transpose_b", false), bias, activation);
+        GraphIndex.bool(n, "transpose_b", false), bias, inputNorm, norm, activation);
   }
 
   private Stage.Conv conv(NodeDef n, String bias, Stage.BatchNorm bn, Activation activation,

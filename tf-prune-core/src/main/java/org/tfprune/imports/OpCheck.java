@@ -24,7 +24,16 @@ final class OpCheck {
       "FusedBatchNormV2", "FusedBatchNormV3", "MaxPool", "MaxPoolV2", "AvgPool", "Pad", "PadV2",
       "Reshape", "Mean", "Softmax");
 
+  /** Ops the mapper reads when one operand is a weight: Keras's unfused batch norm. */
+  static final ImmutableSet<String> PER_UNIT = ImmutableSet.of("Mul", "Sub");
+
   private OpCheck() {}
+
+  /** Whether exactly one of a binary op's operands is a weight. */
+  private static boolean perUnit(GraphIndex graph, NodeDef n) {
+    List<TensorRef> in = GraphIndex.dataInputs(n);
+    return in.size() == 2 && graph.isWeight(in.get(0)) != graph.isWeight(in.get(1));
+  }
 
   /**
    * Lists every op on the paths from the logits back to the input that the mapper cannot read,
@@ -42,12 +51,12 @@ final class OpCheck {
       }
       NodeDef n = graph.node(name);
       String op = n.getOp();
-      if (GraphIndex.WEIGHT_OPS.contains(op)) {
-        continue;
+      if (graph.isWeight(new TensorRef(name, 0))) {
+        continue; // a weight, or arithmetic on weights alone (read as its value)
       }
       if (op.equals("Placeholder")) {
         placeholders.add(name);
-      } else if (!SUPPORTED.contains(op)) {
+      } else if (!SUPPORTED.contains(op) && !(PER_UNIT.contains(op) && perUnit(graph, n))) {
         unsupported.computeIfAbsent(op, k -> new TreeSet<>()).add(name);
       }
       List<TensorRef> ins = GraphIndex.dataInputs(n);

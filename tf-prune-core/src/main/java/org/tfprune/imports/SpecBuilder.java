@@ -81,6 +81,9 @@ final class SpecBuilder {
       }
       return in.isFlat() ? null : new FlattenLayer(names.of(f.node().getName()));
     }
+    if (s instanceof Stage.StreamNorm n) {
+      return streamNorm(n, in);
+    }
     if (s instanceof Stage.GlobalAvgPool g) {
       if (in.isFlat()) {
         throw new ImportException(describe(g.node()) + " averages a flat tensor; tf-prune maps "
@@ -93,11 +96,13 @@ final class SpecBuilder {
     PreActivation pre = b.preNorm() == null ? null : preActivation(b, in.channels(),
         names.of(b.node().getName() + "_preact"));
     Conv2DLayer c1 = convLayer(b.conv1(), in.channels(), names.of(b.conv1().node().getName()));
+    Conv2DLayer dw = b.depthwise() == null ? null : convLayer(b.depthwise(), c1.filters(),
+        names.of(b.depthwise().node().getName()));
     Conv2DLayer c2 = convLayer(b.conv2(), c1.filters(), names.of(b.conv2().node().getName()));
     Conv2DLayer sc = b.shortcut() == null ? null : convLayer(b.shortcut(), in.channels(),
         names.of(b.shortcut().node().getName()));
     try {
-      return new ResidualBlock(name, c1, c2, sc, false, b.activation(), pre);
+      return new ResidualBlock(name, c1, c2, sc, false, b.activation(), pre, dw);
     } catch (IllegalArgumentException e) {
       throw new ImportException("the residual block at " + describe(b.node()) + " does not fit "
           + "tf-prune's basic block: " + e.getMessage());
@@ -133,9 +138,79 @@ final class SpecBuilder {
           + " weight but gets " + in.channels() + " features");
     }
     String name = names.of(d.node().getName());
+    HostTensor bias = vector(d.bias(), k.dim(1), d);
+    if (d.inputNorm() != null) {
+      HostTensor[] folded = foldInputNorm(d, k, bias);
+      k = folded[0];
+      bias = folded[1];
+    }
+    if (d.norm() != null) {
+      HostTensor[] folded = foldNorm(d, k, bias);
+      k = folded[0];
+      bias = folded[1];
+    }
     params.put(ParameterSet.key(name, ParameterSet.KERNEL), k);
-    params.put(ParameterSet.key(name, ParameterSet.BIAS), vector(d.bias(), k.dim(1), d));
+    params.put(ParameterSet.key(name, ParameterSet.BIAS), bias);
     return new DenseLayer(name, k.dim(1), d.activation(), false);
+  }
+
+  /** Batch norm after the previous layer's activation, folded into this layer's input side. */
+  private HostTensor[] foldInputNorm(Stage.Dense d, HostTensor k, HostTensor bias) {
+    Stage.Affine a = d.inputNorm();
+    notes.add("per-unit scale " + a.scale() + (a.shift() == null ? "" : " and offset "
+        + a.shift()) + " before " + d.node().getName() + " (batch norm after the previous "
+        + "layer's activation) folded into its weights and bias");
+    return DenseFolding.input(k, bias, vector(a.scale(), k.dim(0), d).values(),
+        shift(a, k.dim(0), d));
+  }
+
+  /** Batch norm before the activation, folded into the layer's weights and bias. */
+  private HostTensor[] foldNorm(Stage.Dense d, HostTensor k, HostTensor bias) {
+    Stage.Affine a = d.norm();
+    notes.add("per-unit scale " + a.scale() + (a.shift() == null ? "" : " and offset "
+        + a.shift()) + " after " + d.node().getName() + " (batch norm) folded into its weights "
+        + "and bias");
+    return DenseFolding.output(k, bias, vector(a.scale(), k.dim(1), d).values(),
+        shift(a, k.dim(1), d));
+  }
+
+  /** An affine's per-unit shift as added ({@code -shift} for a {@code Sub}); zeros for none. */
+  private float[] shift(Stage.Affine a, int n, Stage s) {
+    float[] t = vector(a.shift(), n, s).values().clone();
+    if (a.subtract()) {
+      for (int i = 0; i < n; i++) {
+        t[i] = -t[i];
+      }
+    }
+    return t;
+  }
+
+  /**
+   * Batch norm on the residual stream as a 1x1 depthwise conv with unit weights: exactly the
+   * batch norm, then its activation; the channels follow their producer's gates.
+   */
+  private Conv2DLayer streamNorm(Stage.StreamNorm n, FeatureMap in) {
+    if (in.isFlat()) {
+      throw new ImportException(describe(n.node()) + " normalizes a flat tensor; tf-prune maps "
+          + "batch norm on a feature map");
+    }
+    int c = in.channels();
+    String name = names.of(n.node().getName());
+    float[] ones = new float[c];
+    java.util.Arrays.fill(ones, 1f);
+    params.put(ParameterSet.key(name, ParameterSet.KERNEL), new HostTensor(new long[] {1, 1, c,
+        1}, ones));
+    Stage.BatchNorm bn = n.batchNorm();
+    params.put(ParameterSet.key(name, ParameterSet.GAMMA), vector(bn.gamma(), c, n));
+    params.put(ParameterSet.key(name, ParameterSet.BETA), vector(bn.beta(), c, n));
+    params.put(ParameterSet.key(name, ParameterSet.MOVING_MEAN), vector(bn.mean(), c, n));
+    params.put(ParameterSet.key(name, ParameterSet.MOVING_VARIANCE), vector(bn.variance(), c,
+        n));
+    notes.add(n.node().getName() + " on the residual stream becomes layer " + name + ": a 1x1 "
+        + "depthwise conv with unit weights, then that batch norm" + (n.activation()
+        == Activation.IDENTITY ? "" : " and " + n.activation()));
+    return new Conv2DLayer(name, c, 1, 1, org.tfprune.spec.Padding.SAME, true,
+        n.activation(), false, bn.epsilon(), false, true);
   }
 
   private Conv2DLayer convLayer(Stage.Conv c, int inChannels, String name) {
@@ -239,7 +314,7 @@ final class SpecBuilder {
       if (!last && l instanceof ResidualBlock b) {
         l = blockGateExact(layers, i) ? b.withGated(true) : new ResidualBlock(b.name(),
             b.conv1().withGated(true), b.conv2(), b.shortcut(), false, b.activation(),
-            b.preActivation());
+            b.preActivation(), b.depthwise());
       } else if (!last && (l instanceof DenseLayer || (l instanceof Conv2DLayer c
           && !c.depthwise() && !feedsIdentityShortcut(layers, i)))) {
         l = l.withGated(true);

@@ -14,9 +14,28 @@ sealed interface Stage {
   /** The node the stage is named after (its MatMul, Conv2D, pooling op, ...). */
   NodeDef node();
 
-  /** {@code x W (+ b)}, then the activation. {@code bias} is null when there is none. */
-  record Dense(NodeDef node, String kernel, boolean transposed, String bias,
-      Activation activation) implements Stage {}
+  /**
+   * {@code x W (+ b)}, then a per-unit affine (Keras's unfused batch norm), then the
+   * activation; {@code inputNorm} is such an affine on {@code x}, after the previous layer's
+   * activation. {@code bias} and either affine are null when there is none.
+   */
+  record Dense(NodeDef node, String kernel, boolean transposed, String bias, Affine inputNorm,
+      Affine norm, Activation activation) implements Stage {}
+
+  /**
+   * {@code x * scale + shift} (or {@code - shift} when {@code subtract}) with per-unit constants:
+   * batch norm in the unfused inference form Keras writes after a dense layer. {@code node} is
+   * the {@code Mul}; {@code shift} is null when there is none.
+   */
+  record Affine(NodeDef node, String scale, String shift, boolean subtract) {}
+
+  /**
+   * Batch norm (and an activation) on a tensor no conv of its own produces, the residual
+   * stream after the last block of a pre-activation ResNet: becomes a 1x1 depthwise conv with
+   * unit weights and that batch norm.
+   */
+  record StreamNorm(NodeDef node, BatchNorm batchNorm, Activation activation)
+      implements Stage {}
 
   /**
    * A convolution with square kernels, then a bias, batch norm (either may be null), then the
@@ -54,9 +73,11 @@ sealed interface Stage {
    * @param node the addition
    * @param preNorm the batch norm on the block's input, or null (then {@code preActivation} is
    *     null too)
+   * @param depthwise the depthwise conv between {@code conv1} and {@code conv2} (MobileNetV2's
+   *     inverted residual block), or null
    */
   record Block(NodeDef node, Conv conv1, Conv conv2, Conv shortcut, Activation activation,
-      BatchNorm preNorm, Activation preActivation) implements Stage {}
+      BatchNorm preNorm, Activation preActivation, Conv depthwise) implements Stage {}
 
   /** A stage and the tensor it reads. */
   record Matched(Stage stage, TensorRef input) {}

@@ -70,6 +70,14 @@ public final class StructureWeights {
       } else if (l instanceof ResidualBlock r) {
         if (r.conv1().gated()) {
           filters(b, r.conv1());
+          if (r.depthwise() != null) { // its channel c belongs to conv1's filter c
+            b.add(new Owned(ParameterSet.key(r.depthwise().name(), ParameterSet.KERNEL),
+                r.conv1().name(), 2, 4));
+            for (String kind : perChannelWeights(r.depthwise())) {
+              b.add(new Owned(ParameterSet.key(r.depthwise().name(), kind), r.conv1().name(), 0,
+                  1));
+            }
+          }
         }
         if (r.gated()) {
           Conv2DLayer c2 = r.conv2();

@@ -106,7 +106,8 @@ public final class WeightSlicer {
       }
     }
     if (!alive) {
-      for (Conv2DLayer c : List.of(r.conv1(), r.conv2())) {
+      for (Conv2DLayer c : r.depthwise() == null ? List.of(r.conv1(), r.conv2())
+          : List.of(r.conv1(), r.depthwise(), r.conv2())) {
         out.keySet().removeIf(k -> ParameterSet.ownerOf(k).equals(c.name()));
       }
       if (pre != null) { // an identity block: it goes with its pre-activation
@@ -121,6 +122,9 @@ public final class WeightSlicer {
     }
     int[] inner = r.conv1().gated() ? mask.kept(r.conv1().name()) : null;
     conv(params, out, r.conv1(), liveIn, inner);
+    if (r.depthwise() != null) {
+      depthwise(params, out, r.depthwise(), inner);
+    }
     conv(params, out, r.conv2(), inner, liveOut);
     if (r.shortcut() != null) {
       conv(params, out, r.shortcut(), liveIn, liveOut);

@@ -77,6 +77,9 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
       if (l instanceof ResidualBlock r) {
         inner.add(r.conv1().name());
         inner.add(r.conv2().name());
+        if (r.depthwise() != null) {
+          inner.add(r.depthwise().name());
+        }
         if (r.shortcut() != null) {
           inner.add(r.shortcut().name());
         }

@@ -13,15 +13,20 @@ import static com.google.common.base.Preconditions.checkNotNull;
  * conv + BN stays, with {@code act}).
  * {@code conv1}'s filters may carry their own gates; the output channels (the residual stream)
  * are not gated, unless the spec couples them across the stage in a {@link StreamGroup}.
+ * MobileNetV2's inverted residual block has a {@code depthwise} conv between {@code conv1} (the
+ * 1x1 expansion) and {@code conv2} (the linear 1x1 projection): its channel {@code c} reads
+ * {@code conv1}'s filter {@code c} alone, so it is gated by, and removed with, that filter.
  *
  * @param shortcut the projection (1x1 conv + BN), or null for the identity
  * @param activation applied to the sum of the shortcut and the branch
  * @param preActivation batch norm and activation on the block's input before {@code conv1} and
  *     a projection shortcut (a pre-activation block), or null
+ * @param depthwise a depthwise conv with {@code conv1}'s filters between {@code conv1} and
+ *     {@code conv2} (an inverted residual block), or null
  */
 public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
-    Conv2DLayer shortcut, boolean gated, Activation activation, PreActivation preActivation)
-    implements LayerSpec {
+    Conv2DLayer shortcut, boolean gated, Activation activation, PreActivation preActivation,
+    Conv2DLayer depthwise) implements LayerSpec {
 
   public ResidualBlock {
     LayerSpec.checkName(name);
@@ -33,14 +38,24 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
         + "its branch the projection still reads the pre-activated input)", name);
     checkArgument(!conv1.depthwise() && !conv2.depthwise()
         && (shortcut == null || !shortcut.depthwise()), "block %s: tf-prune's residual blocks "
-        + "hold no depthwise convolutions", name);
+        + "hold depthwise convolutions only between conv1 and conv2", name);
+    checkArgument(depthwise == null || (depthwise.depthwise() && !depthwise.gated()
+        && depthwise.filters() == conv1.filters()), "block %s: the conv between conv1 and conv2 "
+        + "must be an ungated depthwise conv with conv1's %s filters", name, conv1.filters());
     checkArgument(conv2.activation() == Activation.IDENTITY && !conv2.gated()
         && conv2.stride() == 1, "block %s: conv2 must be an ungated stride-1 conv without "
         + "activation (the block adds the shortcut, then applies its activation)", name);
     checkArgument(shortcut == null || (shortcut.filters() == conv2.filters()
         && !shortcut.gated() && shortcut.activation() == Activation.IDENTITY
-        && shortcut.stride() == conv1.stride()), "block %s: the projection shortcut must be an "
-        + "ungated conv without activation, with conv2's filters and conv1's stride", name);
+        && shortcut.stride() == conv1.stride() * (depthwise == null ? 1 : depthwise.stride())),
+        "block %s: the projection shortcut must be an ungated conv without activation, with "
+        + "conv2's filters and the branch's stride", name);
+  }
+
+  /** A block without a depthwise conv in its branch. */
+  public ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2, Conv2DLayer shortcut,
+      boolean gated, Activation activation, PreActivation preActivation) {
+    this(name, conv1, conv2, shortcut, gated, activation, preActivation, null);
   }
 
   /** A block without pre-activation. */
@@ -83,7 +98,8 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
 
   @Override
   public FeatureMap outputShape(FeatureMap in) {
-    FeatureMap out = conv2.outputShape(conv1.outputShape(in));
+    FeatureMap mid = conv1.outputShape(in);
+    FeatureMap out = conv2.outputShape(depthwise == null ? mid : depthwise.outputShape(mid));
     if (shortcut == null) {
       checkArgument(in.channels() == out.channels() && in.height() == out.height()
           && in.width() == out.width(), "block %s has an identity shortcut but maps %s to %s: "
@@ -95,10 +111,10 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
     return out;
   }
 
-  /** A copy with {@code width} filters in conv1 (the compact block). */
+  /** A copy with {@code width} filters in conv1 and channels in the depthwise conv. */
   public ResidualBlock withInnerWidth(int width) {
     return new ResidualBlock(name, conv1.withWidth(width), conv2, shortcut, gated,
-        activation, preActivation);
+        activation, preActivation, depthwise == null ? null : depthwise.withWidth(width));
   }
 
   /**
@@ -109,12 +125,13 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
   @Override
   public ResidualBlock withWidth(int width) {
     return new ResidualBlock(name, conv1, conv2.withWidth(width),
-        shortcut == null ? null : shortcut.withWidth(width), gated, activation, preActivation);
+        shortcut == null ? null : shortcut.withWidth(width), gated, activation, preActivation,
+        depthwise);
   }
 
   @Override
   public ResidualBlock withGated(boolean g) {
     return new ResidualBlock(name, conv1.withGated(g), conv2, shortcut, g, activation,
-        preActivation);
+        preActivation, depthwise);
   }
 }

@@ -55,8 +55,9 @@ public record StreamGroup(String name, ImmutableList<String> members, boolean ga
 
   /**
    * The stream groups of a residual network, one per stage, named {@code stream1},
-   * {@code stream2}, ...: a stage starts at a convolution whose output flows (through pooling
-   * only) into a residual block, or at a block with a projection shortcut, and holds the
+   * {@code stream2}, ...: a stage starts at a convolution (not a depthwise one: it keeps its
+   * input's channels) whose output flows (through pooling only) into a residual block, or at a
+   * block with a projection shortcut, and holds the
    * identity-shortcut blocks that follow.
    *
    * @throws IllegalArgumentException if {@code layers} holds no residual stage
@@ -71,7 +72,8 @@ public record StreamGroup(String name, ImmutableList<String> members, boolean ga
           + "are supported for post-activation blocks only: leave the option off for this model",
           specName, l.name());
       boolean startsStage = l instanceof ResidualBlock r ? r.shortcut() != null
-          : l instanceof Conv2DLayer && next(layers, i) instanceof ResidualBlock;
+          : l instanceof Conv2DLayer c && !c.depthwise()
+              && next(layers, i) instanceof ResidualBlock;
       if (startsStage) {
         close(groups, current);
         current = new ArrayList<>(List.of(l.name()));

@@ -44,6 +44,22 @@ class LayerKindImportTest {
         test.features(COUNT), COUNT);
   }
 
+  /** The blocks of real image models on random inputs, spread beyond MNIST's pixel range. */
+  @ParameterizedTest
+  @EnumSource(value = Kind.class, names = {"INVERTED_RESIDUAL", "PREACT_FINAL_NORM",
+      "DENSE_BATCH_NORM"})
+  void everyGateOpenReproducesTheOriginalOnRandomInputs(Kind kind) {
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(7);
+    float[] x = new float[500 * 784];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (rng.nextDouble() * 2 - 0.5);
+    }
+    ImportedModel m = ModelImporter.load(LayerKindModels.model(kind), ImportOptions.DEFAULT, x,
+        500);
+    assertThat(m.check().examples()).isEqualTo(500);
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+  }
+
   @ParameterizedTest
   @EnumSource(Kind.class)
   void everyGateOpenReproducesTheOriginalOnRealMnist(Kind kind) {
@@ -62,7 +78,10 @@ class LayerKindImportTest {
   @ParameterizedTest
   @EnumSource(Kind.class)
   void closedGatesRemoveTheirStructuresExactlyAndTheGraphCountsMatch(Kind kind) {
-    ImportedModel m = load(kind);
+    closeEveryThirdAndExport(load(kind));
+  }
+
+  private static void closeEveryThirdAndExport(ImportedModel m) {
     Map<String, boolean[]> flags = new LinkedHashMap<>();
     ParameterSet params = m.parameters();
     int blocks = 0;
@@ -205,5 +224,94 @@ class LayerKindImportTest {
     assertThat(spec.layer("avg1")).isEqualTo(new PoolLayer("avg1", PoolLayer.Kind.AVG, 2, 2,
         Padding.SAME));
     assertThat(spec.shapes().get(1).height()).isEqualTo(30);
+  }
+
+  @Test
+  void mobileNetV2InvertedResidualsBecomeBlocksWhoseDepthwiseChannelsFollowTheExpansion() {
+    ImportedModel m = load(Kind.INVERTED_RESIDUAL);
+    ArchitectureSpec spec = m.spec();
+    assertThat(spec.layers()).extracting(LayerSpec::name).containsExactly("stem",
+        "block0_depthwise", "block0_project", "block1", "block2_expand", "block2_depthwise",
+        "block2_project", "block3", "head", "gap", "logits_MatMul");
+    ResidualBlock b1 = (ResidualBlock) spec.layer("block1");
+    assertThat(b1.conv1().kernelSize()).isEqualTo(1);
+    assertThat(b1.conv1().activation()).isEqualTo(Activation.RELU6);
+    assertThat(b1.depthwise().depthwise()).isTrue();
+    assertThat(b1.depthwise().filters()).isEqualTo(24);
+    assertThat(b1.depthwise().activation()).isEqualTo(Activation.RELU6);
+    assertThat(b1.conv2().activation()).isEqualTo(Activation.IDENTITY);
+    assertThat(b1.shortcut()).isNull();
+    assertThat(b1.activation()).isEqualTo(Activation.IDENTITY);
+    assertThat(b1.gated()).as("x + 0 = x: the block can go").isTrue();
+    assertThat(b1.conv1().gated()).isTrue();
+    assertThat(((ResidualBlock) spec.layer("block3")).innerWidth()).isEqualTo(32);
+    // the stride-2 block without addition is three layers; its projection feeds block3's
+    // identity shortcut, so the stream stays ungated
+    assertThat(spec.layer("block2_expand").gated()).isTrue();
+    assertThat(((Conv2DLayer) spec.layer("block2_depthwise")).stride()).isEqualTo(2);
+    assertThat(spec.layer("block2_project").gated()).isFalse();
+    assertThat(spec.layer("block0_project").gated()).isFalse();
+    assertThat(spec.channelGroupOf(1)).as("block0's depthwise conv follows the stem")
+        .isEqualTo("stem");
+    assertThat(spec.gateGroups()).extracting(GateGroup::name).containsExactly("stem",
+        "block1_expand", "block1", "block2_expand", "block3_expand", "block3", "head");
+    // closing expansion filters of block1 removes the depthwise channels they feed
+    KeepMask keep = KeepMask.of(spec.gateGroups().stream().collect(
+        java.util.stream.Collectors.toMap(GateGroup::name, g -> {
+          boolean[] k = new boolean[g.size()];
+          for (int i = 0; i < k.length; i++) {
+            k[i] = !g.name().equals("block1_expand") || i % 2 == 0;
+          }
+          return k;
+        })));
+    ResidualBlock compact = (ResidualBlock) spec.compact(keep).layer("block1");
+    assertThat(compact.innerWidth()).isEqualTo(12);
+    assertThat(compact.depthwise().filters()).isEqualTo(12);
+  }
+
+  @Test
+  void invertedResidualStagesCoupleTheirStreamChannelsAndStillExportExactly() {
+    ArrayData test = Mnist.test(COUNT);
+    ImportedModel m = ModelImporter.load(LayerKindModels.model(Kind.INVERTED_RESIDUAL),
+        ImportOptions.DEFAULT.withCoupledStreamChannels(true), test.features(COUNT), COUNT);
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+    assertThat(m.spec().streams()).extracting(g -> List.copyOf(g.members()))
+        .containsExactly(List.of("block0_project", "block1"), List.of("block2_project",
+            "block3"));
+    closeEveryThirdAndExport(m);
+  }
+
+  @Test
+  void resNetV2sFinalBatchNormAndReluOnTheStreamBecomeAUnitDepthwiseConv() {
+    ImportedModel m = load(Kind.PREACT_FINAL_NORM);
+    ArchitectureSpec spec = m.spec();
+    assertThat(spec.layers()).extracting(LayerSpec::name).containsExactly("stem", "pool",
+        "preact1", "preact2", "post_bn", "gap", "logits_MatMul");
+    Conv2DLayer post = (Conv2DLayer) spec.layer("post_bn");
+    assertThat(post.depthwise()).isTrue();
+    assertThat(post.kernelSize()).isEqualTo(1);
+    assertThat(post.batchNorm()).isTrue();
+    assertThat(post.activation()).isEqualTo(Activation.RELU);
+    assertThat(post.gated()).isFalse();
+    assertThat(m.parameters().get("post_bn/kernel").values()).containsOnly(1f);
+    assertThat(m.parameters().get("post_bn/gamma").shape()).containsExactly(16);
+    assertThat(m.notes()).anyMatch(n -> n.contains("post_bn") && n.contains("depthwise"));
+    assertThat(((ResidualBlock) spec.layer("preact2")).preActivation()).isNotNull();
+  }
+
+  @Test
+  void keras2sUnfusedBatchNormFoldsIntoTheDenseLayerBeforeOrAfterIt() {
+    ImportedModel m = load(Kind.DENSE_BATCH_NORM);
+    ArchitectureSpec spec = m.spec();
+    assertThat(spec.layers()).extracting(LayerSpec::name).containsExactly("flatten", "dense",
+        "dense_1", "dense_2", "logits_MatMul");
+    assertThat(spec.layer("dense")).isEqualTo(DenseLayer.gatedRelu("dense", 32));
+    assertThat(spec.layer("dense_1")).isEqualTo(DenseLayer.gatedRelu("dense_1", 16));
+    assertThat(spec.layer("dense_2")).isEqualTo(DenseLayer.gatedRelu("dense_2", 16));
+    assertThat(m.notes()).filteredOn(n -> n.contains("(batch norm) folded")).hasSize(2);
+    assertThat(m.notes()).anyMatch(n -> n.contains("batch_normalization_1/batchnorm/mul"));
+    // the batch norm after dense_2's ReLU folds into the logits' input side
+    assertThat(m.notes()).anyMatch(n -> n.contains("batch_normalization_2/batchnorm/mul")
+        && n.contains("before logits/MatMul"));
   }
 }

@@ -153,4 +153,29 @@ class LayerKindRefusalsTest {
     assertThat(b.gated()).isFalse();
     assertThat(b.conv1().gated()).isTrue();
   }
+
+  @Test
+  void anUnfusedBatchNormAfterAConvsActivationIsRefusedNamingItsMul() throws IOException {
+    Path f = frozen("convbn", (tf, x) -> {
+      Operand<TFloat32> h = tf.withName("conv_relu").nn.relu(conv(tf, x, 3, 1, 4));
+      h = tf.math.add(tf.withName("bn_mul").math.mul(h, tf.constant(new float[] {1, 2, 1, 2})),
+          tf.constant(new float[] {0, 1, 0, 1}));
+      return head(tf, h, 4);
+    });
+    refused(f, "Mul bn_mul", "Relu conv_relu", "convolutions take FusedBatchNorm");
+  }
+
+  @Test
+  void anInvertedResidualWithoutExpansionIsRefusedNamingItsAdditionAndDepthwiseConv()
+      throws IOException {
+    Path f = frozen("noexpand", (tf, x) -> {
+      Operand<TFloat32> stem = tf.nn.relu6(conv(tf, x, 3, 1, 4));
+      Operand<TFloat32> h = tf.nn.relu6(tf.nn.biasAdd(tf.withName("dw").nn
+          .depthwiseConv2dNative(stem, filter(tf, 3, 4, 1), List.of(1L, 1L, 1L, 1L), "SAME"),
+          tf.constant(new float[4])));
+      h = tf.withName("add").math.add(stem, conv(tf, h, 1, 4, 4));
+      return head(tf, h, 4);
+    });
+    refused(f, "Add add", "DepthwiseConv2dNative dw", "1x1 expansion conv");
+  }
 }

@@ -173,4 +173,30 @@ class SpecTest {
     assertThatThrownBy(() -> mlp().layer("nope"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'nope'");
   }
+
+  @Test
+  void anInvertedResidualBlockHoldsADepthwiseConvWithConv1sFiltersThatShrinksWithThem() {
+    Conv2DLayer expand = new Conv2DLayer("expand", 12, 1, 1, Padding.SAME, true,
+        Activation.RELU6, true);
+    Conv2DLayer project = new Conv2DLayer("project", 4, 1, 1, Padding.SAME, true,
+        Activation.IDENTITY, false);
+    ResidualBlock b = new ResidualBlock("block", expand, project, null, true,
+        Activation.IDENTITY, null, depthwise(12));
+    assertThat(b.outputShape(new FeatureMap(8, 8, 4))).isEqualTo(new FeatureMap(8, 8, 4));
+    ResidualBlock compact = b.withInnerWidth(5);
+    assertThat(compact.depthwise().filters()).isEqualTo(5);
+    assertThat(compact.conv1().filters()).isEqualTo(5);
+    assertThatThrownBy(() -> new ResidualBlock("block", expand, project, null, true,
+        Activation.IDENTITY, null, depthwise(8)))
+        .hasMessageContaining("depthwise conv with conv1's 12 filters");
+    assertThatThrownBy(() -> new ResidualBlock("block", expand, project, null, true,
+        Activation.IDENTITY, null, new Conv2DLayer("dw", 12, 3, 1, Padding.SAME, true,
+            Activation.RELU6, false)))
+        .hasMessageContaining("ungated depthwise conv");
+  }
+
+  private static Conv2DLayer depthwise(int channels) {
+    return new Conv2DLayer("dw", channels, 3, 1, Padding.SAME, true, Activation.RELU6, false,
+        Conv2DLayer.DEFAULT_BATCH_NORM_EPSILON, false, true);
+  }
 }

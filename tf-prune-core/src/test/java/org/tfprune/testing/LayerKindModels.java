@@ -25,7 +25,8 @@ import org.tensorflow.types.TFloat32;
  * added by {@code Add}/{@code AddV2}, {@code FusedBatchNorm} v1, residual additions without an
  * activation after them and with a strided projection shortcut, ReLU6 / sigmoid / tanh / leaky
  * ReLU, average pooling, {@code Pad} before a VALID convolution, and a depthwise convolution
- * between two convs (MobileNet's pattern), pre-activation residual blocks. The weights are random (He-scaled) and the
+ * between two convs (MobileNet's pattern), pre-activation residual blocks, and the blocks of
+ * {@link BlockKindModels}. The weights are random (He-scaled) and the
  * batch norms have non-trivial statistics, scales and offsets: enough to compare an import with
  * its original and to prune it. Every model has signature {@code serving_default}, input key
  * {@value #INPUT_KEY} (node {@value #INPUT}, {@code [-1, 28, 28, 1]}) and output {@value #PROBS}
@@ -51,7 +52,16 @@ public final class LayerKindModels {
     /** conv + BN + Relu6, DepthwiseConv2dNative + BN + Relu6 (stride 2), 1x1 conv, Mean. */
     DEPTHWISE,
     /** Pre-activation (ResNet v2) blocks: an identity one and a strided projection one. */
-    PREACT
+    PREACT,
+    /**
+     * MobileNetV2: a stem, a block without expansion, inverted residual blocks with their
+     * addition (stride 1, same channels) and without (stride 2, more channels), a 1x1 head.
+     */
+    INVERTED_RESIDUAL,
+    /** Pre-activation blocks, then ResNet v2's final batch norm and ReLU on the stream. */
+    PREACT_FINAL_NORM,
+    /** Dense layers with Keras's unfused batch norm (Mul, then AddV2 or Sub) around a ReLU. */
+    DENSE_BATCH_NORM
   }
 
   private static final Map<Kind, Path> BUILT = new EnumMap<>(Kind.class);
@@ -74,7 +84,7 @@ public final class LayerKindModels {
   /** Writes the SavedModel of {@code kind} to {@code dir}. */
   public static void write(Kind kind, Path dir) {
     try (Graph g = new Graph(); Session s = new Session(g)) {
-      Net n = new Net(g, 31 + kind.ordinal());
+      FixtureNet n = new FixtureNet(g, 31 + kind.ordinal());
       Placeholder<TFloat32> x = n.tf.withName(INPUT).placeholder(TFloat32.class,
           Placeholder.shape(Shape.of(-1, 28, 28, 1)));
       Operand<TFloat32> logits = switch (kind) {
@@ -85,6 +95,9 @@ public final class LayerKindModels {
         case PAD_AVG_POOL -> padAvgPool(n, x);
         case DEPTHWISE -> depthwise(n, x);
         case PREACT -> preActivation(n, x);
+        case INVERTED_RESIDUAL -> BlockKindModels.invertedResidual(n, x);
+        case PREACT_FINAL_NORM -> BlockKindModels.preActFinalNorm(n, x);
+        case DENSE_BATCH_NORM -> BlockKindModels.denseBatchNorm(n, x);
       };
       Operand<TFloat32> probs = n.tf.withName(PROBS).nn.softmax(logits);
       n.p.initialize(s);
@@ -94,7 +107,7 @@ public final class LayerKindModels {
     }
   }
 
-  private static Operand<TFloat32> bnAfterRelu(Net n, Operand<TFloat32> x) {
+  private static Operand<TFloat32> bnAfterRelu(FixtureNet n, Operand<TFloat32> x) {
     Ops c1 = n.tf.withSubScope("conv2d");
     Operand<TFloat32> h = n.bn(c1, c1.nn.relu(n.tf.nn.biasAdd(n.conv(c1, x, 3, 1, 8, 1, "VALID"),
         n.vector(c1, "bias", 8, -0.1f, 0.1f))), 8, false);
@@ -112,7 +125,7 @@ public final class LayerKindModels {
     return n.dense(n.tf.withSubScope("dense_1"), h, 32, 10);
   }
 
-  private static Operand<TFloat32> biasForms(Net n, Operand<TFloat32> x) {
+  private static Operand<TFloat32> biasForms(FixtureNet n, Operand<TFloat32> x) {
     Ops c1 = n.tf.withSubScope("conv_nobias");
     Operand<TFloat32> h = c1.nn.relu(n.conv(c1, x, 5, 1, 6, 1, "SAME"));
     Ops c2 = n.tf.withSubScope("conv_addv2");
@@ -131,7 +144,7 @@ public final class LayerKindModels {
         n.vector(out, "bias", 10, -0.1f, 0.1f));
   }
 
-  private static Operand<TFloat32> linearResidual(Net n, Operand<TFloat32> x) {
+  private static Operand<TFloat32> linearResidual(FixtureNet n, Operand<TFloat32> x) {
     Ops stem = n.tf.withSubScope("stem");
     Operand<TFloat32> h = stem.nn.relu(n.bn(stem, n.conv(stem, x, 3, 1, 8, 1, "SAME"), 8, false));
     Ops pool = n.tf.withSubScope("pool");
@@ -154,8 +167,8 @@ public final class LayerKindModels {
   }
 
   /** bn(conv_b(relu(bn(conv_a(x))))). */
-  private static Operand<TFloat32> branch(Net n, Ops block, Operand<TFloat32> x, int in, int out,
-      int stride) {
+  private static Operand<TFloat32> branch(FixtureNet n, Ops block, Operand<TFloat32> x, int in,
+      int out, int stride) {
     Ops a = block.withSubScope("conv_a");
     Operand<TFloat32> h = a.nn.relu(n.bn(a, n.conv(a, x, 3, in, out, stride, "SAME"), out,
         false));
@@ -163,7 +176,7 @@ public final class LayerKindModels {
     return n.bn(b, n.conv(b, h, 3, out, out, 1, "SAME"), out, false);
   }
 
-  private static Operand<TFloat32> activations(Net n, Operand<TFloat32> x) {
+  private static Operand<TFloat32> activations(FixtureNet n, Operand<TFloat32> x) {
     Ops c1 = n.tf.withSubScope("conv_relu6");
     Operand<TFloat32> h = c1.nn.relu6(c1.nn.biasAdd(n.conv(c1, x, 3, 1, 8, 1, "SAME"),
         n.vector(c1, "bias", 8, -0.2f, 0.2f)));
@@ -180,7 +193,7 @@ public final class LayerKindModels {
     return n.dense(n.tf.withSubScope("logits"), h, 16, 10);
   }
 
-  private static Operand<TFloat32> padAvgPool(Net n, Operand<TFloat32> x) {
+  private static Operand<TFloat32> padAvgPool(FixtureNet n, Operand<TFloat32> x) {
     Ops z = n.tf.withSubScope("zero_padding2d");
     Operand<TFloat32> h = n.g.<TFloat32>opBuilder("Pad", "zero_padding2d/Pad", z.scope())
         .addInput(x.asOutput()).addInput(z.constant(new int[][] {{0, 0}, {1, 1}, {1, 1},
@@ -201,7 +214,7 @@ public final class LayerKindModels {
     return n.dense(n.tf.withSubScope("logits"), h, 16, 10);
   }
 
-  private static Operand<TFloat32> depthwise(Net n, Operand<TFloat32> x) {
+  private static Operand<TFloat32> depthwise(FixtureNet n, Operand<TFloat32> x) {
     Ops c1 = n.tf.withSubScope("expand");
     Operand<TFloat32> h = c1.nn.relu6(n.bn(c1, n.conv(c1, x, 3, 1, 8, 1, "SAME"), 8, false));
     Ops dw = n.tf.withSubScope("depthwise");
@@ -214,7 +227,7 @@ public final class LayerKindModels {
     return n.dense(n.tf.withSubScope("logits"), h, 16, 10);
   }
 
-  private static Operand<TFloat32> preActivation(Net n, Operand<TFloat32> x) {
+  private static Operand<TFloat32> preActivation(FixtureNet n, Operand<TFloat32> x) {
     Ops stem = n.tf.withSubScope("stem");
     Operand<TFloat32> h = stem.nn.relu(n.bn(stem, n.conv(stem, x, 3, 1, 8, 1, "SAME"), 8, false));
     Ops pool = n.tf.withSubScope("pool");
@@ -233,13 +246,13 @@ public final class LayerKindModels {
   }
 
   /** relu(bn(x)) on a block's input. */
-  private static Operand<TFloat32> preAct(Net n, Ops block, Operand<TFloat32> x, int channels) {
+  static Operand<TFloat32> preAct(FixtureNet n, Ops block, Operand<TFloat32> x, int channels) {
     Ops s = block.withSubScope("preact");
     return s.nn.relu(n.bn(s, x, channels, false));
   }
 
   /** conv_b(relu(bn(conv_a(x)))), conv_b with a bias and no batch norm (ResNet v2). */
-  private static Operand<TFloat32> preActBranch(Net n, Ops block, Operand<TFloat32> x, int in,
+  static Operand<TFloat32> preActBranch(FixtureNet n, Ops block, Operand<TFloat32> x, int in,
       int out, int stride) {
     Ops a = block.withSubScope("conv_a");
     Operand<TFloat32> h = a.nn.relu(n.bn(a, n.conv(a, x, 3, in, out, stride, "SAME"), out,
@@ -247,61 +260,5 @@ public final class LayerKindModels {
     Ops b = block.withSubScope("conv_b");
     return b.nn.biasAdd(n.conv(b, h, 3, out, out, 1, "SAME"), n.vector(b, "bias", out, -0.1f,
         0.1f));
-  }
-
-  /** The graph being written, its variables and a random source for per-channel values. */
-  private static final class Net {
-    final Graph g;
-    final Ops tf;
-    final ForeignModels.Params p;
-    final SplittableRandom rng;
-
-    Net(Graph g, long seed) {
-      this.g = g;
-      this.tf = Ops.create(g);
-      this.p = new ForeignModels.Params(tf, seed);
-      this.rng = new SplittableRandom(seed + 1000);
-    }
-
-    Operand<TFloat32> conv(Ops s, Operand<TFloat32> x, int k, int in, int out, int stride,
-        String padding) {
-      return s.nn.conv2d(x, p.he(s, "kernel", k * k * in, k, k, in, out),
-          List.of(1L, (long) stride, (long) stride, 1L), padding);
-    }
-
-    Operand<TFloat32> dense(Ops s, Operand<TFloat32> x, int in, int out) {
-      return s.nn.biasAdd(s.linalg.matMul(x, p.he(s, "kernel", in, in, out)),
-          vector(s, "bias", out, -0.1f, 0.1f));
-    }
-
-    /** {@code n} values drawn uniformly from [lo, hi). */
-    Operand<TFloat32> vector(Ops s, String name, int n, float lo, float hi) {
-      float[] v = new float[n];
-      for (int i = 0; i < n; i++) {
-        v[i] = (float) (lo + (hi - lo) * rng.nextDouble());
-      }
-      return p.add(s, name, v, true, n);
-    }
-
-    /** Inference-mode batch norm (FusedBatchNormV3, or v1 when {@code v1}), epsilon 1e-3. */
-    Operand<TFloat32> bn(Ops s, Operand<TFloat32> y, int n, boolean v1) {
-      Operand<TFloat32> gamma = vector(s, "gamma", n, 0.5f, 1.5f);
-      Operand<TFloat32> beta = vector(s, "beta", n, -0.5f, 0.5f);
-      Operand<TFloat32> mean = vector(s, "moving_mean", n, -0.3f, 0.3f);
-      Operand<TFloat32> variance = vector(s, "moving_variance", n, 0.5f, 2f);
-      if (!v1) {
-        return s.withName("FusedBatchNormV3").nn.fusedBatchNorm(y, gamma, beta, mean, variance,
-            FusedBatchNorm.epsilon(1e-3f), FusedBatchNorm.isTraining(false)).y();
-      }
-      return g.<TFloat32>opBuilder("FusedBatchNorm", s.scope().makeOpName("FusedBatchNorm"),
-              s.scope()).addInput(y.asOutput()).addInput(gamma.asOutput())
-          .addInput(beta.asOutput()).addInput(mean.asOutput()).addInput(variance.asOutput())
-          .setAttr("epsilon", 1e-3f).setAttr("is_training", false).build().output(0);
-    }
-
-    Operand<TFloat32> addV2(Ops s, Operand<TFloat32> a, Operand<TFloat32> b) {
-      return g.<TFloat32>opBuilder("AddV2", s.scope().makeOpName("AddV2"), s.scope())
-          .addInput(a.asOutput()).addInput(b.asOutput()).build().output(0);
-    }
   }
 }

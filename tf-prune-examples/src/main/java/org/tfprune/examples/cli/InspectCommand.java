@@ -148,7 +148,8 @@ final class InspectCommand implements Callable<Integer> {
       e.put("type", l instanceof DenseLayer ? "dense" : l instanceof Conv2DLayer c
           ? "conv " + c.kernelSize() + "x" + c.kernelSize() + "/" + c.stride()
               + (c.batchNorm() ? " +BN" : "")
-          : l instanceof ResidualBlock b ? "residual block (" + (b.shortcut() == null
+          : l instanceof ResidualBlock b ? (b.depthwise() == null ? "" : "inverted ")
+              + "residual block (" + (b.shortcut() == null
               ? "identity" : "projection") + " shortcut)"
           : l.getClass().getSimpleName().replace("Layer", "").toLowerCase());
       e.put("width", l.width());

@@ -32,7 +32,7 @@ import org.tfprune.testing.Mnist;
 /**
  * {@code tf-prune inspect} and {@code prune} on models whose serving contract is more than one
  * signature with logits and probabilities: several signatures, ArgMax / TopK / class-name
- * outputs, a rescaling prefix, a rank-3 input.
+ * outputs, a rescaling prefix, a rank-3 input; and {@code inspect} on MobileNetV2's blocks.
  */
 class ServingContractCommandTest {
   private static Path mnist;
@@ -84,6 +84,23 @@ class ServingContractCommandTest {
     assertThat(j.get("check").get("data").asText()).contains("mnist");
     assertThat(j.get("gateGroups").get(0).get("name").asText()).isEqualTo("input");
     assertThat(j.get("fixedRegions").get("networkInput").asText()).isEqualTo("rescaling/sub:0");
+  }
+
+  @Test
+  void inspectListsMobileNetV2sInvertedResidualBlocksWithTheirExpansionGates() throws Exception {
+    Path m = tmp.resolve("mobilenet");
+    org.tfprune.testing.LayerKindModels.write(
+        org.tfprune.testing.LayerKindModels.Kind.INVERTED_RESIDUAL, m);
+    CliRun r = CliRun.of("inspect", "--saved-model", m.toString(), "--json");
+    assertThat(r.exitCode()).as(r.err() + r.out()).isZero();
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertThat(j.get("prunable").asBoolean()).isTrue();
+    JsonNode block = j.get("layers").get(3);
+    assertThat(block.get("name").asText()).isEqualTo("block1");
+    assertThat(block.get("type").asText()).isEqualTo("inverted residual block (identity "
+        + "shortcut)");
+    assertThat(block.get("innerWidth").asInt()).isEqualTo(24);
+    assertThat(j.get("gateGroups").toString()).contains("block1_expand").contains("block3");
   }
 
   @Test
