@@ -10,7 +10,9 @@ import org.tfprune.complexity.CostAlgebra;
 import org.tfprune.complexity.CostModel;
 import org.tfprune.complexity.LayerCost;
 import org.tfprune.spec.ArchitectureSpec;
+import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.GateGroup;
+import org.tfprune.spec.ResidualBlock;
 
 /**
  * How hard the complexity cost pushes, derived from the network's own cost structure so that a
@@ -43,16 +45,24 @@ public final class PressureCalibration {
    * their most and least expensive structures get Adam on theta: projected SGD's step is
    * proportional to the gradient, so one learning rate cannot serve structures whose pressure
    * differs by orders of magnitude. 15 lies between the measured cases: LeNet-300-100 (spread
-   * 2.9) trains best with SGD, LeNet-5 (19.7) and the ResNets (about 90) with Adam.
+   * 2.9) trains best with SGD, LeNet-5 (19.7) and the ResNets (about 90) with Adam. Networks
+   * with a convolution get Adam whatever their spread: a conv filter's data gradient varies with
+   * its feature map's spatial size and from batch to batch far more than a dense unit's, and
+   * SGD's step, sized for LeNet-300-100, made an imported Keras CNN's first-layer gates swing
+   * between 10 and 1 open filters from epoch to epoch (1.83 points below the original at
+   * strength 1, against 0.13 with Adam).
    */
   public static final double SGD_MAX_SPREAD = 15.0;
 
   private final ImmutableMap<String, Double> groupShares;
   private final ImmutableMap<String, Integer> groupSizes;
+  private final boolean convolutional;
 
-  private PressureCalibration(Map<String, Double> shares, Map<String, Integer> sizes) {
+  private PressureCalibration(Map<String, Double> shares, Map<String, Integer> sizes,
+      boolean convolutional) {
     this.groupShares = ImmutableMap.copyOf(shares);
     this.groupSizes = ImmutableMap.copyOf(sizes);
+    this.convolutional = convolutional;
   }
 
   /** The calibration of {@code spec} for a complexity weighing MACs by {@code flopsShare}. */
@@ -77,7 +87,9 @@ public final class PressureCalibration {
           + (1 - flopsShare) * (dense.params() - c.params()) / dense.params();
       shares.put(g.name(), perStructure * g.size());
     }
-    return new PressureCalibration(shares, sizes);
+    boolean convolutional = spec.layers().stream()
+        .anyMatch(l -> l instanceof Conv2DLayer || l instanceof ResidualBlock);
+    return new PressureCalibration(shares, sizes, convolutional);
   }
 
   /** {@code F_g} per gate group: the normalized cost's derivative summed over the group. */
@@ -118,8 +130,11 @@ public final class PressureCalibration {
     return max == 0 ? 1.0 : max / min;
   }
 
-  /** Whether projected SGD suits theta (the cost per structure is even enough), else Adam. */
+  /**
+   * Whether projected SGD suits theta (a network of dense layers whose cost per structure is
+   * even enough), else Adam.
+   */
   public boolean sgdSuits() {
-    return costSpread() <= SGD_MAX_SPREAD;
+    return !convolutional && costSpread() <= SGD_MAX_SPREAD;
   }
 }

@@ -38,7 +38,7 @@ class PressureCalibrationTest {
   }
 
   @Test
-  void thetaOptimizerIsChosenFromTheSpreadOfCostPerStructure() {
+  void thetaOptimizerIsChosenFromTheLayerKindsAndTheSpreadOfCostPerStructure() {
     TrainerConfig auto = TrainerConfig.builder().build();
     assertThat(auto.resolvedThetaOptimizer(mnist("lenet-300-100")))
         .isEqualTo(TrainerConfig.ThetaOptimizer.SGD);
@@ -48,6 +48,11 @@ class PressureCalibrationTest {
         .isEqualTo(TrainerConfig.ThetaOptimizer.ADAM);
     assertThat(auto.resolvedThetaLearningRate(mnist("lenet-5")))
         .isEqualTo(TrainerConfig.ADAM_THETA_LEARNING_RATE);
+    // a conv net gets Adam even where its cost per structure is as even as an MLP's
+    ArchitectureSpec vgg = Models.create("vgg-16", new int[] {32, 32, 3}, 10, 1.0);
+    assertThat(PressureCalibration.of(vgg, 0.5).costSpread())
+        .isLessThan(PressureCalibration.SGD_MAX_SPREAD);
+    assertThat(auto.resolvedThetaOptimizer(vgg)).isEqualTo(TrainerConfig.ThetaOptimizer.ADAM);
     // LeNet-300-100's SGD step is the one it was calibrated with
     assertThat(auto.resolvedThetaLearningRate(mnist("lenet-300-100"))).isCloseTo(1.0,
         within(1e-9));

@@ -42,9 +42,9 @@ final class TrainingOptions {
   String optimizer;
 
   @Option(names = "--theta-optimizer", defaultValue = "auto",
-      description = "auto (chosen from the network's cost per structure: sgd where it is even, "
-          + "adam where it varies widely, as in conv nets), sgd (projected SGD) or adam (then "
-          + "projected). Default: ${DEFAULT-VALUE}.")
+      description = "auto (chosen from the network: sgd for dense layers whose cost per "
+          + "structure is even, as in an MLP; adam for conv nets and where the cost varies "
+          + "widely), sgd (projected SGD) or adam (then projected). Default: ${DEFAULT-VALUE}.")
   String thetaOptimizer;
 
   @Option(names = "--theta-lr",
