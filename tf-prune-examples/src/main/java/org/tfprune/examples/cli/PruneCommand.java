@@ -73,7 +73,7 @@ final class PruneCommand implements Callable<Integer> {
     ImportOptions imports = new ImportOptions(tag, signature, config.thetaInit(),
         streams.coupleStreamChannels).withFeeds(FeedOptions.parse(feeds));
     ModelPruner pruner = new ModelPruner(config, ModelPruner.Options.DEFAULT.withImports(imports)
-        .withOverwrite(run.overwrite).withQuiet(run.quiet).withExport(run.export())
+        .withOverwrite(run.overwrite).withQuiet(run.quiet).withExport(run.export(knobs.targetMacs != null))
         .withLatency(new int[] {1, 32, 256}, run.latencyBudgetMillis())
         .withCheckpoints(new ModelPruner.Checkpoints(checkpoints.dirFor(out),
             checkpoints.everySteps, checkpoints.resume)), commandSpec.commandLine().getOut());

@@ -26,6 +26,14 @@ final class RunOptions {
       + "bound as without folding); --no-fold-batch-norm keeps it as its own op. Default: on.")
   boolean foldBatchNorm;
 
+  @Option(names = "--input-span", negatable = true,
+      description = "Read the kept input features of a network with input gates as one "
+          + "contiguous slice (with zero weights for the features pruned inside it), which is "
+          + "faster than a gather but computes the MACs of the whole slice; --no-input-span "
+          + "selects exactly the kept features. Default: on, off with --target-macs (the "
+          + "exported graph then computes the MACs the budget counts).")
+  Boolean inputSpan;
+
   @Option(names = "--latency-budget-ms", defaultValue = "1500",
       description = "Rough time the dense / compact latency comparison of the report spends per "
           + "batch size (at least 15 timed pairs each; 0 = only those). Default: "
@@ -41,8 +49,12 @@ final class RunOptions {
     return latencyBudgetMillis;
   }
 
-  /** How the compact model is exported. */
-  ExportSettings export() {
-    return new ExportSettings(roundWidths, foldBatchNorm);
+  /**
+   * How the compact model is exported: with a MACs budget ({@code macsBudget}) the input is read
+   * as a slice only if asked for, so the graph computes the MACs the budget counted.
+   */
+  ExportSettings export(boolean macsBudget) {
+    return new ExportSettings(roundWidths, foldBatchNorm,
+        inputSpan != null ? inputSpan : !macsBudget);
   }
 }

@@ -73,7 +73,7 @@ final class TrainCommand implements Callable<Integer> {
           loaded.train(), loaded.test(), config,
           new PruneRun.Options(model, loaded.name(), target, run.overwrite, baseline,
               new int[] {1, 32, 256}, run.latencyBudgetMillis(), run.quiet, checkpoints.dirFor(target),
-              checkpoints.everySteps, checkpoints.resume, run.export()));
+              checkpoints.everySteps, checkpoints.resume, run.export(knobs.targetMacs != null)));
       loaded.streamReport().ifPresent(r -> commandSpec.commandLine().getOut()
           .printf("streamed training data: %s%n", r));
     }

@@ -125,6 +125,24 @@ class PruneCommandTest {
   }
 
   @Test
+  void aMacsBudgetsExportComputesTheMacsTheBudgetCounted(@TempDir Path tmp) throws Exception {
+    // with --target-macs the kept pixels are selected exactly, not read as a wider slice, so the
+    // graph's MACs are the kept structure's and the budget line speaks of what is served
+    Path out = tmp.resolve("pruned");
+    CliRun r = CliRun.of(quickPrune(ForeignModels.mlp(), out, "--target-macs", "0.5"));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    RunReport report = RunReport.fromJson(Files.readAllBytes(out.resolve("report.json")));
+    var last = report.history().get(report.history().size() - 1);
+    assertThat(report.compact().widthPerLayer().get("input"))
+        .isEqualTo(last.liveWidths().get("input"));
+    assertThat(report.export().graphMacs()).isEqualTo(report.compact().macs());
+    assertThat((double) report.compact().macs() / report.dense().macs())
+        .isCloseTo(last.macsFraction(), within(1e-9));
+    assertThat(report.budget().keptMacs()).isCloseTo(last.macsFraction(), within(1e-9));
+    assertThat(r.out()).doesNotContain("read as one slice");
+  }
+
+  @Test
   void anExistingOutputIsRefusedBeforeTheImportAndLeftUntouched(@TempDir Path tmp)
       throws IOException {
     Path out = Files.createDirectories(tmp.resolve("pruned"));
