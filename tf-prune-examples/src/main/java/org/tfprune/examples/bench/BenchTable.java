@@ -2,12 +2,9 @@ package org.tfprune.examples.bench;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Locale;
+import org.tfprune.examples.report.JsonFiles;
 
 /**
  * The result of one side-by-side latency run over several compact / dense model pairs: per
@@ -62,24 +59,14 @@ public record BenchTable(List<Integer> batches, long budgetMsPerPair, String one
     }
   }
 
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(SerializationFeature.INDENT_OUTPUT);
-
   public byte[] toJson() {
-    try {
-      return JSON.writeValueAsBytes(this);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return JsonFiles.write(this);
   }
 
   public static BenchTable fromJson(byte[] json) {
-    try {
-      return JSON.readValue(json, BenchTable.class);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return JsonFiles.read(json, BenchTable.class);
   }
+
 
   /** The summary table, with a header line saying how to read it. */
   public String toText() {

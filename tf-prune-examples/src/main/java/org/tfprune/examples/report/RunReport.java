@@ -1,10 +1,6 @@
 package org.tfprune.examples.report;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import org.tfprune.examples.bench.LatencyBenchmark;
@@ -80,25 +76,14 @@ public record RunReport(Settings settings, Network dense, Network compact, Gates
   public record Export(String path, double maxAbsDiff, double tolerance, int verifiedExamples,
       long graphMacs, long graphParams, long nodesWithDevice) {}
 
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .registerModule(new com.fasterxml.jackson.datatype.guava.GuavaModule())
-      .enable(SerializationFeature.INDENT_OUTPUT);
-
   public byte[] toJson() {
-    try {
-      return JSON.writeValueAsBytes(this);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return JsonFiles.write(this);
   }
 
   public static RunReport fromJson(byte[] json) {
-    try {
-      return JSON.readValue(json, RunReport.class);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return JsonFiles.read(json, RunReport.class);
   }
+
 
   /** The human-readable summary table. */
   /**
