@@ -166,14 +166,34 @@ final class BenchPlan implements AutoCloseable {
     }
   }
 
-  /** The dense network a {@code train} export's report names, at full width. */
+  /**
+   * The dense network a {@code train} export's report names, at the width it was trained with
+   * ({@code --width-multiplier}, found from the report's dense widths).
+   */
   static ArchitectureSpec denseSpec(RunReport report) {
     int[] shape = report.settings().inputShape().stream().mapToInt(Integer::intValue)
         .toArray();
     int classes = report.dense().widthPerLayer().values().stream().reduce((a, b) -> b)
         .orElseThrow();
-    return Models.create(report.settings().model(), shape, classes, 1.0,
-        !report.dense().streamWidthString().isEmpty()); // a run with coupled stream channels
+    boolean coupled = !report.dense().streamWidthString().isEmpty();
+    String model = report.settings().model();
+    ArchitectureSpec full = Models.create(model, shape, classes, 1.0, coupled);
+    if (full.widthString().equals(report.dense().widths())) {
+      return full;
+    }
+    // a narrower or wider start: the ratio of the first prunable layer's widths
+    String layer = full.layers().get(0).name();
+    Integer trained = report.dense().widthPerLayer().get(layer);
+    if (trained != null) {
+      double multiplier = trained / (double) full.layers().get(0).width();
+      ArchitectureSpec scaled = Models.create(model, shape, classes, multiplier, coupled);
+      if (scaled.widthString().equals(report.dense().widths())) {
+        return scaled;
+      }
+    }
+    throw new ExportException(String.format("the dense network of this export's report.json "
+        + "(%s %s) cannot be rebuilt from its model name: time it against the dense SavedModel "
+        + "with --pair compact=DIR,dense=DIR", model, report.dense().widths()));
   }
 
   /** Exports {@code spec} at random weights with the default export settings (BN folded). */
