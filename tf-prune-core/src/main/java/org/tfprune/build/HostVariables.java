@@ -19,6 +19,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 import org.tfprune.slice.HostTensor;
+import org.tfprune.slice.ParameterSet;
 
 /**
  * Named graph variables that the host reads and sets as a group (optimizer slots, cached loss
@@ -102,5 +103,29 @@ public final class HostVariables {
     } finally {
       tensors.forEach(Tensor::close);
     }
+  }
+
+  /**
+   * Every variable's initial value: its entry of {@code params}, or ones for a variable whose
+   * name ends with {@code maskSuffix} (a gate group's mask: every gate may live).
+   */
+  static Map<String, HostTensor> initialValues(Map<String, Variable<TFloat32>> variables,
+      ParameterSet params, String maskSuffix) {
+    Map<String, HostTensor> all = new LinkedHashMap<>();
+    for (Map.Entry<String, Variable<TFloat32>> v : variables.entrySet()) {
+      String name = v.getKey();
+      if (params.has(name)) {
+        all.put(name, params.get(name));
+      } else if (name.endsWith(maskSuffix)) {
+        int n = (int) v.getValue().shape().size(0);
+        float[] ones = new float[n];
+        Arrays.fill(ones, 1f);
+        all.put(name, new HostTensor(new long[] {n}, ones));
+      } else {
+        throw new IllegalArgumentException("no initial value for variable '" + name
+            + "'; the parameter set holds " + params.names());
+      }
+    }
+    return all;
   }
 }

@@ -373,21 +373,7 @@ public final class NetworkGraph {
    * {@code params} named {@code group/mask}, when present).
    */
   public void initialize(Session session, ParameterSet params) {
-    Map<String, HostTensor> all = new LinkedHashMap<>();
-    for (String name : variables.keySet()) {
-      if (params.has(name)) {
-        all.put(name, params.get(name));
-      } else if (name.endsWith("/" + MASK)) {
-        int n = (int) variables.get(name).shape().size(0);
-        float[] ones = new float[n];
-        java.util.Arrays.fill(ones, 1f);
-        all.put(name, new HostTensor(new long[] {n}, ones));
-      } else {
-        throw new IllegalArgumentException("no initial value for variable '" + name
-            + "'; the parameter set holds " + params.names());
-      }
-    }
-    assign(session, all);
+    assign(session, HostVariables.initialValues(variables, params, "/" + MASK));
   }
 
   /** Reads variables back to the host. */

@@ -66,11 +66,7 @@ final class BlockKindModels {
    * and ReLU on the stream ({@code post_bn}), global average pooling, logits.
    */
   static Operand<TFloat32> preActFinalNorm(FixtureNet n, Operand<TFloat32> x) {
-    Ops stem = n.tf.withSubScope("stem");
-    Operand<TFloat32> h = stem.nn.relu(n.bn(stem, n.conv(stem, x, 3, 1, 8, 1, "SAME"), 8, false));
-    Ops pool = n.tf.withSubScope("pool");
-    h = pool.nn.maxPool(h, pool.constant(new int[] {1, 2, 2, 1}),
-        pool.constant(new int[] {1, 2, 2, 1}), "VALID");
+    Operand<TFloat32> h = LayerKindModels.stemAndPool(n, x);
     Ops b1 = n.tf.withSubScope("preact1");
     h = n.addV2(b1, h, LayerKindModels.preActBranch(n, b1, LayerKindModels.preAct(n, b1, h, 8),
         8, 8, 1));

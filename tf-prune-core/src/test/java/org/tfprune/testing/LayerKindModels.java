@@ -145,11 +145,7 @@ public final class LayerKindModels {
   }
 
   private static Operand<TFloat32> linearResidual(FixtureNet n, Operand<TFloat32> x) {
-    Ops stem = n.tf.withSubScope("stem");
-    Operand<TFloat32> h = stem.nn.relu(n.bn(stem, n.conv(stem, x, 3, 1, 8, 1, "SAME"), 8, false));
-    Ops pool = n.tf.withSubScope("pool");
-    h = pool.nn.maxPool(h, pool.constant(new int[] {1, 2, 2, 1}),
-        pool.constant(new int[] {1, 2, 2, 1}), "VALID");
+    Operand<TFloat32> h = stemAndPool(n, x);
     // an identity block with nothing after its addition (pre-activation / linear bottleneck)
     Ops b1 = n.tf.withSubScope("block1");
     h = n.addV2(b1, h, branch(n, b1, h, 8, 8, 1));
@@ -228,11 +224,7 @@ public final class LayerKindModels {
   }
 
   private static Operand<TFloat32> preActivation(FixtureNet n, Operand<TFloat32> x) {
-    Ops stem = n.tf.withSubScope("stem");
-    Operand<TFloat32> h = stem.nn.relu(n.bn(stem, n.conv(stem, x, 3, 1, 8, 1, "SAME"), 8, false));
-    Ops pool = n.tf.withSubScope("pool");
-    h = pool.nn.maxPool(h, pool.constant(new int[] {1, 2, 2, 1}),
-        pool.constant(new int[] {1, 2, 2, 1}), "VALID");
+    Operand<TFloat32> h = stemAndPool(n, x);
     Ops b1 = n.tf.withSubScope("preact1");
     h = n.addV2(b1, h, preActBranch(n, b1, preAct(n, b1, h, 8), 8, 8, 1));
     Ops b2 = n.tf.withSubScope("preact2");
@@ -260,5 +252,14 @@ public final class LayerKindModels {
     Ops b = block.withSubScope("conv_b");
     return b.nn.biasAdd(n.conv(b, h, 3, out, out, 1, "SAME"), n.vector(b, "bias", out, -0.1f,
         0.1f));
+  }
+
+  /** A 3x3 conv stem of 8 filters with batch norm and ReLU, then a 2x2 max pool. */
+  static Operand<TFloat32> stemAndPool(FixtureNet n, Operand<TFloat32> x) {
+    Ops stem = n.tf.withSubScope("stem");
+    Operand<TFloat32> h = stem.nn.relu(n.bn(stem, n.conv(stem, x, 3, 1, 8, 1, "SAME"), 8, false));
+    Ops pool = n.tf.withSubScope("pool");
+    return pool.nn.maxPool(h, pool.constant(new int[] {1, 2, 2, 1}),
+        pool.constant(new int[] {1, 2, 2, 1}), "VALID");
   }
 }
