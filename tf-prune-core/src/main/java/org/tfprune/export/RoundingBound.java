@@ -108,6 +108,8 @@ public final class RoundingBound {
       return p.kind() == PoolLayer.Kind.AVG ? (long) p.size() * p.size() + 1 : 0;
     } else if (l instanceof GlobalAvgPoolLayer) {
       return (long) in.height() * in.width() + 1;
+    } else if (l instanceof org.tfprune.spec.FixedLayer f) {
+      return f.ops().getNodeCount(); // about one rounding per op of the region
     }
     return 0; // flatten, padding: no arithmetic
   }

@@ -82,7 +82,7 @@ public record InputSpec(ImmutableList<Integer> shape, boolean gated,
     return new InputSpec(shape, gated, ImmutableList.copyOf(features));
   }
 
-  InputSpec withGated(boolean g) {
+  public InputSpec withGated(boolean g) {
     return new InputSpec(shape, g, selectedFeatures);
   }
 }
