@@ -17,10 +17,11 @@ import java.util.function.Function;
 import org.tensorflow.proto.NodeDef;
 
 /**
- * Finds the fixed region around an op the backward walk cannot map: from that op back to the
- * nearest tensor that every path of the region passes through (its one input from the network)
- * and where the walk can match a layer again (or the network input). Ops read by the network
- * outside the region (side outputs) are refused.
+ * Finds the fixed region around an op the backward walk cannot map: from that op back along its
+ * first input from the network, over every op the walk cannot map either, to the nearest tensor
+ * where the walk matches a layer again (or the network input). That tensor must be the region's
+ * only input from the network, and the network must read nothing of the region but its last op
+ * (no side outputs); otherwise the model is refused naming the ops.
  */
 final class FixedRegions {
   private final SourceModel source;
@@ -72,18 +73,18 @@ final class FixedRegions {
         break;
       }
       String not = probe.apply(c);
-      if (not == null && region(t, c) != null) {
-        break;
+      if (not == null) {
+        break; // a layer ends at c
       }
-      kept.putIfAbsent(c.node(), not != null ? not : describe(graph.node(c)) + " is read "
-          + "inside the region of " + t.node() + " by more than one path");
+      kept.putIfAbsent(c.node(), not);
     }
     Set<String> nodes = region(t, c);
     if (nodes == null) {
-      throw new ImportException("the ops from " + describe(graph.node(t)) + " back to the "
-          + "input " + input.node() + " of " + source.path() + " read other placeholders or "
-          + "other outputs of " + c.node() + ": tf-prune keeps a region it does not map only "
-          + "when it reads one tensor of the network");
+      throw new ImportException("the ops tf-prune cannot map from " + describe(graph.node(t))
+          + " back to " + describe(graph.node(c)) + " (" + String.join(", ", kept.keySet())
+          + ") also read the network elsewhere than " + c + " (another layer's output, another "
+          + "output of " + c.node() + " or a placeholder): tf-prune keeps such a region fixed "
+          + "only when it has one input from the network");
     }
     for (String n : nodes) {
       kept.putIfAbsent(n, "part of the region ending at " + describe(graph.node(t)));

@@ -192,6 +192,16 @@ class LayerKindRefusalsTest {
   }
 
   @Test
+  void aRegionThatReadsTwoLayersIsRefusedNamingItsOps() throws IOException {
+    Path f = frozen("twoinputs", (tf, x) -> {
+      Operand<TFloat32> h1 = tf.nn.relu(conv(tf, x, 3, 1, 4));
+      Operand<TFloat32> h2 = tf.withName("conv2_relu").nn.relu(conv(tf, h1, 3, 4, 4));
+      return head(tf, tf.withName("gated").math.mul(h2, tf.withName("sq").math.square(h1)), 4);
+    });
+    refused(f, "Mul gated", "Relu conv2_relu", "one input from the network");
+  }
+
+  @Test
   void anUnfusedBatchNormAfterAConvsActivationIsKeptFixedWithItsWeights() throws IOException {
     Path f = frozen("convbn", (tf, x) -> {
       Operand<TFloat32> h = tf.withName("conv_relu").nn.relu(conv(tf, x, 3, 1, 4));
