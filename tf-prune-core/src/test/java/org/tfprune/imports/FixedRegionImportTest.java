@@ -2,8 +2,18 @@ package org.tfprune.imports;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
 import org.tfprune.complexity.Complexity;
 import org.tfprune.complexity.ComplexityCounter;
 import org.tfprune.spec.ArchitectureSpec;
@@ -58,6 +68,36 @@ class FixedRegionImportTest {
     Complexity c = ComplexityCounter.perLayer(spec).get(f.name());
     assertThat(c).isEqualTo(new Complexity(0, 0)); // element-wise, no weights
     assertThat(m.notes()).anyMatch(n -> n.contains("kept fixed") && n.contains("selu/Selu"));
+  }
+
+  @Test
+  void aRegionOnAFlatInputKeepsEveryInputFeatureUngated(@TempDir Path tmp) throws IOException {
+    Path f = tmp.resolve("square-input.pb");
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, 784)));
+      float[][] w1 = new float[784][16];
+      float[][] w2 = new float[16][10];
+      for (int i = 0; i < 784; i++) {
+        for (int j = 0; j < 16; j++) {
+          w1[i][j] = 0.01f * ((i * 7 + j * 3) % 11 - 5);
+          w2[j % 16][i % 10] = 0.1f * ((i + j) % 5 - 2);
+        }
+      }
+      Operand<TFloat32> h = tf.withName("sq").math.square(x);
+      h = tf.nn.relu(tf.nn.biasAdd(tf.linalg.matMul(h, tf.constant(w1)),
+          tf.constant(new float[16])));
+      tf.withName("logits").nn.biasAdd(tf.linalg.matMul(h, tf.constant(w2)),
+          tf.constant(new float[10]));
+      Files.write(f, g.toGraphDef().toByteArray());
+    }
+    ImportedModel m = ModelImporter.load(f, ImportOptions.DEFAULT, Mnist.test(COUNT)
+        .features(COUNT), COUNT);
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+    assertThat(m.spec().layers().get(0)).isInstanceOf(FixedLayer.class);
+    assertThat(m.spec().input().gated()).isFalse();
+    assertThat(groups(m.spec())).hasSize(1); // the hidden dense layer
   }
 
   @Test
