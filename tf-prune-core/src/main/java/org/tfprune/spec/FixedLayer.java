@@ -198,7 +198,8 @@ public record FixedLayer(String name, GraphDef ops, String output, FeatureMap in
         checkArgument(!input.gated(), "fixed region '%s' reads the input features, which "
             + "must not be gated", f.name());
       } else {
-        boolean gated = producer instanceof ResidualBlock ? false : producer.gated();
+        // a closed block gate leaves the block's shortcut, which still has every channel
+        boolean gated = !(producer instanceof ResidualBlock) && producer.gated();
         checkArgument(!gated && gatedStreamOf.apply(producer.name()) == null, "layer '%s' "
             + "feeds fixed region '%s', which reads every channel: it must not be gated",
             producer.name(), f.name());

@@ -82,6 +82,7 @@ public record InputSpec(ImmutableList<Integer> shape, boolean gated,
     return new InputSpec(shape, gated, ImmutableList.copyOf(features));
   }
 
+  /** This input with its feature gates switched on or off. */
   public InputSpec withGated(boolean g) {
     return new InputSpec(shape, g, selectedFeatures);
   }
