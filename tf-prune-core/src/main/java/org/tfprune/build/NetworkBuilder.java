@@ -17,6 +17,7 @@ import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FeatureMap;
+import org.tfprune.spec.FixedLayer;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.LayerSpec;
 import org.tfprune.spec.PassThroughLayer;
@@ -120,6 +121,11 @@ public final class NetworkBuilder {
         addConv(scopes, tf, r.conv2(), r.innerWidth(), vars, feeds, assigns);
         if (r.shortcut() != null) {
           addConv(scopes, tf, r.shortcut(), in, vars, feeds, assigns);
+        }
+      } else if (l instanceof FixedLayer f) {
+        for (org.tensorflow.proto.NodeDef w : f.weights()) { // frozen: not a trainable kind
+          add(scopes, tf, l.name(), w.getName(), Shape.of(FixedLayer.shape(w)), vars, feeds,
+              assigns);
         }
       } else if (!(l instanceof PassThroughLayer)) {
         throw new IllegalArgumentException("no variables rule for layer type " + l.getClass());

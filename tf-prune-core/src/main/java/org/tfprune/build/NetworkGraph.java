@@ -318,6 +318,8 @@ public final class NetworkGraph {
             {pad.left(), pad.right()}, {0, 0}}), ls.constant(0f));
       } else if (l instanceof GlobalAvgPoolLayer) {
         x = ls.math.mean(x, ls.constant(new int[] {1, 2}));
+      } else if (l instanceof org.tfprune.spec.FixedLayer f) {
+        x = FixedRegionOps.apply(ls, f, x, w -> variable(ParameterSet.key(f.name(), w)));
       } else {
         throw new IllegalArgumentException("no graph rule for layer type " + l.getClass());
       }

@@ -12,6 +12,7 @@ import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FeatureMap;
+import org.tfprune.spec.FixedLayer;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.LayerSpec;
 import org.tfprune.spec.PassThroughLayer;
@@ -58,7 +59,8 @@ public final class ParameterInitializer {
         if (r.shortcut() != null) {
           conv(m, rng, r.shortcut(), in);
         }
-      } else if (!(l instanceof PassThroughLayer)) {
+      } else if (!(l instanceof PassThroughLayer) && !(l instanceof FixedLayer)) {
+        // a fixed region's frozen weights come with the model it was imported from
         throw new IllegalArgumentException("no initializer for layer type " + l.getClass());
       }
     }

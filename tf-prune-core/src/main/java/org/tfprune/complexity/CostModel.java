@@ -7,6 +7,7 @@ import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FeatureMap;
+import org.tfprune.spec.FixedLayer;
 import org.tfprune.spec.FlattenLayer;
 import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.LayerSpec;
@@ -91,6 +92,9 @@ public final class CostModel {
         width = stream;
       } else if (l instanceof FlattenLayer) {
         width = alg.mul(width, alg.constant(in.positions()));
+      } else if (l instanceof FixedLayer f) { // fixed: its own ops' MACs, its frozen weights
+        out.add(new LayerCost<>(f.name(), alg.constant(f.macs()), alg.constant(f.params())));
+        width = alg.constant(o.channels());
       } else if (!(l instanceof PassThroughLayer)) {
         throw new IllegalArgumentException("no cost rule for layer type " + l.getClass());
       }

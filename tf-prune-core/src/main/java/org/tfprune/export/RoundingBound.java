@@ -49,7 +49,10 @@ import org.tfprune.spec.ResidualBlock;
  * variance of a logit {@code y} is at most {@code u^2 N (Q + y^2) / 3}, {@code N} the sum of every
  * layer's count above ({@code n + 2} for a dense layer or a conv with bias, {@code n + 7} with
  * batch norm, ...). The hidden layers' own {@code S^2} is not in {@code Q}: the slack below
- * covers it.
+ * covers it. A fixed region (ops the importer kept unchanged) runs on {@code Q} with its weights
+ * squared: exact for products with and sums of weights, an approximation for other ops (a
+ * {@code Square} doubles an error where the square network squares {@code Q}), which the slack
+ * covers too.
  *
  * <p><b>The bound.</b> The compact model and the gated network each carry such an error ({@code
  * N} counted on each one's own widths, the compact one with the folding roundings), so their
@@ -108,6 +111,8 @@ public final class RoundingBound {
       return p.kind() == PoolLayer.Kind.AVG ? (long) p.size() * p.size() + 1 : 0;
     } else if (l instanceof GlobalAvgPoolLayer) {
       return (long) in.height() * in.width() + 1;
+    } else if (l instanceof org.tfprune.spec.FixedLayer f) {
+      return f.ops().getNodeCount(); // about one rounding per op of the region
     }
     return 0; // flatten, padding: no arithmetic
   }
@@ -141,6 +146,9 @@ public final class RoundingBound {
     }
     params.asMap().forEach((name, t) -> {
       String kind = ParameterSet.kindOf(name);
+      if (kind.startsWith(org.tfprune.spec.FixedLayer.WEIGHT)) {
+        kind = ParameterSet.KERNEL; // a fixed region's weights scale or shift what it reads
+      }
       switch (kind) {
         case ParameterSet.KERNEL, ParameterSet.BIAS, ParameterSet.BETA -> out.put(name,
             map(t, v -> v * v));

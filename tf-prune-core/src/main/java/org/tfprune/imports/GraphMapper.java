@@ -24,7 +24,8 @@ import org.tfprune.spec.LayerSpec;
  * Reads the layers of a source graph: checks its ops ({@link OpCheck}), walks from the
  * signature's outputs back to its input matching layers ({@link LayerMatcher}) and residual
  * blocks ({@link BlockMatcher}), then builds the spec forward with the trained weights and gates
- * ({@link SpecBuilder}): input features of a flat input, hidden dense units, conv filters (unless
+ * ({@link SpecBuilder}); what it cannot map becomes a fixed, unpruned region ({@link
+ * FixedRegions}). The gates: input features of a flat input, hidden dense units, conv filters (unless
  * an identity shortcut carries them), residual blocks and their inner filters.
  */
 final class GraphMapper {
@@ -33,6 +34,7 @@ final class GraphMapper {
   private TensorRef input;
   private LayerMatcher layers;
   private BlockMatcher blocks;
+  private FixedRegions regions;
 
   private GraphMapper(SourceModel source) {
     this.source = source;
@@ -72,11 +74,12 @@ final class GraphMapper {
     Outputs outputs = new Outputs(logitsRef, ContractReader.read(graph, source, logitsRef,
         networkInput, contractNotes));
     OpCheck.check(source, graph, input, outputs.logits());
+    regions = new FixedRegions(source, graph, input, outputs.logits());
     List<Stage> stages = walk(outputs.logits());
     long[] in = source.inputShape();
     FeatureMap shape = in.length == 2 ? FeatureMap.flat((int) in[1])
         : new FeatureMap((int) in[1], (int) in[2], (int) in[3]);
-    SpecBuilder builder = new SpecBuilder(source);
+    SpecBuilder builder = new SpecBuilder(source, graph);
     List<LayerSpec> specLayers = new ArrayList<>();
     for (Stage s : stages) {
       LayerSpec l = builder.layer(s, shape);
@@ -132,31 +135,53 @@ final class GraphMapper {
         throw new ImportException("the graph of " + source.path() + " has a cycle at " + t
             + ": the file is corrupt");
       }
-      NodeDef n = graph.node(t);
-      Stage.Matched m = switch (n.getOp()) {
-        case "Relu", "Relu6", "Sigmoid", "Tanh", "LeakyRelu" -> {
-          NodeDef inner = graph.node(layers.first(n));
-          yield layers.isResidualAdd(inner) ? blocks.block(inner, Nodes.activation(n))
-              : layers.layer(t, true);
+      Stage.Matched m;
+      try {
+        m = step(t);
+      } catch (ImportException e) {
+        if (!e.unmappedForm()) {
+          throw e;
         }
-        case "MatMul", "BiasAdd", "Add", "AddV2", "Sub", "Mul", "Conv2D", "DepthwiseConv2dNative",
-            "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3" -> layers.isResidualAdd(n)
-                ? blocks.block(n, Activation.IDENTITY) : layers.layer(t, true);
-        case "MaxPool", "MaxPoolV2", "AvgPool" -> new Stage.Matched(layers.pool(n),
-            layers.first(n));
-        case "Pad", "PadV2" -> new Stage.Matched(layers.pad(n), layers.first(n));
-        case "Reshape" -> new Stage.Matched(new Stage.Flatten(n), layers.first(n));
-        case "Mean" -> new Stage.Matched(layers.globalAvgPool(n), layers.first(n));
-        case "Softmax" -> throw new ImportException(describe(n) + " is inside the network; "
-            + "tf-prune maps a Softmax only as the last op, on the logits");
-        default -> throw new ImportException("the path from the logits back to the input of "
-            + source.path() + " ends at " + describe(n) + " instead of the input " + input.node()
-            + ": the signature's outputs do not depend on its input");
-      };
+        m = regions.find(t, e.getMessage(), this::whyNot);
+      }
       reversed.add(m.stage());
       t = m.input();
     }
     Collections.reverse(reversed);
     return reversed;
+  }
+
+  /** Null when {@link #step} matches a stage ending at {@code t}, else why it does not. */
+  private String whyNot(TensorRef t) {
+    try {
+      step(t);
+      return null;
+    } catch (ImportException e) {
+      return e.getMessage();
+    }
+  }
+
+  /** The stage ending at {@code t} (an op or form it does not map: {@code unmapped}). */
+  private Stage.Matched step(TensorRef t) {
+    NodeDef n = graph.node(t);
+    return switch (n.getOp()) {
+      case "Relu", "Relu6", "Sigmoid", "Tanh", "LeakyRelu" -> {
+        NodeDef inner = graph.node(layers.first(n));
+        yield layers.isResidualAdd(inner) ? blocks.block(inner, Nodes.activation(n))
+            : layers.layer(t, true);
+      }
+      case "MatMul", "BiasAdd", "Add", "AddV2", "Sub", "Mul", "Conv2D", "DepthwiseConv2dNative",
+          "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3" -> layers.isResidualAdd(n)
+              ? blocks.block(n, Activation.IDENTITY) : layers.layer(t, true);
+      case "MaxPool", "MaxPoolV2", "AvgPool" -> new Stage.Matched(layers.pool(n),
+          layers.first(n));
+      case "Pad", "PadV2" -> new Stage.Matched(layers.pad(n), layers.first(n));
+      case "Reshape" -> new Stage.Matched(new Stage.Flatten(n), layers.first(n));
+      case "Mean" -> new Stage.Matched(layers.globalAvgPool(n), layers.first(n));
+      case "Softmax" -> throw new ImportException(describe(n) + " is inside the network; "
+          + "tf-prune maps a Softmax only as the last op, on the logits");
+      default -> throw ImportException.unmapped(describe(n) + " is not a layer kind tf-prune "
+          + "maps");
+    };
   }
 }

@@ -128,7 +128,7 @@ final class LayerMatcher {
       if (!strict) {
         return null;
       }
-      throw new ImportException(describe(norm.node()) + " scales "
+      throw ImportException.unmapped(describe(norm.node()) + " scales "
           + describe(bn != null ? bn.node() : after != null ? after.node() : n) + " by a "
           + "per-unit constant: tf-prune maps such an unfused batch norm (Mul, then Add, AddV2 "
           + "or Sub) right after a dense layer's MatMul or bias, before its activation "
@@ -161,7 +161,7 @@ final class LayerMatcher {
         if (!strict) {
           return null;
         }
-        throw new ImportException(describe(graph.node(t)) + " is not part of a layer tf-prune "
+        throw ImportException.unmapped(describe(graph.node(t)) + " is not part of a layer tf-prune "
             + "knows: it reads " + describe(n) + " where a MatMul, Conv2D or "
             + "DepthwiseConv2dNative was expected. It "
             + "maps " + SUPPORTED_TEXT);
@@ -310,7 +310,7 @@ final class LayerMatcher {
     }
     if (p.length != 8 || p[0] != 0 || p[1] != 0 || p[6] != 0 || p[7] != 0 || !zeros
         || Arrays.stream(p).anyMatch(v -> v < 0)) {
-      throw new ImportException(describe(n) + " pads with paddings " + Arrays.toString(p)
+      throw ImportException.unmapped(describe(n) + " pads with paddings " + Arrays.toString(p)
           + (zeros ? "" : " and a value other than 0") + "; tf-prune maps zero padding of "
           + "height and width, [[0, 0], [top, bottom], [left, right], [0, 0]]");
     }

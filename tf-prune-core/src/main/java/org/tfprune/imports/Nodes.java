@@ -19,7 +19,7 @@ final class Nodes {
     if (n.getOp().equals("LeakyRelu")) {
       float alpha = GraphIndex.number(n, "alpha", 0.2f);
       if (!(alpha >= 0 && alpha <= 1)) {
-        throw new ImportException(describe(n) + " has the slope alpha = " + alpha + "; tf-prune "
+        throw ImportException.unmapped(describe(n) + " has the slope alpha = " + alpha + "; tf-prune "
             + "maps leaky ReLUs with alpha in [0, 1]");
       }
       return Activation.leakyRelu(alpha);

@@ -13,11 +13,12 @@ import java.util.TreeSet;
 import org.tensorflow.proto.NodeDef;
 
 /**
- * The check before any matching: every op between the outputs and the input is one the importer
- * reads, and the input is the only placeholder those paths need.
+ * The check before any matching: the input is the only placeholder the paths from the outputs
+ * need, and they do not gather or slice the input features (a tf-prune export with pruned
+ * inputs). Other ops the importer does not map are kept as fixed regions.
  */
 final class OpCheck {
-  /** Ops the mapper reads; anything else on the path from the outputs to the input is refused. */
+  /** Ops the mapper reads; others on the path become fixed regions ({@link FixedRegions}). */
   static final ImmutableSet<String> SUPPORTED = ImmutableSet.of("Identity", "Relu", "Relu6",
       "Sigmoid", "Tanh", "LeakyRelu", "MatMul", "BiasAdd", "Add", "AddV2", "Conv2D",
       "DepthwiseConv2dNative", "FusedBatchNorm",
@@ -69,7 +70,9 @@ final class OpCheck {
         todo.push(ins.get(i).node());
       }
     }
-    if (!unsupported.isEmpty()) {
+    // other ops it does not map are kept as fixed regions (FixedRegions); a gather or slice of
+    // the input features is how a tf-prune export reads the features it kept
+    if (unsupported.containsKey("GatherV2") || unsupported.containsKey("Slice")) {
       List<String> found = new ArrayList<>();
       int count = 0;
       for (Map.Entry<String, Set<String>> e : unsupported.entrySet()) {

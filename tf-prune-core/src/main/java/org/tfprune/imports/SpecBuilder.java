@@ -18,6 +18,7 @@ import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FeatureMap;
+import org.tfprune.spec.FixedLayer;
 import org.tfprune.spec.FlattenLayer;
 import org.tfprune.spec.GlobalAvgPoolLayer;
 import org.tfprune.spec.InputSpec;
@@ -38,12 +39,15 @@ final class SpecBuilder {
       Activation.SIGMOID);
 
   private final SourceModel source;
+  private final GraphIndex graph;
+  private boolean trained; // whether a layer with trained weights came before
   private final LayerNames names = new LayerNames();
   private final List<String> notes = new ArrayList<>();
   private final Map<String, HostTensor> params = new LinkedHashMap<>();
 
-  SpecBuilder(SourceModel source) {
+  SpecBuilder(SourceModel source, GraphIndex graph) {
     this.source = source;
+    this.graph = graph;
   }
 
   /** The weights read so far, by parameter key. */
@@ -58,6 +62,17 @@ final class SpecBuilder {
 
   /** The layer of a stage, with its weights put into {@link #params}; null for a no-op. */
   LayerSpec layer(Stage s, FeatureMap in) {
+    if (s instanceof Stage.Fixed f) {
+      FixedLayer l = FixedFragments.layer(source, graph, f, in, names.of(f.node().getName()),
+          trained, params);
+      List<String> why = new ArrayList<>();
+      f.kept().forEach((node, reason) -> why.add(node + ": " + reason));
+      notes.add("kept fixed (not pruned) as layer " + l.name() + " " + l.opTypes() + ", the "
+          + "layer before it at full width; " + String.join("; ", why));
+      return l;
+    }
+    trained |= !(s instanceof Stage.Pool || s instanceof Stage.Pad || s instanceof Stage.Flatten
+        || s instanceof Stage.GlobalAvgPool);
     if (s instanceof Stage.Dense d) {
       return dense(d, in);
     }
@@ -308,6 +323,7 @@ final class SpecBuilder {
    */
   ArchitectureSpec gated(InputSpec input, List<LayerSpec> layers) {
     List<LayerSpec> out = new ArrayList<>();
+    input = FixedLayer.feeds(layers, -1) ? input.withGated(false) : input;
     for (int i = 0; i < layers.size(); i++) {
       LayerSpec l = layers.get(i);
       boolean last = i == layers.size() - 1;
@@ -315,8 +331,8 @@ final class SpecBuilder {
         l = blockGateExact(layers, i) ? b.withGated(true) : new ResidualBlock(b.name(),
             b.conv1().withGated(true), b.conv2(), b.shortcut(), false, b.activation(),
             b.preActivation(), b.depthwise());
-      } else if (!last && (l instanceof DenseLayer || (l instanceof Conv2DLayer c
-          && !c.depthwise() && !feedsIdentityShortcut(layers, i)))) {
+      } else if (!last && !FixedLayer.feeds(layers, i) && (l instanceof DenseLayer
+          || (l instanceof Conv2DLayer c && !c.depthwise() && !feedsIdentityShortcut(layers, i)))) {
         l = l.withGated(true);
       }
       out.add(l);

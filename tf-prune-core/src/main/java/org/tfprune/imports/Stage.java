@@ -79,6 +79,15 @@ sealed interface Stage {
   record Block(NodeDef node, Conv conv1, Conv conv2, Conv shortcut, Activation activation,
       BatchNorm preNorm, Activation preActivation, Conv depthwise) implements Stage {}
 
+  /**
+   * A fixed region: the ops between {@code input} and {@code output} the importer does not map,
+   * kept unchanged; {@code node} is its last op, {@code nodes} every op of it, and {@code kept}
+   * says why each op named there was not mapped.
+   */
+  record Fixed(NodeDef node, TensorRef output, TensorRef input,
+      com.google.common.collect.ImmutableSet<String> nodes,
+      com.google.common.collect.ImmutableMap<String, String> kept) implements Stage {}
+
   /** A stage and the tensor it reads. */
   record Matched(Stage stage, TensorRef input) {}
 }

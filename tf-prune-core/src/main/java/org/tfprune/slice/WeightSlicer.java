@@ -7,6 +7,7 @@ import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.FeatureMap;
+import org.tfprune.spec.FixedLayer;
 import org.tfprune.spec.FlattenLayer;
 import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.KeepMask;
@@ -67,6 +68,8 @@ public final class WeightSlicer {
         liveIn = block(params, out, r, liveIn, mask, stream(spec, params, out, r, mask));
       } else if (l instanceof FlattenLayer) {
         liveIn = liveIn == null ? null : flattened(liveIn, shapes.get(i));
+      } else if (l instanceof FixedLayer) {
+        liveIn = null; // it reads every channel (its producer is ungated) and is never pruned
       } else if (!(l instanceof PassThroughLayer)) {
         throw new IllegalArgumentException("no slicing rule for layer type " + l.getClass());
       }

@@ -54,6 +54,8 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
         "the last layer '%s' produces the logits and must have no activation", last.name());
     checkNotNull(streams, "stream groups of spec %s", name);
     checkStreams(name, layers, streams, names);
+    FixedLayer.checkUngatedInputs(input, layers, l -> streams.stream().filter(g -> g.gated()
+        && g.members().contains(l)).map(StreamGroup::name).findFirst().orElse(null));
   }
 
   /** A spec whose residual stream channels are not gated. */

@@ -82,7 +82,8 @@ public record InputSpec(ImmutableList<Integer> shape, boolean gated,
     return new InputSpec(shape, gated, ImmutableList.copyOf(features));
   }
 
-  InputSpec withGated(boolean g) {
+  /** This input with its feature gates switched on or off. */
+  public InputSpec withGated(boolean g) {
     return new InputSpec(shape, g, selectedFeatures);
   }
 }

@@ -5,7 +5,7 @@ package org.tfprune.spec;
  * turns them into ops and the slicer and complexity counter read their shapes.
  */
 public sealed interface LayerSpec
-    permits DenseLayer, Conv2DLayer, ResidualBlock, PassThroughLayer {
+    permits DenseLayer, Conv2DLayer, ResidualBlock, PassThroughLayer, FixedLayer {
 
   /** Unique name inside the spec; it prefixes the layer's variables (e.g. {@code dense0/kernel}). */
   String name();

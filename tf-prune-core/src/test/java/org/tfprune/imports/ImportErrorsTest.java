@@ -84,11 +84,11 @@ class ImportErrorsTest {
   }
 
   @Test
-  void unsupportedOpsAreListedWithTheirNodesAndASuggestion(@TempDir Path tmp) {
-    Path dir = tmp.resolve("tanh");
-    ForeignModels.writeUnsupportedMlp(dir);
-    refused(dir, ImportOptions.DEFAULT, "cannot map 2 ops", "Elu (hidden_2/Elu)",
-        "Selu (hidden_1/Selu)", "It maps MatMul, Conv2D", "Rewrite those parts");
+  void anOpWithoutAGradientInsideTheNetworkIsRefusedNamingItAndItsRegion(@TempDir Path tmp) {
+    Path dir = tmp.resolve("round");
+    ForeignModels.writeUnsupportedMlp(dir); // its Selu would be kept fixed, its Round cannot
+    refused(dir, ImportOptions.DEFAULT, "Round hidden_2/Round", "region hidden_2_Round",
+        "no gradient", "cannot train the layers before it", "replace it in the model");
   }
 
   @Test

@@ -18,13 +18,17 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.nn.FusedBatchNorm;
 import org.tensorflow.op.nn.LeakyRelu;
 import org.tensorflow.types.TFloat32;
+import org.tfprune.spec.FeatureMap;
+import org.tfprune.spec.FixedLayer;
 import org.tfprune.spec.ResidualBlock;
 import org.tfprune.testing.Mnist;
 
 /**
  * The limits of the newer layer kinds (depthwise convs, padding, leaky ReLU, batch norm after the
- * activation, residual additions with any activation): what lies outside them is refused with a
- * message naming the node, and a residual block whose closed gate would not leave its shortcut
+ * activation, residual additions with any activation): a form outside them inside the network is
+ * kept as a fixed region (padding with other values or channels, a leaky ReLU steeper than 1, a
+ * per-channel scale after a conv's activation), other forms and ops TensorFlow cannot train
+ * through are refused with a message naming the node, and a residual block whose closed gate would not leave its shortcut
  * exactly keeps its block ungated.
  */
 class LayerKindRefusalsTest {
@@ -95,31 +99,64 @@ class LayerKindRefusalsTest {
     refused(f, "DepthwiseConv2dNative dw", "channel multiplier 2", "multiplier 1");
   }
 
+  /**
+   * Imports {@code p} on real images: exact, with one fixed region keeping {@code node} for a
+   * reason containing {@code why}, fed by an ungated layer (or the input).
+   */
+  private static FixedLayer keptFixed(Path p, String node, String why) {
+    float[] sample = Mnist.test(100).features(100);
+    ImportedModel m = ModelImporter.load(p, ImportOptions.DEFAULT, sample, 100);
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+    List<FixedLayer> fixed = m.spec().layers().stream().filter(l -> l instanceof FixedLayer)
+        .map(l -> (FixedLayer) l).toList();
+    assertThat(fixed).hasSize(1);
+    FixedLayer f = fixed.get(0);
+    assertThat(f.kept()).containsKey(node);
+    assertThat(f.kept().get(node)).contains(why);
+    int at = m.spec().layers().indexOf(f);
+    assertThat(at == 0 || !m.spec().layers().get(at - 1).gated()).isTrue();
+    return f;
+  }
+
   @Test
-  void paddingWithAValueOtherThanZeroIsRefused() throws IOException {
+  void paddingWithAValueOtherThanZeroIsKeptFixed() throws IOException {
     Path f = frozen("padvalue", (tf, x) -> {
       Operand<TFloat32> h = tf.withName("pad").pad(x, tf.constant(new int[][] {{0, 0}, {1, 1},
           {1, 1}, {0, 0}}), tf.constant(0.5f));
       return head(tf, tf.nn.relu(conv(tf, h, 3, 1, 4)), 4);
     });
-    refused(f, "PadV2 pad", "a value other than 0", "zero padding");
+    FixedLayer fixed = keptFixed(f, "pad", "a value other than 0");
+    assertThat(fixed.opTypes()).containsExactly("PadV2");
+    assertThat(fixed.outputShape()).isEqualTo(new FeatureMap(30, 30, 1));
   }
 
   @Test
-  void paddingTheChannelsIsRefused() throws IOException {
+  void paddingTheChannelsIsKeptFixedAndTheNextConvReadsItsThreeChannels() throws IOException {
     Path f = frozen("padchannels", (tf, x) -> {
       Operand<TFloat32> h = tf.withName("pad").pad(x, tf.constant(new int[][] {{0, 0}, {0, 0},
           {0, 0}, {0, 2}}), tf.constant(0f));
       return head(tf, tf.nn.relu(conv(tf, h, 3, 3, 4)), 4);
     });
-    refused(f, "PadV2 pad", "[0, 0, 0, 0, 0, 0, 0, 2]", "height and width");
+    FixedLayer fixed = keptFixed(f, "pad", "[0, 0, 0, 0, 0, 0, 0, 2]");
+    assertThat(fixed.outputShape()).isEqualTo(new FeatureMap(28, 28, 3));
   }
 
   @Test
-  void aLeakyReluWithASlopeAboveOneIsRefused() throws IOException {
+  void aLeakyReluWithASlopeAboveOneIsKeptFixedAfterAnUngatedConv() throws IOException {
     Path f = frozen("leaky", (tf, x) -> head(tf, tf.withName("act").nn.leakyRelu(
         conv(tf, x, 3, 1, 4), LeakyRelu.alpha(1.5f)), 4));
-    refused(f, "LeakyRelu act", "alpha = 1.5", "[0, 1]");
+    assertThat(keptFixed(f, "act", "alpha = 1.5").opTypes()).containsExactly("LeakyRelu");
+  }
+
+  @Test
+  void aRandomOpInsideTheNetworkIsRefusedNamingItAndItsRegion() throws IOException {
+    Path f = frozen("noise", (tf, x) -> {
+      Operand<TFloat32> h = tf.nn.relu(conv(tf, x, 3, 1, 4));
+      Operand<TFloat32> noise = tf.withName("noise").random.randomUniform(tf.shape(h),
+          TFloat32.class);
+      return head(tf, tf.withName("dropout").math.mul(h, noise), 4);
+    });
+    refused(f, "RandomUniform noise", "region dropout", "random or stateful");
   }
 
   @Test
@@ -155,14 +192,26 @@ class LayerKindRefusalsTest {
   }
 
   @Test
-  void anUnfusedBatchNormAfterAConvsActivationIsRefusedNamingItsMul() throws IOException {
+  void aRegionThatReadsTwoLayersIsRefusedNamingItsOps() throws IOException {
+    Path f = frozen("twoinputs", (tf, x) -> {
+      Operand<TFloat32> h1 = tf.nn.relu(conv(tf, x, 3, 1, 4));
+      Operand<TFloat32> h2 = tf.withName("conv2_relu").nn.relu(conv(tf, h1, 3, 4, 4));
+      return head(tf, tf.withName("gated").math.mul(h2, tf.withName("sq").math.square(h1)), 4);
+    });
+    refused(f, "Mul gated", "Relu conv2_relu", "one input from the network");
+  }
+
+  @Test
+  void anUnfusedBatchNormAfterAConvsActivationIsKeptFixedWithItsWeights() throws IOException {
     Path f = frozen("convbn", (tf, x) -> {
       Operand<TFloat32> h = tf.withName("conv_relu").nn.relu(conv(tf, x, 3, 1, 4));
       h = tf.math.add(tf.withName("bn_mul").math.mul(h, tf.constant(new float[] {1, 2, 1, 2})),
           tf.constant(new float[] {0, 1, 0, 1}));
       return head(tf, h, 4);
     });
-    refused(f, "Mul bn_mul", "Relu conv_relu", "convolutions take FusedBatchNorm");
+    FixedLayer fixed = keptFixed(f, "bn_mul", "convolutions take FusedBatchNorm");
+    assertThat(fixed.opTypes()).containsExactly("Add", "Mul");
+    assertThat(fixed.params()).isEqualTo(8); // the scale and the offset, 4 values each
   }
 
   @Test

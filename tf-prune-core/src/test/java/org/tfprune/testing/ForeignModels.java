@@ -230,8 +230,9 @@ public final class ForeignModels {
   }
 
   /**
-   * An untrained MLP whose hidden layers use Selu and Elu, which tf-prune does not map (nodes
-   * {@code hidden_1/Selu}, {@code hidden_2/Elu}).
+   * An untrained MLP whose hidden layers use Selu (node {@code hidden_1/Selu}), which tf-prune
+   * keeps as a fixed region, and Round ({@code hidden_2/Round}), which has no gradient in
+   * TensorFlow, so the layers before it cannot be trained: the model is refused.
    */
   public static void writeUnsupportedMlp(Path dir) {
     try (Graph g = new Graph(); Session s = new Session(g)) {
@@ -243,7 +244,7 @@ public final class ForeignModels {
       Operand<TFloat32> a = h1.nn.selu(h1.nn.biasAdd(h1.linalg.matMul(images,
           p.he(h1, "w", 784, 784, 32)), p.zeros(h1, "b", 32)));
       Ops h2 = tf.withSubScope("hidden_2");
-      Operand<TFloat32> b = h2.nn.elu(h2.nn.biasAdd(h2.linalg.matMul(a,
+      Operand<TFloat32> b = h2.math.round(h2.nn.biasAdd(h2.linalg.matMul(a,
           p.he(h2, "w", 32, 32, 16)), p.zeros(h2, "b", 16)));
       Ops o = tf.withSubScope("out");
       Operand<TFloat32> logits = o.nn.biasAdd(o.linalg.matMul(b, p.he(o, "w", 16, 16, 10)),

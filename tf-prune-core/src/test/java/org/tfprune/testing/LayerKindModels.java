@@ -26,9 +26,9 @@ import org.tensorflow.types.TFloat32;
  * activation after them and with a strided projection shortcut, ReLU6 / sigmoid / tanh / leaky
  * ReLU, average pooling, {@code Pad} before a VALID convolution, and a depthwise convolution
  * between two convs (MobileNet's pattern), pre-activation residual blocks, and the blocks of
- * {@link BlockKindModels}. The weights are random (He-scaled) and the
- * batch norms have non-trivial statistics, scales and offsets: enough to compare an import with
- * its original and to prune it. Every model has signature {@code serving_default}, input key
+ * {@link BlockKindModels}, and ops kept as fixed regions ({@link FixedRegionModels}). The
+ * weights are random (He-scaled) and the batch norms have non-trivial statistics, scales and
+ * offsets: enough to compare an import with its original and to prune it. Every model has signature {@code serving_default}, input key
  * {@value #INPUT_KEY} (node {@value #INPUT}, {@code [-1, 28, 28, 1]}) and output {@value #PROBS}
  * (the softmax of the logits).
  */
@@ -61,7 +61,11 @@ public final class LayerKindModels {
     /** Pre-activation blocks, then ResNet v2's final batch norm and ReLU on the stream. */
     PREACT_FINAL_NORM,
     /** Dense layers with Keras's unfused batch norm (Mul, then AddV2 or Sub) around a ReLU. */
-    DENSE_BATCH_NORM
+    DENSE_BATCH_NORM,
+    /** A Selu, which tf-prune keeps as a fixed region, between two dense layers. */
+    FIXED_SELU_DENSE,
+    /** A Square and a per-channel Mul, kept as one fixed region, between two convs. */
+    FIXED_SQUARE_CONV
   }
 
   private static final Map<Kind, Path> BUILT = new EnumMap<>(Kind.class);
@@ -98,6 +102,8 @@ public final class LayerKindModels {
         case INVERTED_RESIDUAL -> BlockKindModels.invertedResidual(n, x);
         case PREACT_FINAL_NORM -> BlockKindModels.preActFinalNorm(n, x);
         case DENSE_BATCH_NORM -> BlockKindModels.denseBatchNorm(n, x);
+        case FIXED_SELU_DENSE -> FixedRegionModels.seluBetweenDenseLayers(n, x);
+        case FIXED_SQUARE_CONV -> FixedRegionModels.squareBetweenConvs(n, x);
       };
       Operand<TFloat32> probs = n.tf.withName(PROBS).nn.softmax(logits);
       n.p.initialize(s);

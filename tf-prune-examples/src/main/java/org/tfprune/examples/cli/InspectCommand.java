@@ -23,6 +23,7 @@ import org.tfprune.imports.ModelImporter;
 import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
+import org.tfprune.spec.FixedLayer;
 import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.LayerSpec;
 import org.tfprune.spec.ResidualBlock;
@@ -35,7 +36,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code tf-prune inspect}: what {@code prune} would do with a SavedModel, without training: the
  * mapped layers with their widths, the gate groups and what each gates, coupled stream channels,
- * residual blocks, the regions kept unchanged (and why), MACs and parameters, every signature with
+ * residual blocks, the regions kept unchanged around and inside the network (and why), MACs and parameters, every signature with
  * its keys, and the import check (largest output difference with every gate open, on random
  * inputs or on {@code --data}). Exit 0 when the model can be pruned, 2 with the reason otherwise.
  */
@@ -148,6 +149,7 @@ final class InspectCommand implements Callable<Integer> {
       e.put("type", l instanceof DenseLayer ? "dense" : l instanceof Conv2DLayer c
           ? "conv " + c.kernelSize() + "x" + c.kernelSize() + "/" + c.stride()
               + (c.batchNorm() ? " +BN" : "")
+          : l instanceof FixedLayer f ? "fixed " + f.opTypes()
           : l instanceof ResidualBlock b ? (b.depthwise() == null ? "" : "inverted ")
               + "residual block (" + (b.shortcut() == null
               ? "identity" : "projection") + " shortcut)"
@@ -165,6 +167,14 @@ final class InspectCommand implements Callable<Integer> {
       layers.add(e);
     }
     r.put("layers", layers);
+    List<Map<String, Object>> fixedLayers = new ArrayList<>();
+    for (LayerSpec l : spec.layers()) {
+      if (l instanceof FixedLayer f) {
+        fixedLayers.add(ordered("name", f.name(), "ops", f.kept(), "macs", costs.get(f.name())
+            .macs(), "params", costs.get(f.name()).params()));
+      }
+    }
+    r.put("fixedLayers", fixedLayers);
     List<Map<String, Object>> groups = new ArrayList<>();
     for (GateGroup g : spec.gateGroups()) {
       groups.add(ordered("name", g.name(), "size", g.size(), "kind",
@@ -281,6 +291,13 @@ final class InspectCommand implements Callable<Integer> {
       out.println("coupled channels (one gate per channel across the stage):");
       streams.forEach(s -> out.printf("  %-20s %s%s%n", s.get("name"), s.get("members"),
           Boolean.TRUE.equals(s.get("gated")) ? "" : " (not gated)"));
+    }
+    for (Map<String, Object> f : (List<Map<String, Object>>) r.get("fixedLayers")) {
+      out.printf("kept fixed inside the network, not pruned (layer %s: %s MACs, %s frozen "
+          + "params; the layer before it keeps its full width):%n", f.get("name"), f.get("macs"),
+          f.get("params"));
+      ((Map<String, String>) f.get("ops")).forEach((n, why) -> out.printf("  %-28s %s%n", n,
+          why));
     }
     Map<String, Object> fixed = (Map<String, Object>) r.get("fixedRegions");
     if (fixed != null) {

@@ -104,12 +104,35 @@ class ServingContractCommandTest {
   }
 
   @Test
+  void inspectListsAFixedRegionInsideTheNetworkWithItsOpsAndWhyEachWasKept() throws Exception {
+    Path m = tmp.resolve("square");
+    org.tfprune.testing.LayerKindModels.write(
+        org.tfprune.testing.LayerKindModels.Kind.FIXED_SQUARE_CONV, m);
+    CliRun r = CliRun.of("inspect", "--saved-model", m.toString());
+    assertThat(r.exitCode()).as(r.err() + r.out()).isZero();
+    assertThat(r.out()).contains("fixed [Mul, Square]")
+        .contains("kept fixed inside the network, not pruned (layer scale: 0 MACs, 12 frozen "
+            + "params; the layer before it keeps its full width)")
+        .contains("scale/mul").contains("per-unit constant").contains("scale/Square")
+        .contains("not a layer kind tf-prune maps").contains("can be pruned: yes");
+    CliRun json = CliRun.of("inspect", "--saved-model", m.toString(), "--json");
+    JsonNode j = new ObjectMapper().readTree(json.out());
+    assertThat(j.get("prunable").asBoolean()).isTrue();
+    JsonNode fixed = j.get("fixedLayers").get(0);
+    assertThat(fixed.get("name").asText()).isEqualTo("scale");
+    assertThat(fixed.get("ops").has("scale/Square")).isTrue();
+    assertThat(fixed.get("params").asLong()).isEqualTo(12);
+    assertThat(j.get("check").get("maxAbsDiff").asDouble()).isLessThanOrEqualTo(1e-6);
+  }
+
+  @Test
   void inspectRefusesAModelItCannotMapWithTheReasonAndExitTwo() {
     Path m = tmp.resolve("tanh");
     ForeignModels.writeUnsupportedMlp(m);
     CliRun r = CliRun.of("inspect", "--saved-model", m.toString());
     assertThat(r.exitCode()).isEqualTo(TfPruneCli.EXIT_BAD_INPUT);
-    assertThat(r.out()).contains("can be pruned: no").contains("Selu (hidden_1/Selu)");
+    assertThat(r.out()).contains("can be pruned: no").contains("Round hidden_2/Round")
+        .contains("no gradient");
     CliRun missing = CliRun.of("inspect", "--saved-model", tmp.resolve("nope").toString());
     assertThat(missing.exitCode()).isEqualTo(TfPruneCli.EXIT_BAD_INPUT);
     assertThat(missing.out()).contains("does not exist");
