@@ -265,9 +265,14 @@ public final class NetworkGraph {
       }
     }
     int index = 0;
+    // a serving graph gives one-channel convolutions with few filters their fast form
+    boolean serving = !gated && !training && mode == GateMode.NONE;
+    boolean pooled = false;
     for (LayerSpec l : spec.layers()) {
       Ops ls = s.withSubScope(l.name());
-      if (l instanceof DenseLayer d) {
+      if (pooled) {
+        pooled = false;
+      } else if (l instanceof DenseLayer d) {
         Operand<TFloat32> kernel = variable(ParameterSet.key(l.name(), ParameterSet.KERNEL));
         if (index == 0 && inputGate != null) {
           kernel = ls.math.mul(kernel, ls.expandDims(inputGate, ls.constant(-1)));
@@ -281,6 +286,13 @@ public final class NetworkGraph {
             variable(ParameterSet.key(l.name(), ParameterSet.BIAS)));
         x = gate(ls, p, ConvLayerOps.activate(ls, h, d.activation()), l.gated() ? l.name() : null, mode,
             gateValues, offsets);
+      } else if (l instanceof Conv2DLayer c && serving
+          && BatchChannelConv.applies(c, spec.shapes().get(index))) {
+        PoolLayer pool = index + 1 < spec.layers().size()
+            && spec.layers().get(index + 1) instanceof PoolLayer pl ? pl : null;
+        x = BatchChannelConv.apply(ls, this::variable, c, pool, spec.shapes().get(index),
+            spec.shapes().get(index + (pool != null ? 2 : 1)), x, batchSize);
+        pooled = pool != null; // the pooling layer after it is done
       } else if (l instanceof Conv2DLayer c) {
         String group = c.gated() ? c.name() : c.depthwise() ? spec.channelGroupOf(index)
             : spec.gatedStreamOf(c.name());
@@ -304,13 +316,7 @@ public final class NetworkGraph {
         x = gate(ls, p, ConvLayerOps.activate(ls, ls.math.add(shortcut, f), r.activation()),
             spec.gatedStreamOf(r.name()), mode, gateValues, offsets);
       } else if (l instanceof PoolLayer pool) {
-        List<Long> window = List.of(1L, (long) pool.size(), (long) pool.size(), 1L);
-        List<Long> strides = List.of(1L, (long) pool.stride(), (long) pool.stride(), 1L);
-        x = pool.kind() == PoolLayer.Kind.MAX
-            ? ls.nn.maxPool(x, ls.constant(new int[] {1, pool.size(), pool.size(), 1}),
-                ls.constant(new int[] {1, pool.stride(), pool.stride(), 1}),
-                pool.padding().name())
-            : ls.nn.avgPool(x, window, strides, pool.padding().name());
+        x = ConvLayerOps.pool(ls, pool, x);
       } else if (l instanceof FlattenLayer) {
         x = ls.reshape(x, ls.constant(new int[] {-1, spec.shapes().get(index).size()}));
       } else if (l instanceof PadLayer pad) {
