@@ -265,9 +265,8 @@ public final class NetworkGraph {
       }
     }
     int index = 0;
-    // a serving graph gives one-channel convolutions with few filters their fast form
-    boolean serving = !gated && !training && mode == GateMode.NONE;
-    boolean pooled = false;
+    boolean serving = !gated && !training && mode == GateMode.NONE; // see BatchChannelConv
+    boolean pooled = false; // the pooling layer was run with the convolution before it
     for (LayerSpec l : spec.layers()) {
       Ops ls = s.withSubScope(l.name());
       if (pooled) {
@@ -292,7 +291,7 @@ public final class NetworkGraph {
             && spec.layers().get(index + 1) instanceof PoolLayer pl ? pl : null;
         x = BatchChannelConv.apply(ls, this::variable, c, pool, spec.shapes().get(index),
             spec.shapes().get(index + (pool != null ? 2 : 1)), x, batchSize);
-        pooled = pool != null; // the pooling layer after it is done
+        pooled = pool != null;
       } else if (l instanceof Conv2DLayer c) {
         String group = c.gated() ? c.name() : c.depthwise() ? spec.channelGroupOf(index)
             : spec.gatedStreamOf(c.name());
