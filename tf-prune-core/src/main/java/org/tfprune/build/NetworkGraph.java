@@ -234,13 +234,12 @@ public final class NetworkGraph {
     // Selected features are gathered as rows of the transposed input, which TensorFlow's CPU
     // gather copies in whole rows (a column gather copies one float at a time and costs more than
     // the MACs it saves); the first layer then multiplies with transposeA.
-    // A serving graph whose features are one contiguous span (the exporter widens the kept
-    // features to their span, see InputSpan) reads them with one slice and no gather.
+    // A serving graph reads features in few runs (one, when the exporter widened them to their
+    // span, see InputSpan) by slices and no gather (InputRuns).
     boolean transposed = false;
-    int[] read = in.readFeatures();
     if (in.selects() && !preselected && !gated
-        && read[read.length - 1] - read[0] + 1 == read.length) {
-      x = s.slice(x, s.constant(new int[] {0, read[0]}), s.constant(new int[] {-1, read.length}));
+        && InputRuns.of(in.readFeatures()).size() <= InputRuns.MAX_RUNS) {
+      x = InputRuns.select(s, x, in.readFeatures());
     } else if (in.selects() && !preselected) {
       x = s.gather(s.linalg.transpose(x, s.constant(new int[] {1, 0})),
           s.constant(in.readFeatures()), s.constant(0));
