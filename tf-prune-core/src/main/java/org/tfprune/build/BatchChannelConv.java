@@ -2,11 +2,13 @@ package org.tfprune.build;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.nn.FusedBatchNorm;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tfprune.slice.ParameterSet;
@@ -28,7 +30,9 @@ import org.tfprune.spec.PoolLayer;
  * the examples move back. Every example gets the same products and sums as from {@code Conv2D}
  * (in another order: float rounding only, within the export check's bound), and the MACs per
  * example are the layer's ({@code SavedModelInspector} counts the tiled variable's size times
- * the output positions). About 5x faster for that layer and its pooling at batch 256.
+ * the output positions). About 5x faster for that layer and its pooling at batch 256. Batch norm
+ * that cannot be folded (after the activation, as Keras's {@code Conv2D(activation=...)} then
+ * {@code BatchNormalization}) runs in the same layout.
  */
 final class BatchChannelConv {
   /**
@@ -42,12 +46,11 @@ final class BatchChannelConv {
 
   /**
    * Whether {@code c}, fed {@code in}, takes this form in a serving graph: a plain convolution
-   * (not depthwise, no batch norm of its own; a folded one is fine) with one input channel and
-   * at most {@link #MAX_FILTERS} filters.
+   * (not depthwise; with or without batch norm, before or after the activation) with one input
+   * channel and at most {@link #MAX_FILTERS} filters.
    */
   static boolean applies(Conv2DLayer c, FeatureMap in) {
-    return !c.depthwise() && in.channels() == 1 && c.filters() <= MAX_FILTERS && !c.batchNorm()
-        && !c.batchNormAfterActivation();
+    return !c.depthwise() && in.channels() == 1 && c.filters() <= MAX_FILTERS;
   }
 
   /**
@@ -77,7 +80,13 @@ final class BatchChannelConv {
       // one filter: its one bias broadcasts over every channel
       y = c.filters() == 1 ? cs.math.add(y, bias) : cs.nn.biasAdd(y, cs.tile(bias, batchSize));
     }
+    if (c.batchNorm()) {
+      y = batchNorm(cs, variable, c, y, batchSize);
+    }
     y = ConvLayerOps.activate(cs, y, c.activation());
+    if (c.batchNormAfterActivation()) {
+      y = batchNorm(cs, variable, c, y, batchSize);
+    }
     Ops last = cs;
     if (pool != null) {
       last = s.withSubScope(pool.name());
@@ -91,5 +100,22 @@ final class BatchChannelConv {
     }
     return last.linalg.transpose(last.reshape(y, last.constant(new int[] {out.height(),
         out.width(), -1, c.filters()})), last.constant(new int[] {2, 0, 1, 3}));
+  }
+
+  /**
+   * Inference batch norm of the layer's filters over the examples-as-channels layout: the same
+   * {@code FusedBatchNormV3} with its four vectors tiled once per example, so every value is
+   * normalised by the same arithmetic as in the layer's own layout.
+   */
+  private static Operand<TFloat32> batchNorm(Ops cs,
+      Function<String, Variable<TFloat32>> variable, Conv2DLayer c, Operand<TFloat32> y,
+      Operand<TInt32> batchSize) {
+    List<Operand<TFloat32>> v = new ArrayList<>();
+    for (String kind : List.of(ParameterSet.GAMMA, ParameterSet.BETA, ParameterSet.MOVING_MEAN,
+        ParameterSet.MOVING_VARIANCE)) {
+      v.add(cs.tile(variable.apply(ParameterSet.key(c.name(), kind)), batchSize));
+    }
+    return cs.nn.fusedBatchNorm(y, v.get(0), v.get(1), v.get(2), v.get(3),
+        FusedBatchNorm.epsilon(c.batchNormEpsilon()), FusedBatchNorm.isTraining(false)).y();
   }
 }
