@@ -11,6 +11,7 @@ import org.tensorflow.types.TFloat32;
 import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.Activation;
 import org.tfprune.spec.Conv2DLayer;
+import org.tfprune.spec.PoolLayer;
 import org.tfprune.spec.PreActivation;
 
 /**
@@ -29,6 +30,15 @@ final class ConvLayerOps {
       case LEAKY_RELU -> ls.nn.leakyRelu(h, org.tensorflow.op.nn.LeakyRelu.alpha(a.alpha()));
       case IDENTITY -> h;
     };
+  }
+
+  /** Max or average pooling of {@code x} as {@code pool} says. */
+  static Operand<TFloat32> pool(Ops ls, PoolLayer pool, Operand<TFloat32> x) {
+    return pool.kind() == PoolLayer.Kind.MAX
+        ? ls.nn.maxPool(x, ls.constant(new int[] {1, pool.size(), pool.size(), 1}),
+            ls.constant(new int[] {1, pool.stride(), pool.stride(), 1}), pool.padding().name())
+        : ls.nn.avgPool(x, List.of(1L, (long) pool.size(), (long) pool.size(), 1L),
+            List.of(1L, (long) pool.stride(), (long) pool.stride(), 1L), pool.padding().name());
   }
 
   /** Batch-norm momentum of the moving statistics (Keras-like default). */

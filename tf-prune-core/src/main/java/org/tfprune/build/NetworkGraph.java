@@ -234,13 +234,12 @@ public final class NetworkGraph {
     // Selected features are gathered as rows of the transposed input, which TensorFlow's CPU
     // gather copies in whole rows (a column gather copies one float at a time and costs more than
     // the MACs it saves); the first layer then multiplies with transposeA.
-    // A serving graph whose features are one contiguous span (the exporter widens the kept
-    // features to their span, see InputSpan) reads them with one slice and no gather.
+    // A serving graph reads features in few runs (one, when the exporter widened them to their
+    // span, see InputSpan) by slices and no gather (InputRuns).
     boolean transposed = false;
-    int[] read = in.readFeatures();
     if (in.selects() && !preselected && !gated
-        && read[read.length - 1] - read[0] + 1 == read.length) {
-      x = s.slice(x, s.constant(new int[] {0, read[0]}), s.constant(new int[] {-1, read.length}));
+        && InputRuns.of(in.readFeatures()).size() <= InputRuns.MAX_RUNS) {
+      x = InputRuns.select(s, x, in.readFeatures());
     } else if (in.selects() && !preselected) {
       x = s.gather(s.linalg.transpose(x, s.constant(new int[] {1, 0})),
           s.constant(in.readFeatures()), s.constant(0));
@@ -265,9 +264,13 @@ public final class NetworkGraph {
       }
     }
     int index = 0;
+    boolean serving = !gated && !training && mode == GateMode.NONE; // see BatchChannelConv
+    boolean pooled = false; // the pooling layer was run with the convolution before it
     for (LayerSpec l : spec.layers()) {
       Ops ls = s.withSubScope(l.name());
-      if (l instanceof DenseLayer d) {
+      if (pooled) {
+        pooled = false;
+      } else if (l instanceof DenseLayer d) {
         Operand<TFloat32> kernel = variable(ParameterSet.key(l.name(), ParameterSet.KERNEL));
         if (index == 0 && inputGate != null) {
           kernel = ls.math.mul(kernel, ls.expandDims(inputGate, ls.constant(-1)));
@@ -281,6 +284,13 @@ public final class NetworkGraph {
             variable(ParameterSet.key(l.name(), ParameterSet.BIAS)));
         x = gate(ls, p, ConvLayerOps.activate(ls, h, d.activation()), l.gated() ? l.name() : null, mode,
             gateValues, offsets);
+      } else if (l instanceof Conv2DLayer c && serving
+          && BatchChannelConv.applies(c, spec.shapes().get(index))) {
+        PoolLayer pool = index + 1 < spec.layers().size()
+            && spec.layers().get(index + 1) instanceof PoolLayer pl ? pl : null;
+        x = BatchChannelConv.apply(ls, this::variable, c, pool, spec.shapes().get(index),
+            spec.shapes().get(index + (pool != null ? 2 : 1)), x, batchSize);
+        pooled = pool != null;
       } else if (l instanceof Conv2DLayer c) {
         String group = c.gated() ? c.name() : c.depthwise() ? spec.channelGroupOf(index)
             : spec.gatedStreamOf(c.name());
@@ -304,13 +314,7 @@ public final class NetworkGraph {
         x = gate(ls, p, ConvLayerOps.activate(ls, ls.math.add(shortcut, f), r.activation()),
             spec.gatedStreamOf(r.name()), mode, gateValues, offsets);
       } else if (l instanceof PoolLayer pool) {
-        List<Long> window = List.of(1L, (long) pool.size(), (long) pool.size(), 1L);
-        List<Long> strides = List.of(1L, (long) pool.stride(), (long) pool.stride(), 1L);
-        x = pool.kind() == PoolLayer.Kind.MAX
-            ? ls.nn.maxPool(x, ls.constant(new int[] {1, pool.size(), pool.size(), 1}),
-                ls.constant(new int[] {1, pool.stride(), pool.stride(), 1}),
-                pool.padding().name())
-            : ls.nn.avgPool(x, window, strides, pool.padding().name());
+        x = ConvLayerOps.pool(ls, pool, x);
       } else if (l instanceof FlattenLayer) {
         x = ls.reshape(x, ls.constant(new int[] {-1, spec.shapes().get(index).size()}));
       } else if (l instanceof PadLayer pad) {

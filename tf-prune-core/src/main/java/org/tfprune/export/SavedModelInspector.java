@@ -63,13 +63,15 @@ public final class SavedModelInspector {
       }
       params += p;
     }
+    Map<String, NodeDef> nodes = new HashMap<>();
+    graph.getNodeList().forEach(n -> nodes.put(n.getName(), n));
     long macs = 0;
     try (Graph g = new Graph()) {
       g.importGraphDef(graph);
       for (NodeDef n : graph.getNodeList()) {
         boolean depthwise = n.getOp().equals("DepthwiseConv2dNative");
         if (n.getOp().equals("MatMul") || n.getOp().equals("Conv2D") || depthwise) {
-          long[] k = varShapes.get(strip(n.getInput(1)));
+          long[] k = varShapes.get(kernelVariable(nodes, strip(n.getInput(1)), depthwise));
           if (k == null) {
             throw new ExportException(n.getOp() + " " + n.getName()
                 + " does not read a variable kernel");
@@ -89,6 +91,18 @@ public final class SavedModelInspector {
       }
     }
     return new Complexity(macs, params);
+  }
+
+  /**
+   * The variable a product's kernel input reads: {@code input} itself, or for a depthwise
+   * convolution the variable a {@code Tile} repeats once per example (the serving form of a
+   * one-channel convolution, whose examples are channels: the variable's size times the output
+   * positions is the MACs per example).
+   */
+  private static String kernelVariable(Map<String, NodeDef> nodes, String input,
+      boolean depthwise) {
+    NodeDef n = nodes.get(input);
+    return depthwise && n != null && n.getOp().equals("Tile") ? strip(n.getInput(0)) : input;
   }
 
   /** Nodes that carry a device placement (none is expected). */

@@ -21,7 +21,8 @@ import org.tfprune.spec.KeepMask;
 /**
  * A gated MLP whose kept input features have gaps: the default export reads them as one slice
  * over their span (the added features' kernel rows zeroed), computes the gated network's
- * function, and its graph counts the span's MACs; the gather export computes the same logits.
+ * function, and its graph counts the span's MACs; the exact export computes the same logits,
+ * by a gather, or by slices when the kept features come in few runs.
  */
 class InputSpanTest {
   private static final ArchitectureSpec SPEC = ArchitectureSpec.of("mlp-20",
@@ -87,6 +88,41 @@ class InputSpanTest {
       assertThat(g.model().graphDef().getNodeList()).anyMatch(n -> n.getOp().equals("GatherV2"));
       assertThat(SavedModelInspector.of(g.model().graphDef()).complexity().macs())
           .isEqualTo((long) kept * 20 + 20 * 10);
+      assertWithinBound(g.model().predict(other, COUNT), gated, params, other);
+    }
+  }
+
+  @Test
+  void keptFeaturesInFewRunsAreReadBySlicesWithoutAGatherAndCountedExactly(@TempDir Path dir) {
+    Map<String, HostTensor> p = new LinkedHashMap<>(params().asMap());
+    float[] theta = new float[784];
+    int[][] runs = {{100, 149}, {300, 339}, {405, 405}, {600, 650}};
+    for (int[] r : runs) {
+      java.util.Arrays.fill(theta, r[0], r[1] + 1, 1f);
+    }
+    p.put(ParameterSet.key(InputSpec.GATE_GROUP, ParameterSet.THETA),
+        new HostTensor(new long[] {784}, theta));
+    ParameterSet params = new ParameterSet(p);
+    KeepMask keep = KeepMask.fromTheta(params.thetas());
+    int kept = keep.count(InputSpec.GATE_GROUP);
+    assertThat(kept).isEqualTo(50 + 40 + 1 + 51);
+    float[] other = inputs(2);
+    HostTensor gated = CompactExporter.gatedLogits(SPEC, params, other, COUNT);
+    // the exact selection (no span), as with --no-input-span or a MACs budget
+    try (CompactExporter.VerifiedModel g = CompactExporter.compact(SPEC, params, keep,
+        inputs(1), COUNT, ServingSignature.DEFAULT, new ExportSettings(1, true, false))) {
+      assertThat(g.model().spec().input().width()).isEqualTo(kept);
+      assertThat(g.model().graphDef().getNodeList().stream()
+          .filter(n -> n.getOp().equals("Slice") && n.getInput(0).equals("input")).count())
+          .isEqualTo(runs.length); // one per run of the input's features
+      assertThat(g.model().graphDef().getNodeList()).anyMatch(n -> n.getOp().equals("ConcatV2"))
+          .noneMatch(n -> n.getOp().equals("GatherV2") || n.getOp().equals("Transpose"));
+      long macs = (long) kept * 20 + 20 * 10;
+      assertThat(SavedModelInspector.of(g.model().graphDef()).complexity().macs())
+          .isEqualTo(macs);
+      g.model().save(dir.resolve("model"), false, Map.of());
+      assertThat(SavedModelInspector.open(dir.resolve("model")).complexity())
+          .isEqualTo(ComplexityCounter.count(g.model().spec()));
       assertWithinBound(g.model().predict(other, COUNT), gated, params, other);
     }
   }

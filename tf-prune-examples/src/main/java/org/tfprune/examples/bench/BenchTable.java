@@ -16,9 +16,10 @@ import org.tfprune.examples.report.JsonFiles;
  * @param budgetMsPerPair the time budget per model pair and batch size
  * @param onednn the value of {@code TF_ENABLE_ONEDNN_OPTS} during the run ("unset" when unset)
  * @param models the pairs, in the order given
+ * @param profiles per-op profiles ({@code --profile}), empty when none was asked for
  */
 public record BenchTable(List<Integer> batches, long budgetMsPerPair, String onednn,
-    List<Model> models) {
+    List<Model> models, List<OpProfile.Profile> profiles) {
 
   /** The batch size whose latency ratio is set against the MACs ratio. */
   public static final int REFERENCE_BATCH = 256;
@@ -26,6 +27,7 @@ public record BenchTable(List<Integer> batches, long budgetMsPerPair, String one
   public BenchTable {
     batches = List.copyOf(batches);
     models = List.copyOf(models);
+    profiles = profiles == null ? List.of() : List.copyOf(profiles);
     checkArgument(!models.isEmpty(), "a bench table needs at least one model");
   }
 
@@ -107,6 +109,13 @@ public record BenchTable(List<Integer> batches, long budgetMsPerPair, String one
             "%s / %s", ms(c.compactMs()), ms(c.denseMs()))));
       }
       s.append(System.lineSeparator());
+    }
+    if (!profiles.isEmpty()) {
+      s.append(String.format(Locale.ROOT, "%nWhere a call's time goes, per op (FULL_TRACE "
+          + "runs; an op's time is its all_end_rel_micros, median over the traced runs; share "
+          + "= of the ops' total; identity = a one-op graph fed the same input, the floor of a "
+          + "call)%n"));
+      s.append(OpProfile.toText(profiles));
     }
     return s.toString();
   }

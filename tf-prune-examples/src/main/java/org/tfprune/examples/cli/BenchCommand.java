@@ -100,6 +100,12 @@ final class BenchCommand implements Callable<Integer> {
       + "type, for both models at each batch size up to 256 (traced runs).")
   boolean trace;
 
+  @Option(names = "--profile", split = ",", paramLabel = "BATCH[,BATCH...]",
+      description = "After the latency runs, trace every model (compact, dense and a one-op "
+          + "identity graph fed the same input) at these batch sizes and print, per op, its "
+          + "time and share of the call (also in --json). Runs side by side.")
+  int[] profile;
+
   @Option(names = "--c-client", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "Also time both SavedModels through TensorFlow's C API outside the JVM "
           + "(built by scripts/build-c-bench.sh; skipped with a message when there is no C "
@@ -139,7 +145,7 @@ final class BenchCommand implements Callable<Integer> {
       synthetic();
       return 0;
     }
-    if (dirs.size() + given.size() > 1 || !given.isEmpty() || json != null
+    if (dirs.size() + given.size() > 1 || !given.isEmpty() || json != null || profile != null
         || BenchPlan.readReport(dirs.get(0)).imported() != null) {
       return sideBySide(dirs, given);
     }
@@ -155,18 +161,22 @@ final class BenchCommand implements Callable<Integer> {
 
   /** Several models (or --pair, or --json): JVM latency of all pairs, round-robin. */
   private int sideBySide(List<Path> dirs, List<String> given) throws IOException {
-    checkArgument(!trace, "--trace traces one model: drop --trace, or bench a single "
-        + "--saved-model without --pair and --json");
+    checkArgument(!trace, "--trace traces one model: drop --trace (--profile traces every "
+        + "model side by side), or bench a single --saved-model without --pair, --json and "
+        + "--profile");
     checkArgument(Arrays.stream(batches).allMatch(b -> b > 0), "--batches must be positive, "
         + "got %s", Arrays.toString(batches));
     checkArgument(budgetMs >= 0, "--budget-ms must be 0 or more, got %s", budgetMs);
+    int[] profiled = profile != null ? profile : new int[0];
+    checkArgument(Arrays.stream(profiled).allMatch(b -> b > 0), "--profile takes positive "
+        + "batch sizes, e.g. --profile 256,1024, got %s", Arrays.toString(profiled));
     if (json != null) {
       SideBySideBench.checkJsonTarget(json);
     }
     try (BenchPlan plan = BenchPlan.of(dirs, given)) {
       System.out.println("Side by side: JVM latency only (the C client and the step-time "
           + "comparison run with a single --saved-model and no --json)");
-      new SideBySideBench(batches, budgetMs, json, System.out).run(plan);
+      new SideBySideBench(batches, budgetMs, json, profiled, System.out).run(plan);
     }
     return 0;
   }

@@ -10,9 +10,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.SplittableRandom;
 import org.tensorflow.SavedModelBundle;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
 import org.tfprune.examples.bench.BenchTable;
+import org.tfprune.examples.bench.IdentityGraph;
 import org.tfprune.examples.bench.LatencyBenchmark;
+import org.tfprune.examples.bench.OpProfile;
 import org.tfprune.examples.bench.RoundRobinLatency;
 import org.tfprune.export.ExportException;
 
@@ -20,18 +26,30 @@ import org.tfprune.export.ExportException;
  * {@code tf-prune bench} over several model pairs in one run: every pair's compact and dense
  * SavedModels are loaded into this JVM and timed round-robin at each batch size ({@link
  * RoundRobinLatency}); prints progress, then one summary table ({@link BenchTable}), and writes
- * the same as JSON when asked (to a temporary file moved into place).
+ * the same as JSON when asked (to a temporary file moved into place). With profile batch sizes,
+ * each pair's compact and dense models and an identity graph are then profiled per op ({@link
+ * OpProfile}) and the profiles join the table.
  */
 final class SideBySideBench {
   private final int[] batches;
   private final long budgetMs;
   private final Path json;
+  private final int[] profileBatches;
   private final PrintStream out;
 
-  SideBySideBench(int[] batches, long budgetMs, Path json, PrintStream out) {
+  /** Traced runs per model and batch size in a profile. */
+  static final int PROFILE_RUNS = 30;
+
+  /**
+   * @param profileBatches the batch sizes to profile per op after the latency runs (none:
+   *     empty)
+   */
+  SideBySideBench(int[] batches, long budgetMs, Path json, int[] profileBatches,
+      PrintStream out) {
     this.batches = batches.clone();
     this.budgetMs = budgetMs;
     this.json = json;
+    this.profileBatches = profileBatches.clone();
     this.out = out;
   }
 
@@ -83,8 +101,9 @@ final class SideBySideBench {
         models.add(BenchTable.Model.of(e.name(), e.compact().dir().toString(), e.denseOrigin(),
             e.compactMacs(), e.denseMacs(), cells.get(i)));
       }
+      List<OpProfile.Profile> profiles = profile(pairs);
       BenchTable table = new BenchTable(Arrays.stream(batches).boxed().toList(), budgetMs,
-          System.getenv().getOrDefault("TF_ENABLE_ONEDNN_OPTS", "unset"), models);
+          System.getenv().getOrDefault("TF_ENABLE_ONEDNN_OPTS", "unset"), models, profiles);
       out.println();
       out.print(table.toText());
       if (json != null) {
@@ -97,6 +116,38 @@ final class SideBySideBench {
         b.close();
       }
     }
+  }
+
+  /** Per batch size and pair: the compact model, the dense one and an identity graph. */
+  private List<OpProfile.Profile> profile(List<RoundRobinLatency.Pair> pairs) {
+    List<OpProfile.Profile> profiles = new ArrayList<>();
+    SplittableRandom rng = new SplittableRandom(11);
+    for (int b : profileBatches) {
+      for (RoundRobinLatency.Pair p : pairs) {
+        out.printf("  profiling %s at batch %d (%d traced runs per model)%n", p.name(), b,
+            PROFILE_RUNS);
+        try (TFloat32 x = input(p.compact(), b, rng);
+            IdentityGraph identity = new IdentityGraph(p.compact().exampleShape())) {
+          profiles.add(OpProfile.profile(p.name(), "compact", p.compact(), x, PROFILE_RUNS));
+          profiles.add(OpProfile.profile(p.name(), "dense", p.dense(), x, PROFILE_RUNS));
+          profiles.add(OpProfile.profile(p.name(), "identity", identity.target(), x,
+              PROFILE_RUNS));
+        }
+      }
+    }
+    return profiles;
+  }
+
+  /** Uniform random features in [0, 1) of {@code batch} examples for {@code t}. */
+  private static TFloat32 input(LatencyBenchmark.Target t, int batch, SplittableRandom rng) {
+    float[] x = new float[batch * t.inputSize()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rng.nextDouble();
+    }
+    long[] shape = new long[t.exampleShape().length + 1];
+    shape[0] = batch;
+    System.arraycopy(t.exampleShape(), 0, shape, 1, t.exampleShape().length);
+    return TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false));
   }
 
   private static LatencyBenchmark.Target target(ServingInterface s,

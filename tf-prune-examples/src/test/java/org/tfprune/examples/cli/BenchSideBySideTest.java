@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfprune.examples.bench.BenchTable;
+import org.tfprune.examples.bench.OpProfile;
 import org.tfprune.examples.bench.RoundRobinLatency;
 import org.tfprune.examples.report.RunReport;
 import org.tfprune.testing.ForeignModels;
@@ -96,6 +97,37 @@ class BenchSideBySideTest {
       assertThat(summary).containsPattern("(?m)^" + m.name() + " +"
           + String.format(java.util.Locale.ROOT, "%.4f", m.macsRatio()) + " ");
     }
+  }
+
+  @Test
+  void profilesEveryModelPerOpIntoTheTableAndJson(@TempDir Path tmp) throws IOException {
+    Path json = tmp.resolve("bench.json");
+    Printed b = bench("--saved-model", lenet5.toString(), "--batches", "1", "--budget-ms", "1",
+        "--profile", "1,8", "--json", json.toString());
+    assertThat(b.run().exitCode()).as(b.run().err()).isZero();
+    BenchTable table = BenchTable.fromJson(Files.readAllBytes(json));
+    // per batch size: the compact model, the dense one and the identity graph
+    assertThat(table.profiles()).extracting(p -> p.variant() + " " + p.batch())
+        .containsExactly("compact 1", "dense 1", "identity 1", "compact 8", "dense 8",
+            "identity 8");
+    for (OpProfile.Profile p : table.profiles()) {
+      assertThat(p.model()).isEqualTo("lenet-5");
+      assertThat(p.ops().stream().mapToDouble(OpProfile.Op::share).sum()).as(p.variant())
+          .isCloseTo(1.0, within(1e-9));
+      assertThat(p.wallUs()).isPositive();
+    }
+    assertThat(table.profiles().get(1).ops()).extracting(OpProfile.Op::type)
+        .anyMatch(t -> t.contains("Conv2D"));
+    String printed = b.out();
+    assertThat(printed).contains("Where a call's time goes, per op")
+        .contains("lenet-5 compact, batch 8").contains("lenet-5 identity, batch 1")
+        .contains("per type:");
+    // the printed shares of one profile (ops listed one per line) add up to about 100%
+    String compact = printed.substring(printed.indexOf("lenet-5 compact, batch 8"));
+    compact = compact.substring(0, compact.indexOf("per type:"));
+    double sum = compact.lines().filter(l -> l.matches(".* [0-9.]+%$"))
+        .mapToDouble(l -> Double.parseDouble(l.replaceAll(".* ([0-9.]+)%$", "$1"))).sum();
+    assertThat(sum).isCloseTo(100.0, within(1.0)); // each share is printed to 0.1%
   }
 
   @Test
