@@ -3,11 +3,13 @@
  * feeds float32 random input [batch, example shape] to the input node and fetches the output
  * node, in interleaved rounds (every round runs each model once, in rotating order), and prints
  * the median and quartiles per model and batch size, and of the per-round ratio of the first
- * model's time to the second's ("ratio"). With --trivial it also times a graph of one
- * Identity op on the same input: the fixed cost of a TF_SessionRun call.
+ * model's time to the second's ("ratio"); with --pairs, of each pair of models in the order
+ * given (the first's time over the second's, "ratio0", "ratio1", ...). With --trivial it also
+ * times a graph of one Identity op on the same input: the fixed cost of a TF_SessionRun call.
+ * --input and --output name the tensors of the models given after them.
  *
- * Usage: tfbench --shape 28,28,1 --batches 1,32,256,1024 --rounds 200 [--trivial]
- *                [--input input:0] [--output logits:0] LABEL=DIR [LABEL=DIR ...]
+ * Usage: tfbench --shape 28,28,1 --batches 1,32,256,1024 --rounds 200 [--trivial] [--pairs]
+ *                [--input input:0] [--output logits:0] LABEL=DIR [[--input T] LABEL=DIR ...]
  * Built by scripts/build-c-bench.sh; the prototypes below are those of tensorflow/c/c_api.h
  * (TensorFlow 2.16), declared here because the TF-Java native jar ships the library without
  * headers.
@@ -56,7 +58,7 @@ extern void TF_SessionRun(TF_Session*, const TF_Buffer*, const TF_Output*, TF_Te
     int, const TF_Output*, TF_Tensor**, int, const TF_Operation* const*, int, TF_Buffer*,
     TF_Status*);
 
-#define MAX_MODELS 8
+#define MAX_MODELS 33
 
 typedef struct {
   const char* label;
@@ -127,6 +129,7 @@ int main(int argc, char** argv) {
   int nbatches = 0;
   int rounds = 200;
   int trivial = 0;
+  int pairs = 0;
   Model models[MAX_MODELS];
   int nmodels = 0;
   TF_Status* s = TF_NewStatus();
@@ -149,6 +152,8 @@ int main(int argc, char** argv) {
       out_name = argv[++i];
     } else if (!strcmp(argv[i], "--trivial")) {
       trivial = 1;
+    } else if (!strcmp(argv[i], "--pairs")) {
+      pairs = 1;
     } else if (strchr(argv[i], '=') != NULL && nmodels < MAX_MODELS - 1) {
       char* eq = strchr(argv[i], '=');
       *eq = '\0';
@@ -161,7 +166,8 @@ int main(int argc, char** argv) {
       m->out = output(g, out_name, eq + 1);
     } else {
       fprintf(stderr, "tfbench: unknown argument '%s'; usage: tfbench --shape 28,28,1 "
-          "[--batches 1,32] [--rounds N] [--trivial] [--input T] [--output T] LABEL=DIR...\n",
+          "[--batches 1,32] [--rounds N] [--trivial] [--pairs] [--input T] [--output T] "
+          "LABEL=DIR...\n",
           argv[i]);
       return 2;
     }
@@ -218,14 +224,21 @@ int main(int argc, char** argv) {
         t[m * rounds + r] = run(&models[m], x, s);
       }
     }
-    if (nmodels >= 2 && !(trivial && nmodels == 2)) {
-      /* per-round ratio of the first model's time to the second's */
+    int timed = nmodels - trivial; /* the SavedModels, before the identity graph */
+    for (int p = 0; p + 1 < timed && (pairs || p == 0); p += 2) {
+      /* per-round ratio of the pair's first model's time to its second's */
       double* ratio = malloc(sizeof(double) * rounds);
       for (int r = 0; r < rounds; r++) {
-        ratio[r] = t[r] / t[rounds + r];
+        ratio[r] = t[p * rounds + r] / t[(p + 1) * rounds + r];
       }
       qsort(ratio, rounds, sizeof(double), cmp);
-      printf("%-10d %-12s %10.4f %10.4f %10.4f\n", batches[b], "ratio", quantile(ratio, rounds,
+      char label[16];
+      if (pairs) {
+        snprintf(label, sizeof label, "ratio%d", p / 2);
+      } else {
+        snprintf(label, sizeof label, "ratio");
+      }
+      printf("%-10d %-12s %10.4f %10.4f %10.4f\n", batches[b], label, quantile(ratio, rounds,
           0.5), quantile(ratio, rounds, 0.25), quantile(ratio, rounds, 0.75));
       free(ratio);
     }

@@ -17,9 +17,10 @@ import org.tfprune.examples.report.JsonFiles;
  * @param onednn the value of {@code TF_ENABLE_ONEDNN_OPTS} during the run ("unset" when unset)
  * @param models the pairs, in the order given
  * @param profiles per-op profiles ({@code --profile}), empty when none was asked for
+ * @param cClient the same pairs timed through the C API, or null when the C client did not run
  */
 public record BenchTable(List<Integer> batches, long budgetMsPerPair, String onednn,
-    List<Model> models, List<OpProfile.Profile> profiles) {
+    List<Model> models, List<OpProfile.Profile> profiles, CClientTable cClient) {
 
   /** The batch size whose latency ratio is set against the MACs ratio. */
   public static final int REFERENCE_BATCH = 256;
@@ -109,6 +110,9 @@ public record BenchTable(List<Integer> batches, long budgetMsPerPair, String one
             "%s / %s", ms(c.compactMs()), ms(c.denseMs()))));
       }
       s.append(System.lineSeparator());
+    }
+    if (cClient != null) {
+      s.append(System.lineSeparator()).append(cClient.toText());
     }
     if (!profiles.isEmpty()) {
       s.append(String.format(Locale.ROOT, "%nWhere a call's time goes, per op (FULL_TRACE "

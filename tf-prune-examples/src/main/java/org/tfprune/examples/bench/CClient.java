@@ -53,13 +53,33 @@ public final class CClient {
   public List<Line> run(Map<String, Path> models, String input, String output,
       long[] exampleShape, int[] batches, int rounds, boolean trivial, Map<String, String> env,
       long timeoutSeconds) {
+    List<Served> served = new ArrayList<>();
+    models.forEach((k, v) -> served.add(new Served(k, v, input, output)));
+    return run(served, exampleShape, batches, rounds, trivial, false, env, timeoutSeconds);
+  }
+
+  /** A SavedModel to time: its label, directory and input and output tensors. */
+  public record Served(String label, Path dir, String input, String output) {}
+
+  /**
+   * Times {@code models}, each with its own tensors, in interleaved rounds; with {@code pairs}
+   * the client also prints the per-round ratio of each consecutive pair (labels {@code ratio0},
+   * {@code ratio1}, ...: the first model's time over the second's).
+   */
+  public List<Line> run(List<Served> models, long[] exampleShape, int[] batches, int rounds,
+      boolean trivial, boolean pairs, Map<String, String> env, long timeoutSeconds) {
     List<String> cmd = new ArrayList<>(List.of(binary.toString(), "--shape",
-        join(exampleShape), "--batches", join(batches), "--rounds", Integer.toString(rounds),
-        "--input", input, "--output", output));
+        join(exampleShape), "--batches", join(batches), "--rounds", Integer.toString(rounds)));
     if (trivial) {
       cmd.add("--trivial");
     }
-    models.forEach((k, v) -> cmd.add(k + "=" + v.toAbsolutePath()));
+    if (pairs) {
+      cmd.add("--pairs");
+    }
+    for (Served m : models) {
+      cmd.addAll(List.of("--input", m.input(), "--output", m.output(),
+          m.label() + "=" + m.dir().toAbsolutePath()));
+    }
     Run r = exec(cmd, env, timeoutSeconds);
     if (r.code() != 0) {
       throw new IllegalStateException("the C client failed (exit " + r.code() + "): "

@@ -174,9 +174,12 @@ final class BenchCommand implements Callable<Integer> {
       SideBySideBench.checkJsonTarget(json);
     }
     try (BenchPlan plan = BenchPlan.of(dirs, given)) {
-      System.out.println("Side by side: JVM latency only (the C client and the step-time "
-          + "comparison run with a single --saved-model and no --json)");
-      new SideBySideBench(batches, budgetMs, json, profiled, System.out).run(plan);
+      System.out.println("Side by side: latency in the JVM, then through the C client (the "
+          + "step-time comparison and --trace run with a single --saved-model and no --json)");
+      CClient client = cClient ? CClient.build(Path.of("").toAbsolutePath(), 300).orElse(null)
+          : null;
+      new SideBySideBench(batches, budgetMs, json, profiled, client, cRounds, System.out)
+          .run(plan);
     }
     return 0;
   }

@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.tensorflow.SavedModelBundle;
@@ -16,6 +18,8 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
 import org.tfprune.examples.bench.BenchTable;
+import org.tfprune.examples.bench.CClient;
+import org.tfprune.examples.bench.CClientTable;
 import org.tfprune.examples.bench.IdentityGraph;
 import org.tfprune.examples.bench.LatencyBenchmark;
 import org.tfprune.examples.bench.OpProfile;
@@ -35,7 +39,12 @@ final class SideBySideBench {
   private final long budgetMs;
   private final Path json;
   private final int[] profileBatches;
+  private final CClient cClient;
+  private final int cRounds;
   private final PrintStream out;
+
+  /** How long the C client may take per input shape. */
+  private static final long C_TIMEOUT_SECONDS = 3600;
 
   /** Traced runs per model and batch size in a profile. */
   static final int PROFILE_RUNS = 30;
@@ -43,13 +52,17 @@ final class SideBySideBench {
   /**
    * @param profileBatches the batch sizes to profile per op after the latency runs (none:
    *     empty)
+   * @param cClient the C client that times every pair again outside the JVM, or null
+   * @param cRounds its interleaved rounds per batch size
    */
   SideBySideBench(int[] batches, long budgetMs, Path json, int[] profileBatches,
-      PrintStream out) {
+      CClient cClient, int cRounds, PrintStream out) {
     this.batches = batches.clone();
     this.budgetMs = budgetMs;
     this.json = json;
     this.profileBatches = profileBatches.clone();
+    this.cClient = cClient;
+    this.cRounds = cRounds;
     this.out = out;
   }
 
@@ -102,8 +115,9 @@ final class SideBySideBench {
             e.compactMacs(), e.denseMacs(), cells.get(i)));
       }
       List<OpProfile.Profile> profiles = profile(pairs);
+      String onednn = System.getenv().getOrDefault("TF_ENABLE_ONEDNN_OPTS", "unset");
       BenchTable table = new BenchTable(Arrays.stream(batches).boxed().toList(), budgetMs,
-          System.getenv().getOrDefault("TF_ENABLE_ONEDNN_OPTS", "unset"), models, profiles);
+          onednn, models, profiles, cClient == null ? null : cTable(entries, onednn));
       out.println();
       out.print(table.toText());
       if (json != null) {
@@ -136,6 +150,33 @@ final class SideBySideBench {
       }
     }
     return profiles;
+  }
+
+  /**
+   * Every pair timed again through the C client, in one child process per input shape (the
+   * client feeds one shape), with the JVM's oneDNN setting.
+   */
+  private CClientTable cTable(List<BenchPlan.Entry> entries, String onednn) {
+    Map<String, List<CClientTable.Pair>> byShape = new LinkedHashMap<>();
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    for (BenchPlan.Entry e : entries) {
+      String key = e.compact().shapeString();
+      shapes.put(key, e.compact().exampleShape());
+      byShape.computeIfAbsent(key, k -> new ArrayList<>()).add(new CClientTable.Pair(e.name(),
+          served(e.compact()), served(e.dense())));
+    }
+    List<CClientTable.Row> rows = new ArrayList<>();
+    byShape.forEach((key, pairs) -> {
+      out.printf("  C client: %d pair%s of input %s, %d rounds per batch size%n", pairs.size(),
+          pairs.size() == 1 ? "" : "s", key, cRounds);
+      rows.addAll(CClientTable.measure(cClient, pairs, shapes.get(key), batches, cRounds,
+          "unset".equals(onednn) ? "0" : onednn, C_TIMEOUT_SECONDS).rows());
+    });
+    return new CClientTable(cRounds, "unset".equals(onednn) ? "0" : onednn, rows);
+  }
+
+  private static CClient.Served served(ServingInterface s) {
+    return new CClient.Served("", s.dir(), s.input(), s.output());
   }
 
   /** Uniform random features in [0, 1) of {@code batch} examples for {@code t}. */

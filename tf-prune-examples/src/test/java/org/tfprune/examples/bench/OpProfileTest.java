@@ -77,7 +77,7 @@ class OpProfileTest {
                 new OpProfile.Type("Relu", 1, 20, 0.25)));
     BenchTable t = new BenchTable(List.of(256), 1, "0", List.of(BenchTable.Model.of("m", "c",
         "d", 1, 2, List.of(new RoundRobinLatency.Cell(256, 1, 2,
-            new RoundRobinLatency.Spread(0.5, 0.4, 0.6, 0.3, 0.7), 9)))), List.of(p));
+            new RoundRobinLatency.Spread(0.5, 0.4, 0.6, 0.3, 0.7), 9)))), List.of(p), null);
     BenchTable back = BenchTable.fromJson(t.toJson());
     assertThat(back.profiles()).containsExactly(p);
     assertThat(t.toText()).contains("Where a call's time goes", "m compact, batch 256");

@@ -9,10 +9,13 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfprune.examples.bench.BenchTable;
+import org.tfprune.examples.bench.CClient;
+import org.tfprune.examples.bench.CClientTable;
 import org.tfprune.examples.bench.OpProfile;
 import org.tfprune.examples.bench.RoundRobinLatency;
 import org.tfprune.examples.report.RunReport;
@@ -128,6 +131,43 @@ class BenchSideBySideTest {
     double sum = compact.lines().filter(l -> l.matches(".* [0-9.]+%$"))
         .mapToDouble(l -> Double.parseDouble(l.replaceAll(".* ([0-9.]+)%$", "$1"))).sum();
     assertThat(sum).isCloseTo(100.0, within(1.0)); // each share is printed to 0.1%
+  }
+
+  @Test
+  void theCClientTimesEveryPairOutsideTheJvmInTheSameTable(@TempDir Path tmp)
+      throws IOException {
+    // built from the checkout (the tests run in tf-prune-examples); a machine without a C
+    // compiler skips the client, and this test with it
+    java.util.Optional<CClient> client = CClient.build(Path.of("..").toAbsolutePath()
+        .normalize(), 300);
+    Assumptions.assumeTrue(client.isPresent(), "no C compiler: the C client is skipped");
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    BenchTable table;
+    try (BenchPlan plan = BenchPlan.of(java.util.List.of(lenet300, lenet5),
+        java.util.List.of())) {
+      table = new SideBySideBench(new int[] {1, 32}, 1, tmp.resolve("bench.json"), new int[0],
+          client.get(), 5, new PrintStream(printed, true, StandardCharsets.UTF_8)).run(plan);
+    }
+    // the two models take different input shapes: one child process each, one table
+    CClientTable c = table.cClient();
+    assertThat(c).isNotNull();
+    assertThat(c.rounds()).isEqualTo(5);
+    assertThat(c.rows()).extracting(CClientTable.Row::model, CClientTable.Row::batch)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("lenet-300-100", 1),
+            org.assertj.core.groups.Tuple.tuple("lenet-300-100", 32),
+            org.assertj.core.groups.Tuple.tuple("lenet-5", 1),
+            org.assertj.core.groups.Tuple.tuple("lenet-5", 32));
+    for (CClientTable.Row r : c.rows()) {
+      for (double v : new double[] {r.compactMs(), r.denseMs(), r.ratio(), r.identityMs()}) {
+        assertThat(v).as(r.toString()).isPositive().isFinite();
+      }
+      assertThat(r.ratioP25()).isLessThanOrEqualTo(r.ratio());
+      assertThat(r.ratio()).isLessThanOrEqualTo(r.ratioP75());
+    }
+    // in the printed table and in the JSON
+    assertThat(table.toText()).contains("Through TensorFlow's C API");
+    assertThat(BenchTable.fromJson(Files.readAllBytes(tmp.resolve("bench.json"))).cClient())
+        .isEqualTo(c);
   }
 
   @Test
