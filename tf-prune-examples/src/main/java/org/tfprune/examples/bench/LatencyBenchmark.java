@@ -26,6 +26,18 @@ public final class LatencyBenchmark {
   /** Something to time: a session, its input feed and its output fetch (names as "op:index"). */
   public record Target(Session session, String input, String output, int inputSize,
       long[] exampleShape) {
+    /** Uniform random features in [0, 1) of {@code batch} examples, in the input's shape. */
+    public TFloat32 randomInput(int batch, SplittableRandom rng) {
+      float[] x = new float[batch * inputSize];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) rng.nextDouble();
+      }
+      long[] shape = new long[exampleShape.length + 1];
+      shape[0] = batch;
+      System.arraycopy(exampleShape, 0, shape, 1, exampleShape.length);
+      return TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false));
+    }
+
     /** The serving graph of an in-memory model. */
     public static Target of(InferenceModel m) {
       long[] shape = m.spec().input().shape().stream().mapToLong(Integer::longValue).toArray();

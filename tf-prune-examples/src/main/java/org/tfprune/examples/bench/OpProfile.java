@@ -108,7 +108,7 @@ public final class OpProfile {
   }
 
   /** Nanoseconds of one untraced call. */
-  private static long time(LatencyBenchmark.Target m, TFloat32 x) {
+  static long time(LatencyBenchmark.Target m, TFloat32 x) {
     long t0 = System.nanoTime();
     try (Result r = m.session().runner().feed(m.input(), x).fetch(m.output()).run()) {
       r.get(0);
@@ -117,7 +117,7 @@ public final class OpProfile {
   }
 
   /** The op type from a step's timeline label ({@code name = Type(inputs)}), else the name. */
-  private static String type(NodeExecStats n) {
+  static String type(NodeExecStats n) {
     String label = n.getTimelineLabel();
     return label.contains("= ") ? label.replaceAll("(?s).*?= ([A-Za-z0-9_]+)\\(.*", "$1")
         : n.getNodeName();

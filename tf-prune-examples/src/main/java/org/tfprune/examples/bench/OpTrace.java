@@ -53,11 +53,11 @@ public final class OpTrace {
     double[] wall = new double[runs];
     try (TFloat32 xt = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false))) {
       for (int i = 0; i < 20; i++) {
-        wall[0] = time(m, xt);
+        wall[0] = OpProfile.time(m, xt);
       }
       // untraced calls first: a traced call makes the untraced call after it slower
       for (int r = 0; r < runs; r++) {
-        wall[r] = time(m, xt);
+        wall[r] = OpProfile.time(m, xt);
       }
       for (int r = 0; r < runs; r++) {
         try (Result res = m.session().runner().feed(m.input(), xt).fetch(m.output())
@@ -68,7 +68,7 @@ public final class OpTrace {
           Map<String, Integer> runCounts = new HashMap<>();
           for (DeviceStepStats d : md.getStepStats().getDevStatsList()) {
             for (NodeExecStats n : d.getNodeStatsList()) {
-              String type = type(n);
+              String type = OpProfile.type(n);
               perType.computeIfAbsent(type, k -> new double[runs])[r] += n.getOpEndRelMicros();
               runCounts.merge(type, 1, Integer::sum);
               first = Math.min(first, n.getAllStartMicros());
@@ -83,20 +83,6 @@ public final class OpTrace {
     Map<String, Double> med = new TreeMap<>();
     perType.forEach((k, v) -> med.put(k, median(v)));
     return new Breakdown(label, batch, median(wall) / 1e3, median(span), med, counts);
-  }
-
-  private static double time(LatencyBenchmark.Target m, TFloat32 x) {
-    long t0 = System.nanoTime();
-    try (Result r = m.session().runner().feed(m.input(), x).fetch(m.output()).run()) {
-      r.get(0);
-    }
-    return System.nanoTime() - t0;
-  }
-
-  private static String type(NodeExecStats n) {
-    String label = n.getTimelineLabel();
-    return label.contains("= ") ? label.replaceAll(".*= ([A-Za-z0-9_]+)\\(.*", "$1")
-        : n.getNodeName();
   }
 
   /** Prints breakdowns side by side: one column per model, one row per op type. */

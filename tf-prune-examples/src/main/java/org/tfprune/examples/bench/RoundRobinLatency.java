@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import org.tensorflow.Result;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -73,7 +71,7 @@ public final class RoundRobinLatency {
       List<TFloat32> inputs = new ArrayList<>();
       try {
         for (Pair p : pairs) {
-          inputs.add(input(p.compact(), b, rng));
+          inputs.add(p.compact().randomInput(b, rng));
         }
         long warmStart = System.nanoTime();
         // warm-up: up to 20 rounds, fewer (at least 2) when they take a quarter of the budget
@@ -118,18 +116,6 @@ public final class RoundRobinLatency {
       }
     }
     return cells;
-  }
-
-  /** Uniform random features in [0, 1) of {@code batch} examples for {@code t}. */
-  private static TFloat32 input(LatencyBenchmark.Target t, int batch, SplittableRandom rng) {
-    float[] x = new float[batch * t.inputSize()];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) rng.nextDouble();
-    }
-    long[] shape = new long[t.exampleShape().length + 1];
-    shape[0] = batch;
-    System.arraycopy(t.exampleShape(), 0, shape, 1, t.exampleShape().length);
-    return TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false));
   }
 
   /** One timed inference in nanoseconds. */

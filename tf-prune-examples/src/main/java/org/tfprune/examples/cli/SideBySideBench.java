@@ -14,8 +14,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.tensorflow.SavedModelBundle;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
 import org.tfprune.examples.bench.BenchTable;
 import org.tfprune.examples.bench.CClient;
@@ -140,7 +138,7 @@ final class SideBySideBench {
       for (RoundRobinLatency.Pair p : pairs) {
         out.printf("  profiling %s at batch %d (%d traced runs per model)%n", p.name(), b,
             PROFILE_RUNS);
-        try (TFloat32 x = input(p.compact(), b, rng);
+        try (TFloat32 x = p.compact().randomInput(b, rng);
             IdentityGraph identity = new IdentityGraph(p.compact().exampleShape())) {
           profiles.add(OpProfile.profile(p.name(), "compact", p.compact(), x, PROFILE_RUNS));
           profiles.add(OpProfile.profile(p.name(), "dense", p.dense(), x, PROFILE_RUNS));
@@ -177,18 +175,6 @@ final class SideBySideBench {
 
   private static CClient.Served served(ServingInterface s) {
     return new CClient.Served("", s.dir(), s.input(), s.output());
-  }
-
-  /** Uniform random features in [0, 1) of {@code batch} examples for {@code t}. */
-  private static TFloat32 input(LatencyBenchmark.Target t, int batch, SplittableRandom rng) {
-    float[] x = new float[batch * t.inputSize()];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) rng.nextDouble();
-    }
-    long[] shape = new long[t.exampleShape().length + 1];
-    shape[0] = batch;
-    System.arraycopy(t.exampleShape(), 0, shape, 1, t.exampleShape().length);
-    return TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false));
   }
 
   private static LatencyBenchmark.Target target(ServingInterface s,
