@@ -160,7 +160,7 @@ public final class ControlFlowModels {
   }
 
   /** Variables with random values (uniform around {@code center}) assigned at once. */
-  private static final class Weights {
+  static final class Weights {
     private final Ops tf;
     private final Session s;
     private final SplittableRandom rng;
