@@ -55,7 +55,8 @@ final class GraphMapper {
     if (!fed.isEmpty()) {
       graph = new GraphIndex(current, source.path().toString());
       source.useFeeds(fed);
-      contractNotes.add("training-only placeholders fed " + fed + " (--feed, or their defaults)");
+      contractNotes.add("training-only placeholders fed " + TrainingFeeds.describe(graph, fed)
+          + " (--feed, or their defaults)");
     }
     ControlFlowFolding.Folded folded = ControlFlowFolding.fold(current,
         source.signature().outputs().values(), source.path().toString());

@@ -70,6 +70,14 @@ final class TrainingFeeds {
     return ImmutableMap.copyOf(v);
   }
 
+  /** The values as the log shows them: a boolean flag as true or false. */
+  static String describe(GraphIndex g, Map<String, Float> values) {
+    Map<String, Object> shown = new LinkedHashMap<>();
+    values.forEach((k, v) -> shown.put(k, g.find(k).map(TrainingFeeds::isBool).orElse(false)
+        ? (Object) (v != 0f) : v));
+    return shown.toString();
+  }
+
   /** {@code graph} with the valued placeholders as constants and trivial dropouts as Identity. */
   static GraphDef fold(GraphDef graph, Map<String, Float> values) {
     if (values.isEmpty()) {

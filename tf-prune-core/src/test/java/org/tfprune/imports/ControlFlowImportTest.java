@@ -49,6 +49,8 @@ class ControlFlowImportTest {
         ControlFlowModels.CLASSES);
     assertThat(m.notes()).anyMatch(n -> n.contains("predicate is_training = false")
         && n.contains("12 Switch") && n.contains("2 Merge"));
+    assertThat(m.notes()).contains("training-only placeholders fed {is_training=false} (--feed, "
+        + "or their defaults)");
     assertThat(m.spec().widthString()).isEqualTo("784-8-10");
     Path out = exportKeepingEverything(m, x);
     assertEqualsOriginal(src, out, x);
