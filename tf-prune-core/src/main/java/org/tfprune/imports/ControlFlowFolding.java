@@ -24,10 +24,11 @@ import org.tensorflow.proto.TensorShapeProto;
  * tf.layers.batch_normalization(training=is_training)} or Keras's {@code keras_learning_phase},
  * once the predicate placeholder is a constant (its {@code PlaceholderWithDefault} default or a
  * {@code --feed} value, {@link TrainingFeeds}). Each such {@code Switch} becomes an {@code
- * Identity} of its data on the branch taken, each {@code Merge} an {@code Identity} of its one
- * live input, and the ops of the branch not taken are dropped (they are dead in TensorFlow's
- * sense: they read the untaken output of a {@code Switch}, as data or as a control input), so
- * the inference path maps as usual. Control flow on the serving path whose predicate is computed
+ * Identity} of its data on the branch taken (a {@code RefSwitch} too), each {@code Merge} an
+ * {@code Identity} of its one live input (its {@code value_index} a constant), and the ops of
+ * the branch not taken are dropped (they are dead in TensorFlow's sense: they read the untaken
+ * output of a {@code Switch}, as data or as a control input), so the inference path maps as
+ * usual. Control flow on the serving path whose predicate is computed
  * from the data is refused, naming the {@code Switch} and the fix.
  */
 final class ControlFlowFolding {
@@ -58,7 +59,7 @@ final class ControlFlowFolding {
     Map<String, int[]> counts = new LinkedHashMap<>(); // predicate -> {switches, merges}
     Map<String, NodeDef> replaced = new HashMap<>();
     for (NodeDef n : topological(graph, byName)) {
-      if (n.getOp().equals("Merge")) {
+      if (n.getOp().equals("Merge") || n.getOp().equals("RefMerge")) {
         List<String> live = new ArrayList<>();
         int index = -1;
         boolean anyDead = false;
@@ -85,7 +86,8 @@ final class ControlFlowFolding {
         dead.add(n.getName());
         continue;
       }
-      if (n.getOp().equals("Switch") && n.getInputCount() >= 2) {
+      if ((n.getOp().equals("Switch") || n.getOp().equals("RefSwitch"))
+          && n.getInputCount() >= 2) {
         String pred = constantRoot(n.getInput(1), byName);
         Boolean value = pred == null ? null : boolValue(byName.get(pred));
         if (value != null) {
