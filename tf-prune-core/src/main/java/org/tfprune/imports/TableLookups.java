@@ -119,7 +119,9 @@ final class TableLookups {
       }
     } else {
       throw new ImportException(what + " has keys of type " + t.dataType() + ": tf-prune keeps "
-          + "a table whose keys are class indices (int64 or int32)");
+          + "a table whose keys are class indices (int64 or int32); look the names up by the "
+          + "class index, or write them as a constant and look them up with GatherV2 "
+          + "(tf.gather)");
     }
     return out;
   }

@@ -1,6 +1,7 @@
 package org.tfprune.imports;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Files;
@@ -62,6 +63,18 @@ class TableLookupImportTest {
     int[] random = assertEqualsOriginal(src, out, random(COUNT * 784, 3));
     assertThat(real[0] + random[0]).as("examples named by the table").isPositive();
     assertThat(real[1] + random[1]).as("examples named by the default").isPositive();
+  }
+
+  @Test
+  void aTableWithStringKeysIsRefusedNamingTheLookupAndTheFix() {
+    Path src = tmp.resolve("string-keys");
+    TableModels.write(src, true);
+    float[] x = Mnist.test(COUNT).features(COUNT);
+    assertThatThrownBy(() -> ModelImporter.load(src, ImportOptions.DEFAULT, x, COUNT))
+        .isInstanceOf(ImportException.class)
+        .hasMessageStartingWith("LookupTableFindV2 class_names of ")
+        .hasMessageContaining("has keys of type DT_STRING")
+        .hasMessageContaining("GatherV2 (tf.gather)");
   }
 
   /** Uniform values in [0, 1). */

@@ -68,6 +68,14 @@ public final class TableModels {
    * names}, the same lookup.
    */
   public static void write(Path dir) {
+    write(dir, false);
+  }
+
+  /**
+   * As {@link #write(Path)}; with {@code stringKeys} the table's keys are the class indices as
+   * strings ("0", "1", ...) and the lookup reads {@code AsString} of the ArgMax.
+   */
+  public static void write(Path dir, boolean stringKeys) {
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
       Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class,
@@ -83,15 +91,22 @@ public final class TableModels {
       Operand<TInt64> classes = tf.withName("classes").math.argMax(logits, tf.constant(1),
           TInt64.class);
       Ops init = tf.withInitScope();
-      HashTable table = init.withName("class_table").hashTable(TInt64.class, TString.class);
+      HashTable table = stringKeys
+          ? init.withName("class_table").hashTable(TString.class, TString.class)
+          : init.withName("class_table").hashTable(TInt64.class, TString.class);
       List<Integer> held = java.util.stream.IntStream.range(0, NAMES.size())
           .filter(i -> i != HOLE).boxed().toList();
       long[] keys = held.stream().mapToLong(i -> i).toArray();
       String[] values = held.stream().map(NAMES::get).toArray(String[]::new);
-      init.withName("class_table_init").initializeTable(table, init.constant(keys),
+      String[] textKeys = java.util.Arrays.stream(keys).mapToObj(Long::toString)
+          .toArray(String[]::new);
+      init.withName("class_table_init").initializeTable(table, stringKeys
+          ? init.constant(Shape.of(keys.length), DataBuffers.ofObjects(textKeys))
+          : init.constant(keys),
           init.constant(Shape.of(values.length),
           DataBuffers.ofObjects(values)));
-      Operand<TString> names = tf.withName("class_names").lookupTableFind(table, classes,
+      Operand<TString> names = tf.withName("class_names").lookupTableFind(table, stringKeys
+          ? tf.withName("class_keys").dtypes.asString(classes) : classes,
           tf.constant(UNKNOWN));
       SavedModelBundle.exporter(dir.toString()).withSession(s).withSignatures(
           Signature.builder().key("serving_default").input("x", x).output("probs", probs)
