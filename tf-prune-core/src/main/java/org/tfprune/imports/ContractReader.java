@@ -24,12 +24,16 @@ import org.tfprune.slice.HostTensor;
 /**
  * Reads a model's whole serving contract around its network: every signature, the fixed prefix
  * between the inputs and the network input, and the fixed suffix computed from the logits
- * (softmax, ArgMax classes, TopK, a class-name lookup). Weights the fixed regions read become
+ * (softmax, ArgMax classes, TopK, a class-name lookup by GatherV2 or in a hash table filled
+ * from constants, {@link TableLookups}). Weights the fixed regions read become
  * constants. The network itself (from the network input to the logits) is left out: the export
  * puts the pruned network in its place.
  */
 final class ContractReader {
-  /** Ops that need an initialized table: not kept (their table would be empty). */
+  /**
+   * Ops that need an initialized table: not kept (their table would be empty), except a lookup
+   * in a table filled from constants ({@link TableLookups}).
+   */
   private static final ImmutableSet<String> TABLES = ImmutableSet.of("HashTable", "HashTableV2",
       "MutableHashTable", "MutableHashTableV2", "LookupTableFind", "LookupTableFindV2");
   /** Ops of a network's layers: another signature running them before the logits is not kept. */
@@ -42,6 +46,8 @@ final class ContractReader {
   private final TensorRef networkInput;
   private final Set<String> network;
   private final List<String> notes;
+  /** Nodes written in place of a source node (a table lookup), before it, by its name. */
+  private final Map<String, List<NodeDef>> added = new LinkedHashMap<>();
 
   private ContractReader(GraphIndex g, SourceModel source, TensorRef logits,
       TensorRef networkInput, List<String> notes) {
@@ -155,6 +161,10 @@ final class ContractReader {
     GraphDef.Builder suffix = GraphDef.newBuilder();
     for (NodeDef n : g.nodes()) { // the source's order: inputs before their consumers
       NodeDef f = fixed.get(n.getName());
+      for (NodeDef h : f == null ? List.<NodeDef>of() : added.getOrDefault(n.getName(),
+          List.of())) {
+        (after.contains(h.getName()) ? suffix : before).addNode(h);
+      }
       if (f != null) {
         (after.contains(n.getName()) ? suffix : before).addNode(f);
       }
@@ -192,6 +202,23 @@ final class ContractReader {
             + name + ", inside the network tf-prune prunes (its width changes): tf-prune keeps "
             + "outputs computed from the logits (" + logits + ") and from the inputs only. "
             + "Export the model with outputs that read the logits or their softmax");
+      }
+      if (TableLookups.isLookup(n)) {
+        TableLookups.Replacement r = TableLookups.asGather(n, g, source);
+        List<NodeDef> helpers = r.nodes().subList(0, r.nodes().size() - 1);
+        if (added.put(name, helpers) == null) {
+          notes.add(n.getOp() + " " + name + " looks up class names in a hash table filled "
+              + "from constants: kept as a constant and GatherV2 with the same name for each of "
+              + "its " + r.entries() + " keys and its default for other indices; the export "
+              + "holds no table and needs no init op");
+        }
+        helpers.forEach(h -> fixed.put(h.getName(), h));
+        fixed.put(name, r.nodes().get(r.nodes().size() - 1));
+        kept.put(name, n.getOp() + " (class names from a table filled from constants, kept as "
+            + "a constant and GatherV2: the same name for each of its " + r.entries() + " keys, "
+            + "its default for other indices)");
+        todo.push(r.keys());
+        continue;
       }
       if (TABLES.contains(n.getOp())) {
         throw new ImportException(n.getOp() + " " + name + " of " + source.path() + " looks up "

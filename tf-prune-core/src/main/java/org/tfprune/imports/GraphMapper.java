@@ -51,11 +51,18 @@ final class GraphMapper {
     List<String> contractNotes = new ArrayList<>(source.notes());
     ImmutableMap<String, Float> fed = TrainingFeeds.values(graph, options.feeds(), input.node(),
         source.signature().outputs().values(), source.path().toString());
+    org.tensorflow.proto.GraphDef current = TrainingFeeds.fold(source.graphDef(), fed);
     if (!fed.isEmpty()) {
-      graph = new GraphIndex(TrainingFeeds.fold(source.graphDef(), fed),
-          source.path().toString());
+      graph = new GraphIndex(current, source.path().toString());
       source.useFeeds(fed);
-      contractNotes.add("training-only placeholders fed " + fed + " (--feed, or their defaults)");
+      contractNotes.add("training-only placeholders fed " + TrainingFeeds.describe(graph, fed)
+          + " (--feed, or their defaults)");
+    }
+    ControlFlowFolding.Folded folded = ControlFlowFolding.fold(current,
+        source.signature().outputs().values(), source.path().toString());
+    if (!folded.notes().isEmpty()) {
+      graph = new GraphIndex(folded.graph(), source.path().toString());
+      contractNotes.addAll(folded.notes());
     }
     TensorRef logitsRef = LogitsFinder.find(graph, source.signature(), source.path());
     TensorRef networkInput = NetworkInput.find(graph, input, logitsRef);

@@ -154,7 +154,10 @@ public final class SourceModel implements AutoCloseable {
     return inputShape.clone();
   }
 
-  /** Values fed to training-only placeholders whenever the original runs. */
+  /**
+   * Values fed to training-only placeholders whenever the original runs (a boolean flag as 0 or
+   * 1).
+   */
   void useFeeds(ImmutableMap<String, Float> values) {
     feeds = values;
   }
@@ -163,7 +166,9 @@ public final class SourceModel implements AutoCloseable {
   List<Tensor> feedTrainingValues(Session.Runner r) {
     List<Tensor> t = new ArrayList<>();
     feeds.forEach((name, v) -> {
-      TFloat32 s = TFloat32.scalarOf(v);
+      boolean flag = graphDef.getNodeList().stream().anyMatch(n -> n.getName().equals(name)
+          && TrainingFeeds.isBool(n));
+      Tensor s = flag ? org.tensorflow.types.TBool.scalarOf(v != 0f) : TFloat32.scalarOf(v);
       t.add(s);
       r.feed(name, s);
     });

@@ -18,8 +18,9 @@ import org.tensorflow.proto.TensorProto;
  * gives ({@code --feed keep_prob=1}) or, for a {@code PlaceholderWithDefault}, its scalar
  * default. For the mapping the placeholders become constants, and TF1's dropout
  * {@code x / keep_prob * floor(keep_prob + uniform)} with {@code keep_prob} 1 becomes an
- * {@code Identity} of {@code x} (what it computes then); the original model is fed the values
- * whenever it runs.
+ * {@code Identity} of {@code x} (what it computes then); a boolean flag ({@code is_training})
+ * takes 0 for false and 1 for true and becomes a boolean constant, which {@link
+ * ControlFlowFolding} folds. The original model is fed the values whenever it runs.
  */
 final class TrainingFeeds {
   private TrainingFeeds() {}
@@ -69,6 +70,14 @@ final class TrainingFeeds {
     return ImmutableMap.copyOf(v);
   }
 
+  /** The values as the log shows them: a boolean flag as true or false. */
+  static String describe(GraphIndex g, Map<String, Float> values) {
+    Map<String, Object> shown = new LinkedHashMap<>();
+    values.forEach((k, v) -> shown.put(k, g.find(k).map(TrainingFeeds::isBool).orElse(false)
+        ? (Object) (v != 0f) : v));
+    return shown.toString();
+  }
+
   /** {@code graph} with the valued placeholders as constants and trivial dropouts as Identity. */
   static GraphDef fold(GraphDef graph, Map<String, Float> values) {
     if (values.isEmpty()) {
@@ -78,7 +87,9 @@ final class TrainingFeeds {
     graph.getNodeList().forEach(n -> byName.put(n.getName(), n));
     GraphDef.Builder out = graph.toBuilder().clearNode();
     for (NodeDef n : graph.getNodeList()) {
-      if (values.containsKey(n.getName())) {
+      if (values.containsKey(n.getName()) && isBool(n)) {
+        out.addNode(boolConstant(n.getName(), values.get(n.getName()) != 0f));
+      } else if (values.containsKey(n.getName())) {
         out.addNode(constant(n.getName(), values.get(n.getName())));
       } else if (n.getOp().equals("Mul")) {
         String x = identityDropout(n, byName, values);
@@ -113,11 +124,24 @@ final class TrainingFeeds {
     return null;
   }
 
+  /** Whether a placeholder holds a boolean (a training flag such as {@code is_training}). */
+  static boolean isBool(NodeDef n) {
+    return n.containsAttr("dtype") && n.getAttrOrThrow("dtype").getType() == DataType.DT_BOOL;
+  }
+
+  /** A scalar float constant's value, or a boolean one's as 1 or 0; else null. */
   private static Float scalar(NodeDef c) {
     if (!c.getOp().equals("Const")) {
       return null;
     }
     TensorProto t = c.getAttrOrThrow("value").getTensor();
+    if (t.getDtype() == DataType.DT_BOOL && t.getTensorShape().getDimCount() == 0) {
+      if (t.getBoolValCount() == 1) {
+        return t.getBoolVal(0) ? 1f : 0f;
+      }
+      return t.getTensorContent().size() == 1 ? (t.getTensorContent().byteAt(0) != 0 ? 1f : 0f)
+          : null;
+    }
     if (t.getDtype() != DataType.DT_FLOAT || t.getTensorShape().getDimCount() != 0) {
       return null;
     }
@@ -129,6 +153,15 @@ final class TrainingFeeds {
           .order(java.nio.ByteOrder.LITTLE_ENDIAN).getFloat();
     }
     return null;
+  }
+
+  private static NodeDef boolConstant(String name, boolean value) {
+    return NodeDef.newBuilder().setName(name).setOp("Const")
+        .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_BOOL).build())
+        .putAttr("value", AttrValue.newBuilder().setTensor(TensorProto.newBuilder()
+            .setDtype(DataType.DT_BOOL).setTensorShape(
+                org.tensorflow.proto.TensorShapeProto.getDefaultInstance())
+            .addBoolVal(value)).build()).build();
   }
 
   private static NodeDef constant(String name, float value) {
