@@ -41,6 +41,15 @@ final class ConvLayerOps {
             List.of(1L, (long) pool.stride(), (long) pool.stride(), 1L), pool.padding().name());
   }
 
+  /**
+   * An identity shortcut subsampled with {@code stride} ({@code x[:, ::stride, ::stride, :]}, as
+   * Keras's {@code MaxPooling2D(1, stride)}); {@code x} itself for stride 1.
+   */
+  static Operand<TFloat32> subsample(Ops ls, Operand<TFloat32> x, int stride) {
+    return stride == 1 ? x : pool(ls.withSubScope("subsample"), new PoolLayer("subsample",
+        PoolLayer.Kind.MAX, 1, stride, org.tfprune.spec.Padding.VALID), x);
+  }
+
   /** Batch-norm momentum of the moving statistics (Keras-like default). */
   static final float BN_MOMENTUM = 0.9f;
 

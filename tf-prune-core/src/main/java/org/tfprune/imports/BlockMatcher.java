@@ -9,7 +9,10 @@ import org.tfprune.spec.Activation;
 /**
  * The backward match of a residual block at its addition: {@code act(shortcut(x) +
  * conv2(conv1(x)))}, {@code conv1} with any activation, {@code conv2} without, the shortcut the
- * identity or a conv (+ batch norm) without activation, and {@code act} any activation or none.
+ * identity or a conv (+ batch norm) without activation, and {@code act} any activation or none;
+ * a depthwise conv (an inverted residual) or a regular conv (a bottleneck: 1x1 -> 3x3 -> 1x1)
+ * may sit between {@code conv1} and {@code conv2}, and an identity shortcut may be subsampled by
+ * a max pool of size 1 (Keras's ResNetV2).
  */
 final class BlockMatcher {
   private final GraphIndex graph;
@@ -60,30 +63,17 @@ final class BlockMatcher {
             + "neither the block's input " + x + " nor a conv (+ batch norm) reading it";
         continue;
       }
-      TensorRef x = c1.input();
-      if (shortcut.equals(x)) {
-        return new Stage.Matched(new Stage.Block(add, conv1, conv2, null, activation, null,
-            null, null), x);
+      Stage.Matched basic = regular(add, conv1, null, conv2, c1.input(), shortcut, activation);
+      if (basic != null) {
+        return basic;
       }
-      Stage.Matched sc = layers.layer(shortcut, false);
-      Stage.Conv projection = linearConv(sc);
-      // a pre-activation block: conv1 (and a projection) read act0(bn(x)), the identity x; a
-      // batch norm that ends a conv layer makes it that layer's output instead
-      NodeDef act = graph.node(x);
-      Activation pre = Nodes.activation(act);
-      NodeDef norm = pre == null ? null : graph.node(layers.first(act));
-      boolean normed = norm != null && Nodes.isBatchNorm(norm);
-      if (projection != null && sc.input().equals(x)
-          && !(normed && layers.layer(x, false) == null)) {
-        return new Stage.Matched(new Stage.Block(add, conv1, conv2, projection, activation, null,
-            null, null), x);
-      }
-      if (normed) {
-        TensorRef in0 = layers.first(norm);
-        boolean identity = shortcut.equals(in0);
-        if (identity || (projection != null && sc.input().equals(x))) {
-          return new Stage.Matched(new Stage.Block(add, conv1, conv2, identity ? null
-              : projection, activation, layers.batchNorm(norm, null), pre, null), in0);
+      // a bottleneck: conv1 -> middle (the conv before conv2) -> conv2
+      Stage.Matched c0 = layers.layer(c1.input(), false);
+      if (c0 != null && c0.stage() instanceof Stage.Conv first && !first.depthwise()) {
+        Stage.Matched bottleneck = regular(add, first, conv1, conv2, c0.input(), shortcut,
+            activation);
+        if (bottleneck != null) {
+          return bottleneck;
         }
       }
     }
@@ -98,6 +88,58 @@ final class BlockMatcher {
         + "bias may replace each batch norm; act1 any of Relu, Relu6, Sigmoid, Tanh, LeakyRelu, "
         + "batch norm after it, or nothing; act the same or nothing) with the identity or a "
         + "conv (+ batch norm) as the shortcut");
+  }
+
+  /**
+   * The block {@code act(shortcut + conv2(middle(conv1(x'))))} ({@code middle} may be null),
+   * {@code x'} the block's input {@code x} or its pre-activation, the shortcut the identity (or a
+   * subsampling {@code MaxPool} of size 1), or a projection; null when it is none of these.
+   */
+  private Stage.Matched regular(NodeDef add, Stage.Conv conv1, Stage.Conv middle,
+      Stage.Conv conv2, TensorRef x, TensorRef shortcut, Activation activation) {
+    int stride = subsampled(shortcut, x);
+    if (shortcut.equals(x) || stride > 1) {
+      return new Stage.Matched(new Stage.Block(add, conv1, conv2, null, activation, null,
+          null, null, middle, stride), x);
+    }
+    Stage.Matched sc = layers.layer(shortcut, false);
+    Stage.Conv projection = linearConv(sc);
+    // a pre-activation block: conv1 (and a projection) read act0(bn(x)), the identity x; a
+    // batch norm that ends a conv layer makes it that layer's output instead
+    NodeDef act = graph.node(x);
+    Activation pre = Nodes.activation(act);
+    NodeDef norm = pre == null ? null : graph.node(layers.first(act));
+    boolean normed = norm != null && Nodes.isBatchNorm(norm);
+    if (projection != null && sc.input().equals(x)
+        && !(normed && layers.layer(x, false) == null)) {
+      return new Stage.Matched(new Stage.Block(add, conv1, conv2, projection, activation, null,
+          null, null, middle, 1), x);
+    }
+    if (normed) {
+      TensorRef in0 = layers.first(norm);
+      int preStride = subsampled(shortcut, in0);
+      boolean identity = shortcut.equals(in0) || preStride > 1;
+      if (identity || (projection != null && sc.input().equals(x))) {
+        return new Stage.Matched(new Stage.Block(add, conv1, conv2, identity ? null
+            : projection, activation, layers.batchNorm(norm, null), pre, null, middle,
+            identity ? preStride : 1), in0);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The stride of {@code shortcut} when it is a max pool of size 1 reading {@code x} (Keras's
+   * {@code MaxPooling2D(1, strides)}: a subsampling), else 1.
+   */
+  private int subsampled(TensorRef shortcut, TensorRef x) {
+    NodeDef n = graph.node(shortcut);
+    if (!n.getOp().equals("MaxPool") && !n.getOp().equals("MaxPoolV2")
+        || !layers.first(n).equals(x)) {
+      return 1;
+    }
+    Stage.Pool p = layers.pool(n);
+    return p.size() == 1 ? p.stride() : 1;
   }
 
   /** The conv of a match if it has no activation and no batch norm after one, else null. */

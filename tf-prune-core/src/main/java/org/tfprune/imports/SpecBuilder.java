@@ -113,11 +113,15 @@ final class SpecBuilder {
     Conv2DLayer c1 = convLayer(b.conv1(), in.channels(), names.of(b.conv1().node().getName()));
     Conv2DLayer dw = b.depthwise() == null ? null : convLayer(b.depthwise(), c1.filters(),
         names.of(b.depthwise().node().getName()));
-    Conv2DLayer c2 = convLayer(b.conv2(), c1.filters(), names.of(b.conv2().node().getName()));
+    Conv2DLayer mid = b.middle() == null ? null : convLayer(b.middle(), c1.filters(),
+        names.of(b.middle().node().getName()));
+    Conv2DLayer c2 = convLayer(b.conv2(), mid == null ? c1.filters() : mid.filters(),
+        names.of(b.conv2().node().getName()));
     Conv2DLayer sc = b.shortcut() == null ? null : convLayer(b.shortcut(), in.channels(),
         names.of(b.shortcut().node().getName()));
     try {
-      return new ResidualBlock(name, c1, c2, sc, false, b.activation(), pre, dw);
+      return new ResidualBlock(name, c1, c2, sc, false, b.activation(), pre, dw, mid,
+          b.shortcutStride());
     } catch (IllegalArgumentException e) {
       throw new ImportException("the residual block at " + describe(b.node()) + " does not fit "
           + "tf-prune's basic block: " + e.getMessage());
@@ -328,9 +332,7 @@ final class SpecBuilder {
       LayerSpec l = layers.get(i);
       boolean last = i == layers.size() - 1;
       if (!last && l instanceof ResidualBlock b) {
-        l = blockGateExact(layers, i) ? b.withGated(true) : new ResidualBlock(b.name(),
-            b.conv1().withGated(true), b.conv2(), b.shortcut(), false, b.activation(),
-            b.preActivation(), b.depthwise());
+        l = blockGateExact(layers, i) ? b.withGated(true) : b.withFilterGates(true);
       } else if (!last && !FixedLayer.feeds(layers, i) && (l instanceof DenseLayer
           || (l instanceof Conv2DLayer c && !c.depthwise() && !feedsIdentityShortcut(layers, i)))) {
         l = l.withGated(true);
@@ -349,6 +351,9 @@ final class SpecBuilder {
   /** Whether block {@code i} without its branch computes what its shortcut alone does. */
   private static boolean blockGateExact(List<LayerSpec> layers, int i) {
     ResidualBlock b = (ResidualBlock) layers.get(i);
+    if (b.shortcutStride() > 1) {
+      return false; // its closed branch would leave a subsampling, which no layer maps to here
+    }
     if (b.shortcut() != null) {
       return b.preActivation() == null; // else the projection alone would read act0(bn(x))
     }
