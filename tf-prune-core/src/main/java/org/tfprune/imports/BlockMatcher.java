@@ -86,8 +86,9 @@ final class BlockMatcher {
         + "block tf-prune knows: it maps act(shortcut(x) + bn(conv(act1(bn(conv(x')))))), x' "
         + "the block's input x or a pre-activation act0(bn(x)) (a "
         + "bias may replace each batch norm; act1 any of Relu, Relu6, Sigmoid, Tanh, LeakyRelu, "
-        + "batch norm after it, or nothing; act the same or nothing) with the identity or a "
-        + "conv (+ batch norm) as the shortcut");
+        + "batch norm after it, or nothing; act the same or nothing; a bottleneck has a third "
+        + "conv + batch norm + act1 between the two) with the identity (or a max pool of size "
+        + "1 subsampling it) or a conv (+ batch norm) as the shortcut");
   }
 
   /**

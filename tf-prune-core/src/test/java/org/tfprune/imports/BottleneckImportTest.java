@@ -92,7 +92,9 @@ class BottleneckImportTest {
     assertThat(last.activation()).isEqualTo(Activation.IDENTITY);
     assertThat(last.gated()).as("without its branch the block would still subsample").isFalse();
     assertThat(spec.shapes().get(4).height()).isEqualTo(7);
-    assertThat(spec.gateGroups()).extracting(GateGroup::name).containsExactly("stem",
+    // relu(bn(0)) is not 0: the stem's removed filters would change what the block reads
+    assertThat(spec.layer("stem").gated()).as("the stem feeds a pre-activation").isFalse();
+    assertThat(spec.gateGroups()).extracting(GateGroup::name).containsExactly(
         "conv2_block1_1", "conv2_block1_2", "conv2_block2_1", "conv2_block2_2");
   }
 
@@ -161,5 +163,38 @@ class BottleneckImportTest {
         b.conv1(), b.conv2(), null, false, b.activation(), b.preActivation(), null, b.middle(),
         1).outputShape(new org.tfprune.spec.FeatureMap(14, 14, 16)))
         .hasMessageContaining("identity shortcut but maps");
+  }
+
+  /** Coupled stream channels: the stage's projection and identity bottlenecks share one gate. */
+  @Test
+  void resNet50sBottleneckStageCouplesItsStreamAndStillExportsExactly() {
+    float[] x = Mnist.test(400).features(400);
+    ImportedModel m = ModelImporter.load(LayerKindModels.model(Kind.BOTTLENECK_V1),
+        ImportOptions.DEFAULT.withCoupledStreamChannels(true), x, 400);
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+    assertThat(m.spec().streams()).extracting(g -> java.util.List.copyOf(g.members()))
+        .contains(java.util.List.of("conv2_block1", "conv2_block2"));
+    Map<String, boolean[]> flags = new LinkedHashMap<>();
+    ParameterSet params = m.parameters();
+    for (GateGroup g : m.spec().gateGroups()) {
+      boolean[] k = new boolean[g.size()];
+      float[] theta = new float[g.size()];
+      for (int i = 0; i < k.length; i++) {
+        k[i] = g.size() == 1 || i % 3 != 0;
+        theta[i] = k[i] ? 1f : 0f;
+      }
+      flags.put(g.name(), k);
+      params = params.with(ParameterSet.key(g.name(), ParameterSet.THETA),
+          new HostTensor(new long[] {k.length}, theta));
+    }
+    try (CompactExporter.VerifiedModel v = CompactExporter.compact(m.spec(), params,
+        KeepMask.of(flags), Mnist.test(200).features(200), 200, m.signature())) {
+      assertThat(v.fractionOfBound()).isLessThanOrEqualTo(1);
+      ResidualBlock b = (ResidualBlock) v.model().spec().layer("conv2_block2");
+      assertThat(b.width()).isEqualTo(16 - 6);
+      assertThat(b.middle().filters()).isEqualTo(4);
+      assertThat(SavedModelInspector.of(v.model().graphDef()).complexity())
+          .isEqualTo(ComplexityCounter.count(v.model().spec()));
+    }
   }
 }
