@@ -50,6 +50,12 @@ final class ConvLayerOps {
         PoolLayer.Kind.MAX, 1, stride, org.tfprune.spec.Padding.VALID), x);
   }
 
+  /** {@code x} with {@code pad} zeros on every side of its height and width ({@code x} for 0). */
+  static Operand<TFloat32> pad(Ops ls, Operand<TFloat32> x, int pad) {
+    return pad == 0 ? x : ls.withSubScope("middle_pad").pad(x, ls.constant(new int[][] {{0, 0},
+        {pad, pad}, {pad, pad}, {0, 0}}), ls.constant(0f));
+  }
+
   /** Batch-norm momentum of the moving statistics (Keras-like default). */
   static final float BN_MOMENTUM = 0.9f;
 

@@ -75,7 +75,7 @@ public final class CostModel {
         N branchMacs = alg.add(c1.macs(), c2.macs());
         N branchParams = alg.add(c1.params(), c2.params());
         if (r.middle() != null) { // reads conv1's live filters, writes its own live filters
-          LayerCost<N> m = conv(r.middle(), r.middle().outputShape(mid).positions(), inner,
+          LayerCost<N> m = conv(r.middle(), r.middleShape(in).positions(), inner,
               middle, alg);
           branchMacs = alg.add(branchMacs, m.macs());
           branchParams = alg.add(branchParams, m.params());

@@ -199,7 +199,7 @@ public final class RoundingBound {
                 r.preActivation().batchNormEpsilon()), r.depthwise() == null ? null
                 : r.depthwise().withActivation(square(r.depthwise().activation())),
             r.middle() == null ? null : r.middle().withActivation(square(
-                r.middle().activation())), r.shortcutStride()));
+                r.middle().activation())), r.shortcutStride(), r.middlePad()));
       } else {
         layers.add(l);
       }

@@ -63,14 +63,17 @@ final class BlockMatcher {
             + "neither the block's input " + x + " nor a conv (+ batch norm) reading it";
         continue;
       }
-      Stage.Matched basic = regular(add, conv1, null, conv2, c1.input(), shortcut, activation);
+      Stage.Matched basic = regular(add, conv1, null, 0, conv2, c1.input(), shortcut,
+          activation);
       if (basic != null) {
         return basic;
       }
-      // a bottleneck: conv1 -> middle (the conv before conv2) -> conv2
-      Stage.Matched c0 = layers.layer(c1.input(), false);
+      // a bottleneck: conv1 -> [pad] -> middle (the conv before conv2) -> conv2
+      int pad = symmetricPad(c1.input());
+      Stage.Matched c0 = layers.layer(pad == 0 ? c1.input()
+          : layers.first(graph.node(c1.input())), false);
       if (c0 != null && c0.stage() instanceof Stage.Conv first && !first.depthwise()) {
-        Stage.Matched bottleneck = regular(add, first, conv1, conv2, c0.input(), shortcut,
+        Stage.Matched bottleneck = regular(add, first, conv1, pad, conv2, c0.input(), shortcut,
             activation);
         if (bottleneck != null) {
           return bottleneck;
@@ -96,12 +99,12 @@ final class BlockMatcher {
    * {@code x'} the block's input {@code x} or its pre-activation, the shortcut the identity (or a
    * subsampling {@code MaxPool} of size 1), or a projection; null when it is none of these.
    */
-  private Stage.Matched regular(NodeDef add, Stage.Conv conv1, Stage.Conv middle,
+  private Stage.Matched regular(NodeDef add, Stage.Conv conv1, Stage.Conv middle, int pad,
       Stage.Conv conv2, TensorRef x, TensorRef shortcut, Activation activation) {
     int stride = subsampled(shortcut, x);
     if (shortcut.equals(x) || stride > 1) {
       return new Stage.Matched(new Stage.Block(add, conv1, conv2, null, activation, null,
-          null, null, middle, stride), x);
+          null, null, middle, stride, pad), x);
     }
     Stage.Matched sc = layers.layer(shortcut, false);
     Stage.Conv projection = linearConv(sc);
@@ -114,7 +117,7 @@ final class BlockMatcher {
     if (projection != null && sc.input().equals(x)
         && !(normed && layers.layer(x, false) == null)) {
       return new Stage.Matched(new Stage.Block(add, conv1, conv2, projection, activation, null,
-          null, null, middle, 1), x);
+          null, null, middle, 1, pad), x);
     }
     if (normed) {
       TensorRef in0 = layers.first(norm);
@@ -123,7 +126,7 @@ final class BlockMatcher {
       if (identity || (projection != null && sc.input().equals(x))) {
         return new Stage.Matched(new Stage.Block(add, conv1, conv2, identity ? null
             : projection, activation, layers.batchNorm(norm, null), pre, null, middle,
-            identity ? preStride : 1), in0);
+            identity ? preStride : 1, pad), in0);
       }
     }
     return null;
@@ -141,6 +144,24 @@ final class BlockMatcher {
     }
     Stage.Pool p = layers.pool(n);
     return p.size() == 1 ? p.stride() : 1;
+  }
+
+  /**
+   * The zeros on every side when {@code t} is a {@code Pad} (or {@code PadV2}) adding as many on
+   * each side of height and width (Keras's {@code ZeroPadding2D} before a bottleneck's 3x3
+   * conv), else 0.
+   */
+  private int symmetricPad(TensorRef t) {
+    NodeDef n = graph.node(t);
+    if (!n.getOp().equals("Pad") && !n.getOp().equals("PadV2")) {
+      return 0;
+    }
+    try {
+      Stage.Pad p = layers.pad(n);
+      return p.top() == p.bottom() && p.top() == p.left() && p.top() == p.right() ? p.top() : 0;
+    } catch (ImportException e) {
+      return 0; // not a zero padding of height and width: no bottleneck here
+    }
   }
 
   /** The conv of a match if it has no activation and no batch norm after one, else null. */

@@ -115,7 +115,7 @@ final class SpecBuilder {
         names.of(b.shortcut().node().getName()));
     try {
       return new ResidualBlock(name, c1, c2, sc, false, b.activation(), pre, dw, mid,
-          b.shortcutStride());
+          b.shortcutStride(), b.middlePad());
     } catch (IllegalArgumentException e) {
       throw new ImportException("the residual block at " + describe(b.node()) + " does not fit "
           + "tf-prune's basic block: " + e.getMessage());

@@ -31,10 +31,13 @@ import static com.google.common.base.Preconditions.checkNotNull;
  *     null; its filters are gated when {@code conv1}'s are
  * @param shortcutStride the stride that subsamples an identity shortcut ({@code x[:, ::s, ::s]}),
  *     1 for none; a block with a projection has 1
+ * @param middlePad zero padding on every side of the middle conv's input (Keras's ResNetV2 pads
+ *     explicitly before a VALID 3x3 conv), 0 for none
  */
 public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
     Conv2DLayer shortcut, boolean gated, Activation activation, PreActivation preActivation,
-    Conv2DLayer depthwise, Conv2DLayer middle, int shortcutStride) implements LayerSpec {
+    Conv2DLayer depthwise, Conv2DLayer middle, int shortcutStride, int middlePad)
+    implements LayerSpec {
 
   public ResidualBlock {
     LayerSpec.checkName(name);
@@ -57,6 +60,8 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
         && shortcutStride == branchStride(conv1, depthwise, middle))), "block %s: a subsampled "
         + "identity shortcut needs the branch's stride and no block gate, got stride %s", name,
         shortcutStride);
+    checkArgument(middlePad == 0 || (middlePad > 0 && middle != null), "block %s: only a middle "
+        + "conv reads a padded input, got padding %s", name, middlePad);
     checkArgument(conv2.activation() == Activation.IDENTITY && !conv2.gated()
         && conv2.stride() == 1, "block %s: conv2 must be an ungated stride-1 conv without "
         + "activation (the block adds the shortcut, then applies its activation)", name);
@@ -65,6 +70,14 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
         && shortcut.stride() == branchStride(conv1, depthwise, middle)),
         "block %s: the projection shortcut must be an ungated conv without activation, with "
         + "conv2's filters and the branch's stride", name);
+  }
+
+  /** A block whose middle conv, if any, reads its input unpadded. */
+  public ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2, Conv2DLayer shortcut,
+      boolean gated, Activation activation, PreActivation preActivation, Conv2DLayer depthwise,
+      Conv2DLayer middle, int shortcutStride) {
+    this(name, conv1, conv2, shortcut, gated, activation, preActivation, depthwise, middle,
+        shortcutStride, 0);
   }
 
   /** A block without a middle conv and with an unsampled shortcut. */
@@ -127,6 +140,14 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
     return middle == null ? conv1.filters() : middle.filters();
   }
 
+  /** The middle conv's output for a block input {@code in}, after any padding of its input. */
+  public FeatureMap middleShape(FeatureMap in) {
+    checkArgument(middle != null, "block %s has no middle conv", name);
+    FeatureMap mid = conv1.outputShape(in);
+    return middle.outputShape(new FeatureMap(mid.height() + 2 * middlePad,
+        mid.width() + 2 * middlePad, mid.channels()));
+  }
+
   /** The branch's convs in order: conv1, the depthwise or middle conv if any, conv2. */
   public java.util.List<Conv2DLayer> branchConvs() {
     Conv2DLayer between = depthwise != null ? depthwise : middle;
@@ -138,7 +159,7 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
   public FeatureMap outputShape(FeatureMap in) {
     FeatureMap mid = conv1.outputShape(in);
     mid = depthwise != null ? depthwise.outputShape(mid)
-        : middle != null ? middle.outputShape(mid) : mid;
+        : middle != null ? middleShape(in) : mid;
     FeatureMap out = conv2.outputShape(mid);
     if (shortcut == null) {
       FeatureMap id = shortcutStride == 1 ? in : new FeatureMap(Padding.VALID.outputSize(
@@ -158,20 +179,21 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
   public ResidualBlock withInnerWidth(int width) {
     return new ResidualBlock(name, conv1.withWidth(width), conv2, shortcut, gated,
         activation, preActivation, depthwise == null ? null : depthwise.withWidth(width), middle,
-        shortcutStride);
+        shortcutStride, middlePad);
   }
 
   /** A copy with {@code width} filters in the middle conv. */
   public ResidualBlock withMiddleWidth(int width) {
     checkArgument(middle != null, "block %s has no middle conv", name);
     return new ResidualBlock(name, conv1, conv2, shortcut, gated, activation, preActivation,
-        depthwise, middle.withWidth(width), shortcutStride);
+        depthwise, middle.withWidth(width), shortcutStride, middlePad);
   }
 
   /** A copy with the inner filters (conv1's and the middle conv's) gated or not. */
   public ResidualBlock withFilterGates(boolean g) {
     return new ResidualBlock(name, conv1.withGated(g), conv2, shortcut, gated, activation,
-        preActivation, depthwise, middle == null ? null : middle.withGated(g), shortcutStride);
+        preActivation, depthwise, middle == null ? null : middle.withGated(g), shortcutStride,
+        middlePad);
   }
 
   /**
@@ -183,13 +205,14 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
   public ResidualBlock withWidth(int width) {
     return new ResidualBlock(name, conv1, conv2.withWidth(width),
         shortcut == null ? null : shortcut.withWidth(width), gated, activation, preActivation,
-        depthwise, middle, shortcutStride);
+        depthwise, middle, shortcutStride, middlePad);
   }
 
   @Override
   public ResidualBlock withGated(boolean g) {
     return new ResidualBlock(name, conv1.withGated(g), conv2, shortcut, g, activation,
-        preActivation, depthwise, middle == null ? null : middle.withGated(g), shortcutStride);
+        preActivation, depthwise, middle == null ? null : middle.withGated(g), shortcutStride,
+        middlePad);
   }
 
   /**
@@ -229,6 +252,7 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
     return "ResidualBlock[name=" + name + ", conv1=" + conv1 + ", conv2=" + conv2 + ", shortcut="
         + shortcut + ", gated=" + gated + ", activation=" + activation + ", preActivation="
         + preActivation + ", depthwise=" + depthwise + (middle == null ? "" : ", middle="
-        + middle) + (shortcutStride == 1 ? "" : ", shortcutStride=" + shortcutStride) + "]";
+        + middle) + (shortcutStride == 1 ? "" : ", shortcutStride=" + shortcutStride)
+        + (middlePad == 0 ? "" : ", middlePad=" + middlePad) + "]";
   }
 }

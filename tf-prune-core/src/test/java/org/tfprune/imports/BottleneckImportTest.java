@@ -88,6 +88,9 @@ class BottleneckImportTest {
     assertThat(last.shortcut()).isNull();
     assertThat(last.shortcutStride()).isEqualTo(2);
     assertThat(last.middle().stride()).isEqualTo(2);
+    assertThat(last.middle().padding()).isEqualTo(org.tfprune.spec.Padding.VALID);
+    assertThat(last.middlePad()).as("Keras's ZeroPadding2D before the 3x3 conv").isEqualTo(1);
+    assertThat(projection.middlePad()).isEqualTo(1);
     assertThat(last.preActivation()).isNotNull();
     assertThat(last.activation()).isEqualTo(Activation.IDENTITY);
     assertThat(last.gated()).as("without its branch the block would still subsample").isFalse();
@@ -195,6 +198,37 @@ class BottleneckImportTest {
       assertThat(b.middle().filters()).isEqualTo(4);
       assertThat(SavedModelInspector.of(v.model().graphDef()).complexity())
           .isEqualTo(ComplexityCounter.count(v.model().spec()));
+    }
+  }
+
+  /**
+   * Width rounding adds closed middle and first filters back with the weights they own zeroed
+   * (their ownership): the rounded export still equals the gated network.
+   */
+  @Test
+  void roundedWidthsZeroTheMiddleFiltersTheyAddBack() {
+    ImportedModel m = load(Kind.BOTTLENECK_V2);
+    Map<String, boolean[]> flags = new LinkedHashMap<>();
+    ParameterSet params = m.parameters();
+    for (GateGroup g : m.spec().gateGroups()) {
+      boolean[] k = new boolean[g.size()];
+      float[] theta = new float[g.size()];
+      for (int i = 0; i < k.length; i++) {
+        k[i] = i < 3;
+        theta[i] = k[i] ? 1f : 0f;
+      }
+      flags.put(g.name(), k);
+      params = params.with(ParameterSet.key(g.name(), ParameterSet.THETA),
+          new HostTensor(new long[] {k.length}, theta));
+    }
+    org.tfprune.export.WidthRounding.Rounded r = org.tfprune.export.WidthRounding.roundUp(
+        m.spec(), params, KeepMask.of(flags), 4);
+    try (CompactExporter.VerifiedModel v = CompactExporter.compact(m.spec(), r.parameters(),
+        r.keep(), Mnist.test(200).features(200), 200, m.signature())) {
+      assertThat(v.fractionOfBound()).isLessThanOrEqualTo(1);
+      ResidualBlock b = (ResidualBlock) v.model().spec().layer("conv2_block2");
+      assertThat(b.innerWidth()).isEqualTo(4);
+      assertThat(b.middle().filters()).isEqualTo(4);
     }
   }
 }

@@ -45,7 +45,8 @@ final class BottleneckModels {
    * A ResNet50V2 stage: stem and pool, a pre-activation bottleneck block with a projection
    * shortcut reading the pre-activated input (8 -> 6/6 -> 16), then the stage's last block,
    * stride 2 on its 3x3 conv, whose identity shortcut is {@code MaxPool(1, strides=2)} of the
-   * block's input (16 -> 6/6 -> 16); the last 1x1 convs and the projection have biases and no
+   * block's input (16 -> 6/6 -> 16); each 3x3 conv reads its input zero-padded by 1 (VALID, as
+ * Keras's ResNet50V2: with stride 2 on an even size not the same as SAME); the last 1x1 convs and the projection have biases and no
    * batch norm; then batch norm and ReLU on the stream, global average pooling, logits.
    */
   static Operand<TFloat32> v2(FixtureNet n, Operand<TFloat32> x) {
@@ -68,14 +69,20 @@ final class BottleneckModels {
     return n.dense(n.tf.withSubScope("logits"), h, 16, 10);
   }
 
-  /** ResNet v2's branch: 1x1 + BN + ReLU, 3x3 (stride) + BN + ReLU, 1x1 with a bias. */
+  /**
+   * ResNet v2's branch as Keras writes it: 1x1 + BN + ReLU, zero padding of 1 then a VALID 3x3
+   * (stride) + BN + ReLU, 1x1 with a bias.
+   */
   private static Operand<TFloat32> preActBranch(FixtureNet n, Ops block, Operand<TFloat32> x,
       int in, int inner, int out, int stride) {
     Ops a = block.withSubScope("1");
     Operand<TFloat32> h = a.nn.relu(n.bn(a, n.conv(a, x, 1, in, inner, 1, "SAME"), inner,
         false));
+    Ops pad = block.withSubScope("pad");
+    h = pad.pad(h, pad.constant(new int[][] {{0, 0}, {1, 1}, {1, 1}, {0, 0}}),
+        pad.constant(0f));
     Ops b = block.withSubScope("2");
-    h = b.nn.relu(n.bn(b, n.conv(b, h, 3, inner, inner, stride, "SAME"), inner, false));
+    h = b.nn.relu(n.bn(b, n.conv(b, h, 3, inner, inner, stride, "VALID"), inner, false));
     Ops c = block.withSubScope("3");
     return c.nn.biasAdd(n.conv(c, h, 1, inner, out, 1, "SAME"), n.vector(c, "bias", out, -0.1f,
         0.1f));
