@@ -41,6 +41,21 @@ final class ConvLayerOps {
             List.of(1L, (long) pool.stride(), (long) pool.stride(), 1L), pool.padding().name());
   }
 
+  /**
+   * An identity shortcut subsampled with {@code stride} ({@code x[:, ::stride, ::stride, :]}, as
+   * Keras's {@code MaxPooling2D(1, stride)}); {@code x} itself for stride 1.
+   */
+  static Operand<TFloat32> subsample(Ops ls, Operand<TFloat32> x, int stride) {
+    return stride == 1 ? x : pool(ls.withSubScope("subsample"), new PoolLayer("subsample",
+        PoolLayer.Kind.MAX, 1, stride, org.tfprune.spec.Padding.VALID), x);
+  }
+
+  /** {@code x} with {@code pad} zeros on every side of its height and width ({@code x} for 0). */
+  static Operand<TFloat32> pad(Ops ls, Operand<TFloat32> x, int pad) {
+    return pad == 0 ? x : ls.withSubScope("middle_pad").pad(x, ls.constant(new int[][] {{0, 0},
+        {pad, pad}, {pad, pad}, {0, 0}}), ls.constant(0f));
+  }
+
   /** Batch-norm momentum of the moving statistics (Keras-like default). */
   static final float BN_MOMENTUM = 0.9f;
 

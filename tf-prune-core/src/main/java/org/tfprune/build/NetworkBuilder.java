@@ -118,7 +118,10 @@ public final class NetworkBuilder {
         if (r.depthwise() != null) {
           addConv(scopes, tf, r.depthwise(), r.innerWidth(), vars, feeds, assigns);
         }
-        addConv(scopes, tf, r.conv2(), r.innerWidth(), vars, feeds, assigns);
+        if (r.middle() != null) {
+          addConv(scopes, tf, r.middle(), r.innerWidth(), vars, feeds, assigns);
+        }
+        addConv(scopes, tf, r.conv2(), r.conv2InputWidth(), vars, feeds, assigns);
         if (r.shortcut() != null) {
           addConv(scopes, tf, r.shortcut(), in, vars, feeds, assigns);
         }

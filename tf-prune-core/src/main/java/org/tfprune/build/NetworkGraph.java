@@ -304,13 +304,17 @@ public final class NetworkGraph {
         if (r.depthwise() != null) { // its channel c goes with conv1's filter c
           h = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.depthwise(), h, training,
               updates), r.conv1().gated() ? r.conv1().name() : null, mode, gateValues, offsets);
+        } else if (r.middle() != null) { // a bottleneck's middle filters: gated on their own
+          h = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.middle(), ConvLayerOps.pad(ls,
+              h, r.middlePad()), training, updates), r.middle().gated() ? r.middle().name()
+              : null, mode, gateValues, offsets);
         }
         Operand<TFloat32> f = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv2(), h, training, updates),
             r.gated() ? r.name() : null, mode, gateValues, offsets);
-        Operand<TFloat32> shortcut = r.shortcut() == null ? x
-            : ConvLayerOps.conv(ls, this::variable, r.shortcut(), pre, training, updates);
-        // a coupled stream is gated after the addition and its activation (StreamGroup: exact
-        // removal)
+        Operand<TFloat32> shortcut = r.shortcut() == null ? ConvLayerOps.subsample(ls, x,
+            r.shortcutStride()) : ConvLayerOps.conv(ls, this::variable, r.shortcut(), pre,
+                training, updates);
+        // a coupled stream is gated after the addition and its activation (exact removal)
         x = gate(ls, p, ConvLayerOps.activate(ls, ls.math.add(shortcut, f), r.activation()),
             spec.gatedStreamOf(r.name()), mode, gateValues, offsets);
       } else if (l instanceof PoolLayer pool) {

@@ -55,7 +55,10 @@ public final class ParameterInitializer {
         if (r.depthwise() != null) {
           conv(m, rng, r.depthwise(), r.innerWidth());
         }
-        conv(m, rng, r.conv2(), r.innerWidth());
+        if (r.middle() != null) {
+          conv(m, rng, r.middle(), r.innerWidth());
+        }
+        conv(m, rng, r.conv2(), r.conv2InputWidth());
         if (r.shortcut() != null) {
           conv(m, rng, r.shortcut(), in);
         }

@@ -68,10 +68,18 @@ public final class CostModel {
         String streamGroup = spec.gatedStreamOf(r.name());
         N stream = streamGroup != null ? liveWidth.apply(streamGroup) : alg.constant(r.width());
         LayerCost<N> c1 = conv(r.conv1(), mid.positions(), width, inner, alg);
-        LayerCost<N> c2 = conv(r.conv2(), o.positions(), inner, stream, alg);
+        N middle = r.middle() == null ? inner : r.middle().gated()
+            ? liveWidth.apply(r.middle().name()) : alg.constant(r.middle().filters());
+        LayerCost<N> c2 = conv(r.conv2(), o.positions(), middle, stream, alg);
         N gate = r.gated() ? liveWidth.apply(r.name()) : alg.constant(1);
         N branchMacs = alg.add(c1.macs(), c2.macs());
         N branchParams = alg.add(c1.params(), c2.params());
+        if (r.middle() != null) { // reads conv1's live filters, writes its own live filters
+          LayerCost<N> m = conv(r.middle(), r.middleShape(in).positions(), inner,
+              middle, alg);
+          branchMacs = alg.add(branchMacs, m.macs());
+          branchParams = alg.add(branchParams, m.params());
+        }
         if (r.depthwise() != null) { // channel c reads conv1's filter c alone
           LayerCost<N> dw = conv(r.depthwise(), r.depthwise().outputShape(mid).positions(),
               alg.constant(1), inner, alg);

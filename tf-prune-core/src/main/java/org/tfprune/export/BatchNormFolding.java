@@ -32,7 +32,9 @@ public final class BatchNormFolding {
       } else if (l instanceof ResidualBlock r) {
         layers.add(new ResidualBlock(r.name(), fold(r.conv1(), p), fold(r.conv2(), p),
             r.shortcut() == null ? null : fold(r.shortcut(), p), r.gated(), r.activation(),
-            r.preActivation(), r.depthwise() == null ? null : fold(r.depthwise(), p)));
+            r.preActivation(), r.depthwise() == null ? null : fold(r.depthwise(), p),
+            r.middle() == null ? null : fold(r.middle(), p), r.shortcutStride(),
+            r.middlePad()));
       } else {
         layers.add(l);
       }

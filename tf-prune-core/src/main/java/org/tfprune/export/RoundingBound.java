@@ -103,8 +103,9 @@ public final class RoundingBound {
     } else if (l instanceof Conv2DLayer c) {
       return conv(c, in.channels(), folded);
     } else if (l instanceof ResidualBlock r) {
-      return conv(r.conv1(), in.channels(), folded) + conv(r.conv2(), r.conv1().filters(), folded)
+      return conv(r.conv1(), in.channels(), folded) + conv(r.conv2(), r.conv2InputWidth(), folded)
           + (r.depthwise() == null ? 0 : conv(r.depthwise(), r.innerWidth(), folded))
+          + (r.middle() == null ? 0 : conv(r.middle(), r.innerWidth(), folded))
           + (r.shortcut() == null ? 0 : conv(r.shortcut(), in.channels(), folded)) + 1
           + (r.preActivation() == null ? 0 : BATCH_NORM_ROUNDINGS);
     } else if (l instanceof PoolLayer p) {
@@ -196,7 +197,9 @@ public final class RoundingBound {
             square(r.activation()), r.preActivation() == null ? null : new PreActivation(
                 r.preActivation().name(), square(r.preActivation().activation()),
                 r.preActivation().batchNormEpsilon()), r.depthwise() == null ? null
-                : r.depthwise().withActivation(square(r.depthwise().activation()))));
+                : r.depthwise().withActivation(square(r.depthwise().activation())),
+            r.middle() == null ? null : r.middle().withActivation(square(
+                r.middle().activation())), r.shortcutStride(), r.middlePad()));
       } else {
         layers.add(l);
       }
@@ -223,6 +226,9 @@ public final class RoundingBound {
       }
       if (r.depthwise() != null) {
         convs.add(r.depthwise());
+      }
+      if (r.middle() != null) {
+        convs.add(r.middle());
       }
       return convs;
     }

@@ -9,7 +9,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.tensorflow.ndarray.Shape;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
@@ -24,7 +23,6 @@ import org.tfprune.spec.GlobalAvgPoolLayer;
 import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.LayerSpec;
 import org.tfprune.spec.PadLayer;
-import org.tfprune.spec.PassThroughLayer;
 import org.tfprune.spec.PoolLayer;
 import org.tfprune.spec.PreActivation;
 import org.tfprune.spec.ResidualBlock;
@@ -34,10 +32,6 @@ import org.tfprune.spec.ResidualBlock;
  * with the trained weights, then inserts gates where the method allows and removal stays exact.
  */
 final class SpecBuilder {
-  /** Activations whose outputs are never negative. */
-  private static final Set<Activation> NON_NEGATIVE = Set.of(Activation.RELU, Activation.RELU6,
-      Activation.SIGMOID);
-
   private final SourceModel source;
   private final GraphIndex graph;
   private boolean trained; // whether a layer with trained weights came before
@@ -113,11 +107,15 @@ final class SpecBuilder {
     Conv2DLayer c1 = convLayer(b.conv1(), in.channels(), names.of(b.conv1().node().getName()));
     Conv2DLayer dw = b.depthwise() == null ? null : convLayer(b.depthwise(), c1.filters(),
         names.of(b.depthwise().node().getName()));
-    Conv2DLayer c2 = convLayer(b.conv2(), c1.filters(), names.of(b.conv2().node().getName()));
+    Conv2DLayer mid = b.middle() == null ? null : convLayer(b.middle(), c1.filters(),
+        names.of(b.middle().node().getName()));
+    Conv2DLayer c2 = convLayer(b.conv2(), mid == null ? c1.filters() : mid.filters(),
+        names.of(b.conv2().node().getName()));
     Conv2DLayer sc = b.shortcut() == null ? null : convLayer(b.shortcut(), in.channels(),
         names.of(b.shortcut().node().getName()));
     try {
-      return new ResidualBlock(name, c1, c2, sc, false, b.activation(), pre, dw);
+      return new ResidualBlock(name, c1, c2, sc, false, b.activation(), pre, dw, mid,
+          b.shortcutStride(), b.middlePad());
     } catch (IllegalArgumentException e) {
       throw new ImportException("the residual block at " + describe(b.node()) + " does not fit "
           + "tf-prune's basic block: " + e.getMessage());
@@ -318,7 +316,8 @@ final class SpecBuilder {
    * units or filters except the logits, and every residual block whose closed gate leaves its
    * shortcut exactly (a projection reading the block's input; an identity with no activation
    * after the addition, or ReLU on a stream that is never negative). A conv layer whose output an identity shortcut carries
-   * stays ungated (the residual stream is not pruned). A depthwise conv has no gates of its own:
+   * stays ungated (the residual stream is not pruned), as does one that feeds a pre-activation
+   * block (its batch norm does not map a removed channel's 0 to 0). A depthwise conv has no gates of its own:
    * its input channels' gates gate it.
    */
   ArchitectureSpec gated(InputSpec input, List<LayerSpec> layers) {
@@ -328,11 +327,9 @@ final class SpecBuilder {
       LayerSpec l = layers.get(i);
       boolean last = i == layers.size() - 1;
       if (!last && l instanceof ResidualBlock b) {
-        l = blockGateExact(layers, i) ? b.withGated(true) : new ResidualBlock(b.name(),
-            b.conv1().withGated(true), b.conv2(), b.shortcut(), false, b.activation(),
-            b.preActivation(), b.depthwise());
+        l = GatePlacement.blockGateExact(layers, i) ? b.withGated(true) : b.withFilterGates(true);
       } else if (!last && !FixedLayer.feeds(layers, i) && (l instanceof DenseLayer
-          || (l instanceof Conv2DLayer c && !c.depthwise() && !feedsIdentityShortcut(layers, i)))) {
+          || (l instanceof Conv2DLayer c && !c.depthwise() && !GatePlacement.feedsUnprunableInput(layers, i)))) {
         l = l.withGated(true);
       }
       out.add(l);
@@ -344,51 +341,5 @@ final class SpecBuilder {
           + "tf-prune: " + e.getMessage() + ". tf-prune needs a network that ends in a dense "
           + "layer without activation (the logits), optionally followed by Softmax");
     }
-  }
-
-  /** Whether block {@code i} without its branch computes what its shortcut alone does. */
-  private static boolean blockGateExact(List<LayerSpec> layers, int i) {
-    ResidualBlock b = (ResidualBlock) layers.get(i);
-    if (b.shortcut() != null) {
-      return b.preActivation() == null; // else the projection alone would read act0(bn(x))
-    }
-    if (b.activation() == Activation.IDENTITY) {
-      return true;
-    }
-    return b.activation() == Activation.RELU && nonNegativeInput(layers, i);
-  }
-
-  /** Whether layer {@code i}'s input is never negative (the output of a ReLU, ...). */
-  private static boolean nonNegativeInput(List<LayerSpec> layers, int i) {
-    for (int j = i - 1; j >= 0; j--) {
-      LayerSpec l = layers.get(j);
-      if (l instanceof PoolLayer || l instanceof PadLayer) {
-        continue;
-      }
-      if (l instanceof Conv2DLayer c) {
-        return NON_NEGATIVE.contains(c.activation()) && !c.batchNormAfterActivation();
-      }
-      if (l instanceof ResidualBlock r) {
-        return NON_NEGATIVE.contains(r.activation());
-      }
-      return false;
-    }
-    return false;
-  }
-
-  private static boolean feedsIdentityShortcut(List<LayerSpec> layers, int i) {
-    for (int j = i + 1; j < layers.size(); j++) {
-      LayerSpec next = layers.get(j);
-      if (next instanceof Conv2DLayer c && c.depthwise()) {
-        continue; // it keeps the channels it reads
-      }
-      if (!(next instanceof PassThroughLayer)) {
-        return next instanceof ResidualBlock b && b.shortcut() == null;
-      }
-      if (next instanceof FlattenLayer || next instanceof GlobalAvgPoolLayer) {
-        return false;
-      }
-    }
-    return false;
   }
 }

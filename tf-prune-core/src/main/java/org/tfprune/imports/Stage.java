@@ -75,9 +75,22 @@ sealed interface Stage {
    *     null too)
    * @param depthwise the depthwise conv between {@code conv1} and {@code conv2} (MobileNetV2's
    *     inverted residual block), or null
+   * @param middle the regular conv between {@code conv1} and {@code conv2} (ResNet's bottleneck
+   *     block), or null
+   * @param shortcutStride the stride of a {@code MaxPool} of size 1 on the identity shortcut
+   *     (Keras's ResNetV2), 1 for none
+   * @param middlePad the zeros a {@code Pad} adds on every side before the middle conv, or 0
    */
   record Block(NodeDef node, Conv conv1, Conv conv2, Conv shortcut, Activation activation,
-      BatchNorm preNorm, Activation preActivation, Conv depthwise) implements Stage {}
+      BatchNorm preNorm, Activation preActivation, Conv depthwise, Conv middle,
+      int shortcutStride, int middlePad) implements Stage {
+    /** A block without a middle conv and with an unsampled shortcut. */
+    Block(NodeDef node, Conv conv1, Conv conv2, Conv shortcut, Activation activation,
+        BatchNorm preNorm, Activation preActivation, Conv depthwise) {
+      this(node, conv1, conv2, shortcut, activation, preNorm, preActivation, depthwise, null, 1,
+          0);
+    }
+  }
 
   /**
    * A fixed region: the ops between {@code input} and {@code output} the importer does not map,

@@ -78,6 +78,9 @@ public final class StructureWeights {
                   1));
             }
           }
+          if (r.middle() != null) { // a middle filter owns its kernel slice and channel weights
+            filters(b, r.middle());
+          }
         }
         if (r.gated()) {
           Conv2DLayer c2 = r.conv2();
@@ -148,9 +151,12 @@ public final class StructureWeights {
         if (r.conv1().name().equals(group)) {
           return filterScales(r.conv1(), in);
         }
+        if (r.middle() != null && r.middle().name().equals(group)) {
+          return filterScales(r.middle(), r.innerWidth());
+        }
         if (r.name().equals(group)) {
           Conv2DLayer c2 = r.conv2();
-          int fanIn = c2.fanIn(r.innerWidth());
+          int fanIn = c2.fanIn(r.conv2InputWidth());
           return PriorScales.forLayer(fanIn,
               fanIn * c2.filters() + perChannelWeights(c2).size() * c2.filters());
         }
@@ -175,7 +181,7 @@ public final class StructureWeights {
       int in = shapes.get(i).channels();
       Map<Conv2DLayer, Integer> inputs = new LinkedHashMap<>();
       if (l instanceof ResidualBlock r) {
-        inputs.put(r.conv2(), r.innerWidth());
+        inputs.put(r.conv2(), r.conv2InputWidth());
         if (r.shortcut() != null) {
           inputs.put(r.shortcut(), in);
         }

@@ -109,8 +109,7 @@ public final class WeightSlicer {
       }
     }
     if (!alive) {
-      for (Conv2DLayer c : r.depthwise() == null ? List.of(r.conv1(), r.conv2())
-          : List.of(r.conv1(), r.depthwise(), r.conv2())) {
+      for (Conv2DLayer c : r.branchConvs()) {
         out.keySet().removeIf(k -> ParameterSet.ownerOf(k).equals(c.name()));
       }
       if (pre != null) { // an identity block: it goes with its pre-activation
@@ -127,6 +126,11 @@ public final class WeightSlicer {
     conv(params, out, r.conv1(), liveIn, inner);
     if (r.depthwise() != null) {
       depthwise(params, out, r.depthwise(), inner);
+    }
+    if (r.middle() != null) { // reads conv1's live filters, keeps its own
+      int[] middle = r.middle().gated() ? mask.kept(r.middle().name()) : null;
+      conv(params, out, r.middle(), inner, middle);
+      inner = middle;
     }
     conv(params, out, r.conv2(), inner, liveOut);
     if (r.shortcut() != null) {

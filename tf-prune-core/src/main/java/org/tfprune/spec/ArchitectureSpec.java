@@ -77,11 +77,7 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
     Set<String> inner = new HashSet<>();
     for (LayerSpec l : layers) {
       if (l instanceof ResidualBlock r) {
-        inner.add(r.conv1().name());
-        inner.add(r.conv2().name());
-        if (r.depthwise() != null) {
-          inner.add(r.depthwise().name());
-        }
+        r.branchConvs().forEach(c -> inner.add(c.name()));
         if (r.shortcut() != null) {
           inner.add(r.shortcut().name());
         }
@@ -203,6 +199,10 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
           // the block's gate bypasses its inner filters; without one they keep a live filter
           b.add(new GateGroup(r.conv1().name(), r.innerWidth(), GateGroup.Kind.UNIT,
               r.gated()));
+          if (r.middle() != null) { // the bottleneck's middle filters: a group of their own
+            b.add(new GateGroup(r.middle().name(), r.middle().filters(), GateGroup.Kind.UNIT,
+                r.gated()));
+          }
         }
         if (r.gated()) {
           b.add(new GateGroup(r.name(), 1, GateGroup.Kind.BLOCK, true));
@@ -319,7 +319,7 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
       if (channels != null) {
         ls.add(l.withWidth(mask.count(channels))); // a depthwise conv keeps its input's channels
       } else if (l instanceof ResidualBlock r) {
-        Optional<LayerSpec> c = compactBlock(stream == null ? r : r.withWidth(stream), mask);
+        Optional<LayerSpec> c = (stream == null ? r : r.withWidth(stream)).compact(mask);
         c.ifPresent(ls::add);
         renamed.put(l.name(), c.map(LayerSpec::name).orElse(null));
       } else if (stream != null) {
@@ -348,25 +348,6 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
   }
 
   /**
-   * A residual block under a mask: kept with its live inner filters; or, with its gate closed,
-   * nothing (identity shortcut) or its projection alone (with the block's activation).
-   */
-  private static Optional<LayerSpec> compactBlock(ResidualBlock r, KeepMask mask) {
-    boolean alive = !r.gated() || mask.flags(r.name())[0];
-    if (!alive) {
-      return r.shortcut() == null ? java.util.Optional.empty()
-          : java.util.Optional.of(r.shortcut().withActivation(r.activation()));
-    }
-    if (!r.conv1().gated()) {
-      return java.util.Optional.of(r);
-    }
-    int kept = mask.count(r.conv1().name());
-    checkArgument(kept > 0, "keep-mask keeps block '%s' but none of its filters; close the "
-        + "block's gate instead (a block without live filters is dead)", r.name());
-    return java.util.Optional.of(r.withInnerWidth(kept));
-  }
-
-  /**
    * Widths of the input (as read) and of every layer that has units or filters of its own, e.g.
    * {@code [784, 300, 100, 10]}; a residual block contributes its inner width.
    */
@@ -376,6 +357,9 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
     for (LayerSpec l : layers) {
       if (l instanceof ResidualBlock r) {
         w.add(r.innerWidth());
+        if (r.middle() != null) {
+          w.add(r.middle().filters());
+        }
       } else if (l.width() > 0) {
         w.add(l.width());
       }

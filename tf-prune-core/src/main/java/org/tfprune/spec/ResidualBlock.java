@@ -16,6 +16,10 @@ import static com.google.common.base.Preconditions.checkNotNull;
  * MobileNetV2's inverted residual block has a {@code depthwise} conv between {@code conv1} (the
  * 1x1 expansion) and {@code conv2} (the linear 1x1 projection): its channel {@code c} reads
  * {@code conv1}'s filter {@code c} alone, so it is gated by, and removed with, that filter.
+ * ResNet's bottleneck block has a regular {@code middle} conv there instead (1x1 -> 3x3 -> 1x1):
+ * its filters carry gates of their own (a gate group named after it), its input channels are
+ * {@code conv1}'s filters. Keras's ResNetV2 subsamples the identity shortcut of a strided block
+ * ({@code MaxPooling2D(1, strides)}): {@code shortcutStride} is that stride.
  *
  * @param shortcut the projection (1x1 conv + BN), or null for the identity
  * @param activation applied to the sum of the shortcut and the branch
@@ -23,10 +27,17 @@ import static com.google.common.base.Preconditions.checkNotNull;
  *     a projection shortcut (a pre-activation block), or null
  * @param depthwise a depthwise conv with {@code conv1}'s filters between {@code conv1} and
  *     {@code conv2} (an inverted residual block), or null
+ * @param middle a regular conv between {@code conv1} and {@code conv2} (a bottleneck block), or
+ *     null; its filters are gated when {@code conv1}'s are
+ * @param shortcutStride the stride that subsamples an identity shortcut ({@code x[:, ::s, ::s]}),
+ *     1 for none; a block with a projection has 1
+ * @param middlePad zero padding on every side of the middle conv's input (Keras's ResNetV2 pads
+ *     explicitly before a VALID 3x3 conv), 0 for none
  */
 public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
     Conv2DLayer shortcut, boolean gated, Activation activation, PreActivation preActivation,
-    Conv2DLayer depthwise) implements LayerSpec {
+    Conv2DLayer depthwise, Conv2DLayer middle, int shortcutStride, int middlePad)
+    implements LayerSpec {
 
   public ResidualBlock {
     LayerSpec.checkName(name);
@@ -42,14 +53,42 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
     checkArgument(depthwise == null || (depthwise.depthwise() && !depthwise.gated()
         && depthwise.filters() == conv1.filters()), "block %s: the conv between conv1 and conv2 "
         + "must be an ungated depthwise conv with conv1's %s filters", name, conv1.filters());
+    checkArgument(middle == null || (!middle.depthwise() && depthwise == null
+        && middle.gated() == conv1.gated()), "block %s: the middle conv must be a regular conv, "
+        + "not beside a depthwise one, gated exactly when conv1 is", name);
+    checkArgument(shortcutStride >= 1 && (shortcutStride == 1 || (shortcut == null && !gated
+        && shortcutStride == branchStride(conv1, depthwise, middle))), "block %s: a subsampled "
+        + "identity shortcut needs the branch's stride and no block gate, got stride %s", name,
+        shortcutStride);
+    checkArgument(middlePad == 0 || (middlePad > 0 && middle != null), "block %s: only a middle "
+        + "conv reads a padded input, got padding %s", name, middlePad);
     checkArgument(conv2.activation() == Activation.IDENTITY && !conv2.gated()
         && conv2.stride() == 1, "block %s: conv2 must be an ungated stride-1 conv without "
         + "activation (the block adds the shortcut, then applies its activation)", name);
     checkArgument(shortcut == null || (shortcut.filters() == conv2.filters()
         && !shortcut.gated() && shortcut.activation() == Activation.IDENTITY
-        && shortcut.stride() == conv1.stride() * (depthwise == null ? 1 : depthwise.stride())),
+        && shortcut.stride() == branchStride(conv1, depthwise, middle)),
         "block %s: the projection shortcut must be an ungated conv without activation, with "
         + "conv2's filters and the branch's stride", name);
+  }
+
+  /** A block whose middle conv, if any, reads its input unpadded. */
+  public ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2, Conv2DLayer shortcut,
+      boolean gated, Activation activation, PreActivation preActivation, Conv2DLayer depthwise,
+      Conv2DLayer middle, int shortcutStride) {
+    this(name, conv1, conv2, shortcut, gated, activation, preActivation, depthwise, middle,
+        shortcutStride, 0);
+  }
+
+  /** A block without a middle conv and with an unsampled shortcut. */
+  public ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2, Conv2DLayer shortcut,
+      boolean gated, Activation activation, PreActivation preActivation, Conv2DLayer depthwise) {
+    this(name, conv1, conv2, shortcut, gated, activation, preActivation, depthwise, null, 1);
+  }
+
+  private static int branchStride(Conv2DLayer conv1, Conv2DLayer depthwise, Conv2DLayer middle) {
+    return conv1.stride() * (depthwise == null ? 1 : depthwise.stride())
+        * (middle == null ? 1 : middle.stride());
   }
 
   /** A block without a depthwise conv in its branch. */
@@ -96,13 +135,38 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
     return conv1.filters();
   }
 
+  /** The channels conv2 reads: the middle conv's filters, else conv1's. */
+  public int conv2InputWidth() {
+    return middle == null ? conv1.filters() : middle.filters();
+  }
+
+  /** The middle conv's output for a block input {@code in}, after any padding of its input. */
+  public FeatureMap middleShape(FeatureMap in) {
+    checkArgument(middle != null, "block %s has no middle conv", name);
+    FeatureMap mid = conv1.outputShape(in);
+    return middle.outputShape(new FeatureMap(mid.height() + 2 * middlePad,
+        mid.width() + 2 * middlePad, mid.channels()));
+  }
+
+  /** The branch's convs in order: conv1, the depthwise or middle conv if any, conv2. */
+  public java.util.List<Conv2DLayer> branchConvs() {
+    Conv2DLayer between = depthwise != null ? depthwise : middle;
+    return between == null ? java.util.List.of(conv1, conv2)
+        : java.util.List.of(conv1, between, conv2);
+  }
+
   @Override
   public FeatureMap outputShape(FeatureMap in) {
     FeatureMap mid = conv1.outputShape(in);
-    FeatureMap out = conv2.outputShape(depthwise == null ? mid : depthwise.outputShape(mid));
+    mid = depthwise != null ? depthwise.outputShape(mid)
+        : middle != null ? middleShape(in) : mid;
+    FeatureMap out = conv2.outputShape(mid);
     if (shortcut == null) {
-      checkArgument(in.channels() == out.channels() && in.height() == out.height()
-          && in.width() == out.width(), "block %s has an identity shortcut but maps %s to %s: "
+      FeatureMap id = shortcutStride == 1 ? in : new FeatureMap(Padding.VALID.outputSize(
+          in.height(), 1, shortcutStride), Padding.VALID.outputSize(in.width(), 1,
+          shortcutStride), in.channels());
+      checkArgument(id.channels() == out.channels() && id.height() == out.height()
+          && id.width() == out.width(), "block %s has an identity shortcut but maps %s to %s: "
           + "give it a projection shortcut", name, in, out);
     } else {
       checkArgument(shortcut.outputShape(in).equals(out), "block %s: the shortcut gives %s but "
@@ -114,7 +178,22 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
   /** A copy with {@code width} filters in conv1 and channels in the depthwise conv. */
   public ResidualBlock withInnerWidth(int width) {
     return new ResidualBlock(name, conv1.withWidth(width), conv2, shortcut, gated,
-        activation, preActivation, depthwise == null ? null : depthwise.withWidth(width));
+        activation, preActivation, depthwise == null ? null : depthwise.withWidth(width), middle,
+        shortcutStride, middlePad);
+  }
+
+  /** A copy with {@code width} filters in the middle conv. */
+  public ResidualBlock withMiddleWidth(int width) {
+    checkArgument(middle != null, "block %s has no middle conv", name);
+    return new ResidualBlock(name, conv1, conv2, shortcut, gated, activation, preActivation,
+        depthwise, middle.withWidth(width), shortcutStride, middlePad);
+  }
+
+  /** A copy with the inner filters (conv1's and the middle conv's) gated or not. */
+  public ResidualBlock withFilterGates(boolean g) {
+    return new ResidualBlock(name, conv1.withGated(g), conv2, shortcut, gated, activation,
+        preActivation, depthwise, middle == null ? null : middle.withGated(g), shortcutStride,
+        middlePad);
   }
 
   /**
@@ -126,12 +205,54 @@ public record ResidualBlock(String name, Conv2DLayer conv1, Conv2DLayer conv2,
   public ResidualBlock withWidth(int width) {
     return new ResidualBlock(name, conv1, conv2.withWidth(width),
         shortcut == null ? null : shortcut.withWidth(width), gated, activation, preActivation,
-        depthwise);
+        depthwise, middle, shortcutStride, middlePad);
   }
 
   @Override
   public ResidualBlock withGated(boolean g) {
     return new ResidualBlock(name, conv1.withGated(g), conv2, shortcut, g, activation,
-        preActivation, depthwise);
+        preActivation, depthwise, middle == null ? null : middle.withGated(g), shortcutStride,
+        middlePad);
+  }
+
+  /**
+   * A residual block under a mask: kept with its live inner filters; or, with its gate closed,
+   * nothing (identity shortcut) or its projection alone (with the block's activation).
+   */
+  public java.util.Optional<LayerSpec> compact(KeepMask mask) {
+    boolean alive = !gated || mask.flags(name)[0];
+    if (!alive) {
+      return shortcut == null ? java.util.Optional.empty()
+          : java.util.Optional.of(shortcut.withActivation(activation));
+    }
+    if (!conv1.gated()) {
+      return java.util.Optional.of(this);
+    }
+    int kept = mask.count(conv1.name());
+    checkArgument(kept > 0, "keep-mask keeps block '%s' but none of its filters; close the "
+        + "block's gate instead (a block without live filters is dead)", name);
+    ResidualBlock c = withInnerWidth(kept);
+    if (middle != null) {
+      int live = mask.count(middle.name());
+      checkArgument(live > 0, "keep-mask keeps block '%s' but none of its middle filters; "
+          + "close the block's gate instead", name);
+      c = c.withMiddleWidth(live);
+    }
+    return java.util.Optional.of(c);
+  }
+
+  /** A short description of what the block is: bottleneck, inverted, or basic. */
+  public String form() {
+    return middle != null ? "bottleneck" : depthwise != null ? "inverted" : "basic";
+  }
+
+  /** As a record's, without the middle conv and shortcut stride when there are none. */
+  @Override
+  public String toString() {
+    return "ResidualBlock[name=" + name + ", conv1=" + conv1 + ", conv2=" + conv2 + ", shortcut="
+        + shortcut + ", gated=" + gated + ", activation=" + activation + ", preActivation="
+        + preActivation + ", depthwise=" + depthwise + (middle == null ? "" : ", middle="
+        + middle) + (shortcutStride == 1 ? "" : ", shortcutStride=" + shortcutStride)
+        + (middlePad == 0 ? "" : ", middlePad=" + middlePad) + "]";
   }
 }

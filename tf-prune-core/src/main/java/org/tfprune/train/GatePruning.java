@@ -120,7 +120,8 @@ final class GatePruning {
   }
 
   /**
-   * A residual block whose inner filters are all closed is dead: its branch would only add a
+   * A residual block whose inner filters (conv1's, or a bottleneck's middle ones) are all
+   * closed is dead: its branch would only add a
    * constant (the last batch norm's offset), so its gate is closed and frozen too, and the
    * gated network stays equal to the compact one. Returns whether a block was closed.
    */
@@ -132,6 +133,13 @@ final class GatePruning {
         boolean anyLive = false;
         for (float v : inner) {
           anyLive |= v >= 0.5f;
+        }
+        if (r.middle() != null) { // a bottleneck also dies with all its middle filters closed
+          boolean middleLive = false;
+          for (float v : theta.get(r.middle().name())) {
+            middleLive |= v >= 0.5f;
+          }
+          anyLive &= middleLive;
         }
         float[] block = theta.get(r.name());
         if (!anyLive && (block[0] != 0f || masks.get(r.name())[0] != 0f)) {

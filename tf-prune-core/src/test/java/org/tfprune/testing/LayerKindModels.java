@@ -65,7 +65,14 @@ public final class LayerKindModels {
     /** A Selu, which tf-prune keeps as a fixed region, between two dense layers. */
     FIXED_SELU_DENSE,
     /** A Square and a per-channel Mul, kept as one fixed region, between two convs. */
-    FIXED_SQUARE_CONV
+    FIXED_SQUARE_CONV,
+    /** ResNet50's bottleneck blocks: a strided projection one and an identity one. */
+    BOTTLENECK_V1,
+    /**
+     * ResNet50V2's pre-activation bottleneck blocks: a projection one, then a strided one whose
+     * identity shortcut is a max pool of size 1 and stride 2.
+     */
+    BOTTLENECK_V2
   }
 
   private static final Map<Kind, Path> BUILT = new EnumMap<>(Kind.class);
@@ -104,6 +111,8 @@ public final class LayerKindModels {
         case DENSE_BATCH_NORM -> BlockKindModels.denseBatchNorm(n, x);
         case FIXED_SELU_DENSE -> FixedRegionModels.seluBetweenDenseLayers(n, x);
         case FIXED_SQUARE_CONV -> FixedRegionModels.squareBetweenConvs(n, x);
+        case BOTTLENECK_V1 -> BottleneckModels.v1(n, x);
+        case BOTTLENECK_V2 -> BottleneckModels.v2(n, x);
       };
       Operand<TFloat32> probs = n.tf.withName(PROBS).nn.softmax(logits);
       n.p.initialize(s);

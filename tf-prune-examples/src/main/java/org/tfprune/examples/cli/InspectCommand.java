@@ -150,13 +150,16 @@ final class InspectCommand implements Callable<Integer> {
           ? "conv " + c.kernelSize() + "x" + c.kernelSize() + "/" + c.stride()
               + (c.batchNorm() ? " +BN" : "")
           : l instanceof FixedLayer f ? "fixed " + f.opTypes()
-          : l instanceof ResidualBlock b ? (b.depthwise() == null ? "" : "inverted ")
-              + "residual block (" + (b.shortcut() == null
-              ? "identity" : "projection") + " shortcut)"
+          : l instanceof ResidualBlock b ? (b.form().equals("basic") ? "" : b.form() + " ")
+              + "residual block (" + (b.shortcut() != null ? "projection"
+              : b.shortcutStride() > 1 ? "subsampled identity" : "identity") + " shortcut)"
           : l.getClass().getSimpleName().replace("Layer", "").toLowerCase());
       e.put("width", l.width());
       if (l instanceof ResidualBlock b) {
         e.put("innerWidth", b.innerWidth());
+        if (b.middle() != null) {
+          e.put("middleWidth", b.middle().filters());
+        }
       }
       e.put("gated", l.gated());
       Complexity c = costs.get(l.name());
@@ -277,7 +280,8 @@ final class InspectCommand implements Callable<Integer> {
       // a layer without units of its own (pooling, flatten) has no width to show
       String shown = width instanceof Number n && n.intValue() < 0 ? "-" : String.valueOf(width);
       out.printf(row, l.get("name"), l.get("type"),
-          shown + (l.containsKey("innerWidth") ? "/" + l.get("innerWidth") : ""),
+          shown + (l.containsKey("innerWidth") ? "/" + l.get("innerWidth") : "")
+              + (l.containsKey("middleWidth") ? "/" + l.get("middleWidth") : ""),
           Boolean.TRUE.equals(l.get("gated")) ? "yes" : "no", l.getOrDefault("macs", ""),
           l.getOrDefault("params", ""));
     }

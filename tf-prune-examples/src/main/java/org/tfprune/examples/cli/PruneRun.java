@@ -236,6 +236,9 @@ public final class PruneRun {
     for (LayerSpec l : spec.layers()) {
       if (l instanceof ResidualBlock r) {
         widths.put(r.name(), r.innerWidth()); // the block's inner filters; absent when removed
+        if (r.middle() != null) {
+          widths.put(r.middle().name(), r.middle().filters());
+        }
       } else if (l.width() > 0) {
         widths.put(l.name(), l.width());
       }
