@@ -147,13 +147,7 @@ public final class NetworkGraph {
 
   /** Kernels, biases and batch-norm scales and offsets: what the weight optimizer trains. */
   public List<Variable<TFloat32>> weights() {
-    List<Variable<TFloat32>> w = new ArrayList<>();
-    variables.forEach((k, v) -> {
-      if (ParameterSet.TRAINABLE_KINDS.contains(ParameterSet.kindOf(k))) {
-        w.add(v);
-      }
-    });
-    return w;
+    return weightKeys().stream().map(variables::get).toList();
   }
 
   /**
