@@ -156,20 +156,20 @@ final class TrainingFeeds {
   }
 
   private static NodeDef boolConstant(String name, boolean value) {
-    return NodeDef.newBuilder().setName(name).setOp("Const")
-        .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_BOOL).build())
-        .putAttr("value", AttrValue.newBuilder().setTensor(TensorProto.newBuilder()
-            .setDtype(DataType.DT_BOOL).setTensorShape(
-                org.tensorflow.proto.TensorShapeProto.getDefaultInstance())
-            .addBoolVal(value)).build()).build();
+    return scalarConstant(name, TensorProto.newBuilder().setDtype(DataType.DT_BOOL)
+        .addBoolVal(value));
   }
 
   private static NodeDef constant(String name, float value) {
+    return scalarConstant(name, TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+        .addFloatVal(value));
+  }
+
+  /** A scalar {@code Const} holding {@code value} (its dtype and one value set). */
+  private static NodeDef scalarConstant(String name, TensorProto.Builder value) {
     return NodeDef.newBuilder().setName(name).setOp("Const")
-        .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_FLOAT).build())
-        .putAttr("value", AttrValue.newBuilder().setTensor(TensorProto.newBuilder()
-            .setDtype(DataType.DT_FLOAT).setTensorShape(
-                org.tensorflow.proto.TensorShapeProto.getDefaultInstance())
-            .addFloatVal(value)).build()).build();
+        .putAttr("dtype", AttrValue.newBuilder().setType(value.getDtype()).build())
+        .putAttr("value", AttrValue.newBuilder().setTensor(value.setTensorShape(
+            org.tensorflow.proto.TensorShapeProto.getDefaultInstance())).build()).build();
   }
 }

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -17,14 +16,10 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
-import org.tfprune.export.CompactExporter;
-import org.tfprune.export.ExportSettings;
 import org.tfprune.slice.HostTensor;
-import org.tfprune.slice.ParameterSet;
-import org.tfprune.spec.GateGroup;
-import org.tfprune.spec.KeepMask;
-import org.tfprune.testing.ControlFlowModels;
 import org.tfprune.testing.ControlFlowModels.Predicate;
+import org.tfprune.testing.ControlFlowModels;
+import org.tfprune.testing.KeepEverythingExport;
 import org.tfprune.testing.Mnist;
 
 /**
@@ -97,22 +92,9 @@ class ControlFlowImportTest {
 
   /** Exports with every gate open and every unit kept. */
   private static void exportKeepingEverything(ImportedModel m, float[] x, Path out) {
-    Map<String, boolean[]> flags = new LinkedHashMap<>();
-    ParameterSet params = m.parameters();
-    for (GateGroup g : m.spec().gateGroups()) {
-      boolean[] k = new boolean[g.size()];
-      float[] theta = new float[g.size()];
-      java.util.Arrays.fill(k, true);
-      java.util.Arrays.fill(theta, 1f);
-      flags.put(g.name(), k);
-      params = params.with(ParameterSet.key(g.name(), ParameterSet.THETA),
-          new HostTensor(new long[] {k.length}, theta));
-    }
-    try (CompactExporter.VerifiedModel v = CompactExporter.compact(m.spec(), params,
-        KeepMask.of(flags), x, COUNT, m.signature(), ExportSettings.DEFAULT)) {
-      v.model().save(out, false, Map.of());
-    }
+    KeepEverythingExport.save(m, x, COUNT, out);
   }
+
 
   /** Every signature and output key of the export equals the original's on {@code x}. */
   private static void assertEqualsOriginal(Path src, Path out, float[] x) {
