@@ -163,14 +163,16 @@ final class SideBySideBench {
       byShape.computeIfAbsent(key, k -> new ArrayList<>()).add(new CClientTable.Pair(e.name(),
           served(e.compact()), served(e.dense())));
     }
+    // the client runs with the JVM's setting; unset, tf-prune's launcher means 0
+    String childOnednn = "unset".equals(onednn) ? "0" : onednn;
     List<CClientTable.Row> rows = new ArrayList<>();
     byShape.forEach((key, pairs) -> {
       out.printf("  C client: %d pair%s of input %s, %d rounds per batch size%n", pairs.size(),
           pairs.size() == 1 ? "" : "s", key, cRounds);
       rows.addAll(CClientTable.measure(cClient, pairs, shapes.get(key), batches, cRounds,
-          "unset".equals(onednn) ? "0" : onednn, C_TIMEOUT_SECONDS).rows());
+          childOnednn, C_TIMEOUT_SECONDS).rows());
     });
-    return new CClientTable(cRounds, "unset".equals(onednn) ? "0" : onednn, rows);
+    return new CClientTable(cRounds, childOnednn, rows);
   }
 
   private static CClient.Served served(ServingInterface s) {
