@@ -81,11 +81,11 @@ final class BlockMatcher {
       }
     }
     if (inverted != null) {
-      throw new ImportException(describe(add) + " ends an inverted residual block tf-prune "
+      throw ImportException.unmapped(describe(add) + " ends an inverted residual block tf-prune "
           + "cannot map: " + inverted + ". It maps add(x, bn(conv1x1(act(bn(depthwise(act(bn("
           + "conv1x1(x))))))))) with the identity or a conv (+ batch norm) as the shortcut");
     }
-    throw new ImportException(describe(add) + " joins two paths that do not form a residual "
+    throw ImportException.unmapped(describe(add) + " joins two paths that do not form a residual "
         + "block tf-prune knows: it maps act(shortcut(x) + bn(conv(act1(bn(conv(x')))))), x' "
         + "the block's input x or a pre-activation act0(bn(x)) (a "
         + "bias may replace each batch norm; act1 any of Relu, Relu6, Sigmoid, Tanh, LeakyRelu, "

@@ -19,9 +19,11 @@ import org.tensorflow.proto.NodeDef;
 /**
  * Finds the fixed region around an op the backward walk cannot map: from that op back along its
  * first input from the network, over every op the walk cannot map either, to the nearest tensor
- * where the walk matches a layer again (or the network input). That tensor must be the region's
- * only input from the network, and the network must read nothing of the region but its last op
- * (no side outputs); otherwise the model is refused naming the ops.
+ * where the walk matches a layer again (or the network input). When a path of the region passes
+ * that tensor by (the region reads two layers, or joins two branches), the region widens back,
+ * taking in the layers it passes, to a tensor that every path reads. The network must read
+ * nothing of the region but its last op (no side outputs), and the region no placeholder but
+ * the input; otherwise the model is refused naming the ops.
  */
 final class FixedRegions {
   private final SourceModel source;
@@ -60,31 +62,20 @@ final class FixedRegions {
   Stage.Matched find(TensorRef t, String why, Function<TensorRef, String> probe) {
     Map<String, String> kept = new LinkedHashMap<>();
     kept.put(t.node(), why);
-    TensorRef c = t;
-    while (true) {
-      c = networkInput(graph.node(c));
-      if (c == null) {
-        throw new ImportException("the path from the logits back to the input of "
-            + source.path() + " ends at " + describe(graph.node(kept.keySet().stream()
-            .reduce((a, b) -> b).orElseThrow())) + " instead of the input " + input.node()
-            + ": the signature's outputs do not depend on its input");
-      }
-      if (c.equals(input)) {
-        break;
-      }
-      String not = probe.apply(c);
-      if (not == null) {
-        break; // a layer ends at c
-      }
-      kept.putIfAbsent(c.node(), not);
-    }
+    TensorRef c = back(t, kept, probe);
     Set<String> nodes = region(t, c);
+    // another path of the region passes c by: widen it back to a tensor every path reads
+    // (the layers it passes become part of the region)
+    while (nodes == null && !c.equals(input)) {
+      c = back(c, kept, probe);
+      nodes = region(t, c);
+    }
     if (nodes == null) {
       throw new ImportException("the ops tf-prune cannot map from " + describe(graph.node(t))
-          + " back to " + describe(graph.node(c)) + " (" + String.join(", ", kept.keySet())
-          + ") also read the network elsewhere than " + c + " (another layer's output, another "
-          + "output of " + c.node() + " or a placeholder): tf-prune keeps such a region fixed "
-          + "only when it has one input from the network");
+          + " back to the input (" + String.join(", ", kept.keySet()) + ") also read a tensor "
+          + "other than the network's input " + input + " (another placeholder, or another "
+          + "output of its node): tf-prune keeps such a region fixed only when it has one input "
+          + "from the network");
     }
     for (String n : nodes) {
       kept.putIfAbsent(n, "part of the region ending at " + describe(graph.node(t)));
@@ -103,6 +94,32 @@ final class FixedRegions {
     kept.keySet().retainAll(nodes);
     return new Stage.Matched(new Stage.Fixed(graph.node(t), t, c, ImmutableSet.copyOf(nodes),
         ImmutableMap.copyOf(kept)), c);
+  }
+
+  /**
+   * The nearest tensor before {@code from}, along first network inputs, where a layer ends (or
+   * the input); the ops passed that the walk cannot map go to {@code kept} with the reason.
+   */
+  private TensorRef back(TensorRef from, Map<String, String> kept,
+      Function<TensorRef, String> probe) {
+    TensorRef c = from;
+    while (true) {
+      c = networkInput(graph.node(c));
+      if (c == null) {
+        throw new ImportException("the path from the logits back to the input of "
+            + source.path() + " ends at " + describe(graph.node(kept.keySet().stream()
+            .reduce((a, b) -> b).orElseThrow())) + " instead of the input " + input.node()
+            + ": the signature's outputs do not depend on its input");
+      }
+      if (c.equals(input)) {
+        return c;
+      }
+      String not = probe.apply(c);
+      if (not == null) {
+        return c; // a layer ends at c
+      }
+      kept.putIfAbsent(c.node(), not);
+    }
   }
 
   /** The first data input of {@code n} that is not a weight, behind identities; or null. */

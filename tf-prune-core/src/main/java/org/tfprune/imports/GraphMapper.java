@@ -185,7 +185,7 @@ final class GraphMapper {
       case "Pad", "PadV2" -> new Stage.Matched(layers.pad(n), layers.first(n));
       case "Reshape" -> new Stage.Matched(new Stage.Flatten(n), layers.first(n));
       case "Mean" -> new Stage.Matched(layers.globalAvgPool(n), layers.first(n));
-      case "Softmax" -> throw new ImportException(describe(n) + " is inside the network; "
+      case "Softmax" -> throw ImportException.unmapped(describe(n) + " is inside the network; "
           + "tf-prune maps a Softmax only as the last op, on the logits");
       default -> throw ImportException.unmapped(describe(n) + " is not a layer kind tf-prune "
           + "maps");

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.tensorflow.proto.NodeDef;
+import org.tfprune.slice.HostTensor;
 import org.tfprune.spec.Activation;
 import org.tfprune.spec.PoolLayer;
 
@@ -73,7 +74,7 @@ final class LayerMatcher {
         if (!strict) {
           return null;
         }
-        throw new ImportException(describe(after != null ? after.node() : graph.node(t))
+        throw ImportException.unmapped(describe(after != null ? after.node() : graph.node(t))
             + " follows the activation of the residual addition " + describe(n) + "; tf-prune "
             + "maps batch norm after the activation of a conv only, and residual blocks whose "
             + "stream is not normalized");
@@ -105,7 +106,7 @@ final class LayerMatcher {
         if (!strict) {
           return null;
         }
-        throw new ImportException(describe(after.node()) + " and " + describe(n) + " normalize "
+        throw ImportException.unmapped(describe(after.node()) + " and " + describe(n) + " normalize "
             + "one layer twice, before and after its activation; tf-prune maps one of them");
       }
       bn = batchNorm(n, bias);
@@ -142,7 +143,7 @@ final class LayerMatcher {
           if (!strict) {
             return null;
           }
-          throw new ImportException(describe(fused.node()) + " normalizes the output of "
+          throw ImportException.unmapped(describe(fused.node()) + " normalizes the output of "
               + describe(n) + "; tf-prune maps FusedBatchNorm after convolutions only (and a "
               + "dense layer's batch norm as Mul and Add by per-unit constants, before its "
               + "activation)");
@@ -176,7 +177,7 @@ final class LayerMatcher {
       case "BiasAdd" -> {
         Nodes.checkNhwc(n);
         if (!graph.isWeight(in.get(1))) {
-          throw new ImportException(describe(n) + " adds a computed tensor, not a bias; "
+          throw ImportException.unmapped(describe(n) + " adds a computed tensor, not a bias; "
               + "tf-prune maps biases held in a variable or constant");
         }
         return new TensorRef[] {graph.resolve(in.get(0)), graph.resolve(in.get(1))};
@@ -254,12 +255,29 @@ final class LayerMatcher {
     }
     List<Long> dil = GraphIndex.ints(n, "dilations");
     if (!dil.isEmpty() && dil.stream().anyMatch(d -> d != 1)) {
-      throw new ImportException(describe(n) + " is dilated " + dil + "; tf-prune maps "
+      throw ImportException.unmapped(describe(n) + " is dilated " + dil + "; tf-prune maps "
           + "convolutions without dilation");
     }
-    return new Stage.Conv(n, graph.resolve(in.get(1)).node(), Nodes.squareStride(n,
-        GraphIndex.ints(n, "strides")), Nodes.padding(n), bias, bn, activation, after,
-        n.getOp().equals("DepthwiseConv2dNative"));
+    String kernel = graph.resolve(in.get(1)).node();
+    HostTensor k = source.value(kernel);
+    if (k.rank() != 4 || k.dim(0) != k.dim(1)) {
+      throw ImportException.unmapped(describe(n) + " has a filter of shape " + Arrays.toString(
+          k.shape()) + "; tf-prune maps square kernels [k, k, in, out]");
+    }
+    org.tensorflow.ndarray.Shape x = source.staticShape(graph.resolve(in.get(0)));
+    long channels = x.numDimensions() == 4 ? x.size(3) : -1;
+    if (channels > 0 && channels != k.dim(2)) {
+      throw ImportException.unmapped(describe(n) + " has filters for " + k.dim(2) + " of its "
+          + channels + " input channels (a grouped convolution); tf-prune maps convolutions "
+          + "whose filters read every input channel");
+    }
+    boolean depthwise = n.getOp().equals("DepthwiseConv2dNative");
+    if (depthwise && k.dim(3) != 1) {
+      throw ImportException.unmapped(describe(n) + " has the channel multiplier " + k.dim(3)
+          + "; tf-prune maps depthwise convolutions with channel multiplier 1");
+    }
+    return new Stage.Conv(n, kernel, Nodes.squareStride(n, GraphIndex.ints(n, "strides")),
+        Nodes.padding(n), bias, bn, activation, after, depthwise);
   }
 
   Stage.BatchNorm batchNorm(NodeDef n, String biasAfter) {
@@ -324,7 +342,7 @@ final class LayerMatcher {
       a.add(x);
     }
     if (!a.equals(Set.of(1L, 2L)) || GraphIndex.bool(n, "keep_dims", false)) {
-      throw new ImportException(describe(n) + " takes the mean over axes " + a + (GraphIndex
+      throw ImportException.unmapped(describe(n) + " takes the mean over axes " + a + (GraphIndex
           .bool(n, "keep_dims", false) ? " keeping them" : "") + "; tf-prune maps a Mean only "
           + "as global average pooling, over axes [1, 2] of [batch, height, width, channels] "
           + "without keep_dims");

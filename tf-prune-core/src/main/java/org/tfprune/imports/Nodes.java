@@ -37,7 +37,7 @@ final class Nodes {
 
   static int squareStride(NodeDef n, List<Long> v) {
     if (v.size() != 4 || v.get(0) != 1 || v.get(3) != 1 || !v.get(1).equals(v.get(2))) {
-      throw new ImportException(describe(n) + " has window or strides " + v + "; tf-prune maps "
+      throw ImportException.unmapped(describe(n) + " has window or strides " + v + "; tf-prune maps "
           + "square ones, [1, k, k, 1]");
     }
     return v.get(1).intValue();
@@ -48,7 +48,7 @@ final class Nodes {
     try {
       return Padding.valueOf(p);
     } catch (IllegalArgumentException e) {
-      throw new ImportException(describe(n) + " uses padding '" + p + "'; tf-prune maps SAME and "
+      throw ImportException.unmapped(describe(n) + " uses padding '" + p + "'; tf-prune maps SAME and "
           + "VALID");
     }
   }

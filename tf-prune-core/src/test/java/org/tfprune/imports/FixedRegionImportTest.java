@@ -120,4 +120,50 @@ class FixedRegionImportTest {
     assertThat(m.parameters().get(f.name() + "/" + FixedLayer.WEIGHT + "0").size())
         .isEqualTo(12);
   }
+
+  private static List<FixedLayer> allFixed(ArchitectureSpec spec) {
+    return spec.layers().stream().filter(l -> l instanceof FixedLayer).map(l -> (FixedLayer) l)
+        .toList();
+  }
+
+  @Test
+  void anAdditionThatIsNoResidualBlockIsKeptFixedBackToTheTensorBothBranchesRead() {
+    ImportedModel m = load(Kind.FIXED_JOIN);
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+    ArchitectureSpec spec = m.spec();
+    FixedLayer f = fixed(spec);
+    // the region reaches back past the mapped conv of the first branch to the pool both read
+    assertThat(f.kept()).containsKeys("join/add", "join/dilated/Conv2d", "join/plain/Conv2d",
+        "join/wide/Conv2d");
+    assertThat(f.kept().get("join/add")).contains("dilated [1, 2, 2, 1]");
+    assertThat(f.kept().get("join/wide/Conv2d")).contains("[1, 3, 8, 8]");
+    assertThat(f.kept().get("join/plain/Conv2d")).contains("part of the region");
+    assertThat(f.opTypes()).contains("Conv2D", "BiasAdd", "Relu");
+    assertThat(f.inputShape()).isEqualTo(new org.tfprune.spec.FeatureMap(14, 14, 8));
+    int at = spec.layers().indexOf(f);
+    assertThat(spec.layers().get(at - 1).name()).isEqualTo("max_pooling2d");
+    assertThat(spec.layers().get(at - 2).gated()).as("the conv before the pool feeds the region")
+        .isFalse();
+    assertThat(groups(spec)).containsExactly("conv2d_1");
+    // the region's three convs are counted: 14 x 14 x 8 x (9 + 9 + 3) x 8 MACs
+    assertThat(ComplexityCounter.perLayer(spec).get(f.name()).macs())
+        .isEqualTo(14L * 14 * 8 * 21 * 8);
+  }
+
+  @Test
+  void aChannelMultiplierBatchNormTwiceAndAnInnerSoftmaxAreKeptAsTwoRegions() {
+    ImportedModel m = load(Kind.FIXED_KINDS);
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+    List<FixedLayer> fixed = allFixed(m.spec());
+    assertThat(fixed).hasSize(2);
+    assertThat(fixed.get(0).kept()).containsKey("expand/depthwise");
+    assertThat(fixed.get(0).kept().get("expand/depthwise")).contains("channel multiplier 2");
+    assertThat(fixed.get(0).outputShape()).isEqualTo(new org.tfprune.spec.FeatureMap(14, 14,
+        16));
+    assertThat(fixed.get(1).kept()).containsKeys("attend/Softmax");
+    assertThat(String.join(" ", fixed.get(1).kept().values())).contains("normalize one layer "
+        + "twice");
+    assertThat(fixed.get(1).opTypes()).contains("Softmax", "FusedBatchNormV3");
+    assertThat(groups(m.spec())).containsExactly("conv2d_1");
+  }
 }

@@ -27,9 +27,11 @@ import org.tfprune.testing.Mnist;
  * The limits of the newer layer kinds (depthwise convs, padding, leaky ReLU, batch norm after the
  * activation, residual additions with any activation): a form outside them inside the network is
  * kept as a fixed region (padding with other values or channels, a leaky ReLU steeper than 1, a
- * per-channel scale after a conv's activation), other forms and ops TensorFlow cannot train
- * through are refused with a message naming the node, and a residual block whose closed gate would not leave its shortcut
- * exactly keeps its block ungated.
+ * per-channel scale after a conv's activation, a channel multiplier above 1, batch norm on both
+ * sides of an activation, an inverted residual without expansion, a region reading two layers),
+ * ops TensorFlow cannot run as one function of the input are refused with a message naming the
+ * node, and a residual block whose closed gate would not leave its shortcut exactly keeps its
+ * block ungated.
  */
 class LayerKindRefusalsTest {
   @TempDir Path tmp;
@@ -89,14 +91,16 @@ class LayerKindRefusalsTest {
   }
 
   @Test
-  void aDepthwiseConvWithAChannelMultiplierAboveOneIsRefused() throws IOException {
+  void aDepthwiseConvWithAChannelMultiplierAboveOneIsKeptFixed() throws IOException {
     Path f = frozen("multiplier", (tf, x) -> {
       Operand<TFloat32> h = tf.nn.relu(conv(tf, x, 3, 1, 4));
       h = tf.nn.relu(tf.nn.biasAdd(tf.withName("dw").nn.depthwiseConv2dNative(h,
           filter(tf, 3, 4, 2), List.of(1L, 1L, 1L, 1L), "SAME"), tf.constant(new float[8])));
       return head(tf, h, 8);
     });
-    refused(f, "DepthwiseConv2dNative dw", "channel multiplier 2", "multiplier 1");
+    FixedLayer fixed = keptFixed(f, "dw", "the channel multiplier 2");
+    assertThat(fixed.outputShape()).isEqualTo(new FeatureMap(28, 28, 8));
+    assertThat(fixed.macs()).isEqualTo(28L * 28 * 9 * 8);
   }
 
   /**
@@ -160,7 +164,7 @@ class LayerKindRefusalsTest {
   }
 
   @Test
-  void batchNormBeforeAndAfterTheActivationOfOneConvIsRefused() throws IOException {
+  void batchNormAfterTheActivationOfAConvWithBatchNormIsKeptFixed() throws IOException {
     Path f = frozen("twice", (tf, x) -> {
       Operand<TFloat32> ones = tf.constant(new float[] {1, 1, 1, 1});
       Operand<TFloat32> zeros = tf.constant(new float[4]);
@@ -170,7 +174,9 @@ class LayerKindRefusalsTest {
           FusedBatchNorm.isTraining(false)).y();
       return head(tf, h, 4);
     });
-    refused(f, "bn_after", "bn_before", "normalize one layer twice");
+    FixedLayer fixed = keptFixed(f, "bn_after", "normalize one layer twice");
+    assertThat(fixed.kept().get("bn_after")).contains("bn_before");
+    assertThat(fixed.opTypes()).containsExactly("FusedBatchNormV3");
   }
 
   @Test
@@ -192,13 +198,16 @@ class LayerKindRefusalsTest {
   }
 
   @Test
-  void aRegionThatReadsTwoLayersIsRefusedNamingItsOps() throws IOException {
+  void aRegionThatReadsTwoLayersReachesBackToTheLayerBothRead() throws IOException {
     Path f = frozen("twoinputs", (tf, x) -> {
       Operand<TFloat32> h1 = tf.nn.relu(conv(tf, x, 3, 1, 4));
       Operand<TFloat32> h2 = tf.withName("conv2_relu").nn.relu(conv(tf, h1, 3, 4, 4));
       return head(tf, tf.withName("gated").math.mul(h2, tf.withName("sq").math.square(h1)), 4);
     });
-    refused(f, "Mul gated", "Relu conv2_relu", "one input from the network");
+    FixedLayer fixed = keptFixed(f, "gated", "is not part of a layer");
+    // the second conv, read by the Mul beside the square of its input, is frozen in the region
+    assertThat(fixed.kept()).containsKeys("conv2_relu", "sq");
+    assertThat(fixed.opTypes()).contains("Conv2D", "Square", "Mul");
   }
 
   @Test
@@ -215,7 +224,7 @@ class LayerKindRefusalsTest {
   }
 
   @Test
-  void anInvertedResidualWithoutExpansionIsRefusedNamingItsAdditionAndDepthwiseConv()
+  void anInvertedResidualWithoutExpansionIsKeptFixedFromTheStem()
       throws IOException {
     Path f = frozen("noexpand", (tf, x) -> {
       Operand<TFloat32> stem = tf.nn.relu6(conv(tf, x, 3, 1, 4));
@@ -225,6 +234,8 @@ class LayerKindRefusalsTest {
       h = tf.withName("add").math.add(stem, conv(tf, h, 1, 4, 4));
       return head(tf, h, 4);
     });
-    refused(f, "Add add", "DepthwiseConv2dNative dw", "1x1 expansion conv");
+    FixedLayer fixed = keptFixed(f, "add", "1x1 expansion conv");
+    assertThat(fixed.kept().get("add")).contains("DepthwiseConv2dNative dw");
+    assertThat(fixed.opTypes()).contains("DepthwiseConv2dNative", "Conv2D", "Add");
   }
 }

@@ -72,7 +72,17 @@ public final class LayerKindModels {
      * ResNet50V2's pre-activation bottleneck blocks: a projection one, then a strided one whose
      * identity shortcut is a max pool of size 1 and stride 2.
      */
-    BOTTLENECK_V2
+    BOTTLENECK_V2,
+    /**
+     * Two conv branches joined by an addition that is no residual block (one dilated), then a
+     * 1x3 conv: one fixed region holding a conv the mapper could map.
+     */
+    FIXED_JOIN,
+    /**
+     * A depthwise conv with channel multiplier 2; batch norm before and after one ReLU, then a
+     * softmax over the channels: two fixed regions.
+     */
+    FIXED_KINDS
   }
 
   private static final Map<Kind, Path> BUILT = new EnumMap<>(Kind.class);
@@ -113,6 +123,8 @@ public final class LayerKindModels {
         case FIXED_SQUARE_CONV -> FixedRegionModels.squareBetweenConvs(n, x);
         case BOTTLENECK_V1 -> BottleneckModels.v1(n, x);
         case BOTTLENECK_V2 -> BottleneckModels.v2(n, x);
+        case FIXED_JOIN -> FixedRegionModels.joinedBranches(n, x);
+        case FIXED_KINDS -> FixedRegionModels.unmappedKinds(n, x);
       };
       Operand<TFloat32> probs = n.tf.withName(PROBS).nn.softmax(logits);
       n.p.initialize(s);

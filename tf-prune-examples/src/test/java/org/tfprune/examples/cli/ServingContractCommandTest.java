@@ -126,6 +126,23 @@ class ServingContractCommandTest {
   }
 
   @Test
+  void inspectListsARegionThatReachesBackOverAMappedConvToWhereItsBranchesMeet()
+      throws Exception {
+    Path m = tmp.resolve("join");
+    org.tfprune.testing.LayerKindModels.write(
+        org.tfprune.testing.LayerKindModels.Kind.FIXED_JOIN, m);
+    CliRun r = CliRun.of("inspect", "--saved-model", m.toString());
+    assertThat(r.exitCode()).as(r.err() + r.out()).isZero();
+    assertThat(r.out()).contains("join/add").contains("dilated [1, 2, 2, 1]")
+        .contains("join/plain/Conv2d").contains("part of the region")
+        .contains("has a filter of shape [1, 3, 8, 8]").contains("can be pruned: yes");
+    JsonNode j = new ObjectMapper().readTree(CliRun.of("inspect", "--saved-model",
+        m.toString(), "--json").out());
+    assertThat(j.get("fixedLayers")).hasSize(1);
+    assertThat(j.get("check").get("maxAbsDiff").asDouble()).isLessThanOrEqualTo(1e-6);
+  }
+
+  @Test
   void inspectRefusesAModelItCannotMapWithTheReasonAndExitTwo() {
     Path m = tmp.resolve("tanh");
     ForeignModels.writeUnsupportedMlp(m);
