@@ -145,6 +145,14 @@ final class GraphMapper {
       Stage.Matched m;
       try {
         m = step(t);
+        if (t.equals(logits) && !(m.stage() instanceof Stage.Dense d
+            && d.activation() == Activation.IDENTITY)) {
+          // a classifier head that is no dense layer (a 1x1 conv then a reshape, a global
+          // average pooling of class maps): kept fixed, so the layer before keeps every class
+          m = regions.find(t, describe(m.stage().node()) + " computes the logits, which "
+              + "tf-prune maps as a dense layer without activation; this head is kept fixed",
+              this::whyNot);
+        }
       } catch (ImportException e) {
         if (!e.unmappedForm()) {
           throw e;
@@ -183,7 +191,13 @@ final class GraphMapper {
       case "MaxPool", "MaxPoolV2", "AvgPool" -> new Stage.Matched(layers.pool(n),
           layers.first(n));
       case "Pad", "PadV2" -> new Stage.Matched(layers.pad(n), layers.first(n));
-      case "Reshape" -> new Stage.Matched(new Stage.Flatten(n), layers.first(n));
+      case "Reshape" -> {
+        if (source.staticShape(t).numDimensions() != 2) {
+          throw ImportException.unmapped(describe(n) + " reshapes to " + source.staticShape(t)
+              + "; tf-prune maps reshapes that flatten a feature map to [batch, features]");
+        }
+        yield new Stage.Matched(new Stage.Flatten(n), layers.first(n));
+      }
       case "Mean" -> new Stage.Matched(layers.globalAvgPool(n), layers.first(n));
       case "Softmax" -> throw ImportException.unmapped(describe(n) + " is inside the network; "
           + "tf-prune maps a Softmax only as the last op, on the logits");

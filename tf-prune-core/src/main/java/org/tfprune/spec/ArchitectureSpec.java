@@ -46,8 +46,10 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
     }
     shapesOf(input, layers); // every layer must fit the shape it receives
     LayerSpec last = layers.get(layers.size() - 1);
-    checkArgument(last instanceof DenseLayer,
-        "the last layer '%s' must be a dense layer producing the logits", last.name());
+    checkArgument(last instanceof DenseLayer
+        || (last instanceof FixedLayer f && f.outputShape().isFlat()),
+        "the last layer '%s' must be a dense layer producing the logits (or a fixed region "
+        + "whose output is [batch, classes])", last.name());
     checkArgument(!last.gated(),
         "the last layer '%s' produces the logits and cannot be gated", last.name());
     checkArgument(!(last instanceof DenseLayer d) || d.activation() == Activation.IDENTITY,
@@ -184,7 +186,8 @@ public record ArchitectureSpec(String name, InputSpec input, ImmutableList<Layer
 
   /** Number of output classes (width of the last layer). */
   public int numClasses() {
-    return layers.get(layers.size() - 1).width();
+    LayerSpec last = layers.get(layers.size() - 1);
+    return last instanceof FixedLayer f ? f.outputShape().channels() : last.width();
   }
 
   /** The gate groups of this spec, in graph order: the input features first, then each layer. */

@@ -166,4 +166,26 @@ class FixedRegionImportTest {
     assertThat(fixed.get(1).opTypes()).contains("Softmax", "FusedBatchNormV3");
     assertThat(groups(m.spec())).containsExactly("conv2d_1");
   }
+
+  @Test
+  void aClassifierHeadOfAOneByOneConvBetweenReshapesIsKeptFixedAndItsConvKeepsEveryClass() {
+    ImportedModel m = load(Kind.CONV_HEAD);
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
+    ArchitectureSpec spec = m.spec();
+    List<FixedLayer> fixed = allFixed(spec);
+    assertThat(fixed).hasSize(2);
+    assertThat(fixed.get(0).kept()).containsKey("reshape/Reshape");
+    assertThat(fixed.get(0).kept().get("reshape/Reshape")).contains("reshapes to [-1, 1, 1, "
+        + "16]");
+    FixedLayer head = fixed.get(1);
+    assertThat(spec.layers().get(spec.layers().size() - 1)).isSameAs(head);
+    assertThat(head.kept().get("reshape_2/Reshape")).contains("computes the logits");
+    assertThat(spec.numClasses()).isEqualTo(10);
+    LayerSpec preds = spec.layers().get(spec.layers().size() - 2);
+    assertThat(preds.name()).isEqualTo("conv_preds");
+    assertThat(preds.gated()).as("the class scores keep every class").isFalse();
+    // the reshape to 1x1 reads every channel of the pooled conv2, which keeps its width
+    assertThat(spec.layer("conv2").gated()).isFalse();
+    assertThat(groups(spec)).containsExactly("conv1");
+  }
 }

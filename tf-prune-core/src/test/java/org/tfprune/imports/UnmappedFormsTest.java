@@ -188,4 +188,16 @@ class UnmappedFormsTest {
     FixedLayer fixed = keptFixed(f, 36, "grouped", "a grouped convolution");
     assertThat(fixed.macs()).isEqualTo(4L * 4 * 9 * 2 * 4);
   }
+
+  @Test
+  void logitsWithABiasComputedInTheGraphAreAFixedHead() throws IOException {
+    Path f = frozen("computed", new long[] {-1, 4}, (tf, x) -> tf.withName("out").nn.biasAdd(
+        tf.linalg.matMul(tf.nn.relu(dense(tf, x, 4, 5)), weights(tf, 5, 3)),
+        tf.nn.relu(tf.constant(new float[] {0.5f, -1f, 2f}))));
+    FixedLayer head = keptFixed(f, 4, "out", "adds a computed tensor, not a bias");
+    assertThat(head.outputShape().channels()).isEqualTo(3);
+    // the MatMul is a dense layer of 3 units, ungated; the head computes and adds the bias
+    assertThat(head.opTypes()).containsExactly("BiasAdd", "Relu");
+    assertThat(head.macs()).isZero();
+  }
 }

@@ -82,7 +82,12 @@ public final class LayerKindModels {
      * A depthwise conv with channel multiplier 2; batch norm before and after one ReLU, then a
      * softmax over the channels: two fixed regions.
      */
-    FIXED_KINDS
+    FIXED_KINDS,
+    /**
+     * Keras MobileNet's head: global average pooling, a reshape to 1x1, a 1x1 conv of the class
+     * scores and a reshape to the logits (kept fixed from the 1x1 conv on).
+     */
+    CONV_HEAD
   }
 
   private static final Map<Kind, Path> BUILT = new EnumMap<>(Kind.class);
@@ -125,6 +130,7 @@ public final class LayerKindModels {
         case BOTTLENECK_V2 -> BottleneckModels.v2(n, x);
         case FIXED_JOIN -> FixedRegionModels.joinedBranches(n, x);
         case FIXED_KINDS -> FixedRegionModels.unmappedKinds(n, x);
+        case CONV_HEAD -> FixedRegionModels.convHead(n, x);
       };
       Operand<TFloat32> probs = n.tf.withName(PROBS).nn.softmax(logits);
       n.p.initialize(s);
