@@ -85,8 +85,11 @@ final class SourceModels {
     }
     VALIDATOR.checkMetaGraph(meta, pb);
     SourceSignature sig = SignatureReader.signature(meta, options.signatureKey(), dir);
+    TableAssets.checkPresent(dir, meta);
     if (Tf2Structure.detect(gd, meta.hasObjectGraphDef()).isPresent()) {
-      return openFlattened(dir, meta, sig, tags);
+      SourceModel flat = openFlattened(dir, meta, sig, tags);
+      flat.useAssets(TableAssets.files(dir, meta));
+      return flat;
     }
     GraphIndex index = new GraphIndex(gd, pb.toString());
     SignatureReader.checkNodes(index, sig);
@@ -103,8 +106,10 @@ final class SourceModels {
     try {
       List<String> notes = new ArrayList<>();
       ImmutableList<ServingContract.Signature> all = SourceSignatures.all(meta, sig, notes);
-      return new SourceModel(dir, dir.getFileName().toString(), gd, sig, all,
+      SourceModel m = new SourceModel(dir, dir.getFileName().toString(), gd, sig, all,
           ImmutableMap.of(), ImmutableList.copyOf(notes), bundle, null, bundle.session());
+      m.useAssets(TableAssets.files(dir, meta));
+      return m;
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
