@@ -85,7 +85,6 @@ final class SourceModels {
     }
     VALIDATOR.checkMetaGraph(meta, pb);
     SourceSignature sig = SignatureReader.signature(meta, options.signatureKey(), dir);
-    TableAssets.checkPresent(dir, meta);
     if (Tf2Structure.detect(gd, meta.hasObjectGraphDef()).isPresent()) {
       SourceModel flat = openFlattened(dir, meta, sig, tags);
       flat.useAssets(TableAssets.files(dir, meta));
@@ -99,6 +98,7 @@ final class SourceModels {
       bundle = SavedModelBundle.loader(dir.toString()).withTags(tags.toArray(String[]::new))
           .load();
     } catch (RuntimeException e) {
+      TableAssets.checkPresent(dir, meta, e);
       throw new ImportException("TensorFlow could not load the SavedModel " + dir + ": "
           + e.getMessage() + ". The variables/ directory may be incomplete or damaged: copy the "
           + "whole SavedModel directory again or re-export the model", e);

@@ -39,10 +39,10 @@ final class TableAssets {
   }
 
   /**
-   * Refuses a SavedModel missing an asset file (TensorFlow would fail to run its init op),
-   * naming the file and the table lookups that read it.
+   * Refuses a SavedModel missing an asset file, naming the file and the table lookups that read
+   * it: called when TensorFlow failed to load the model (its init op could not read the file).
    */
-  static void checkPresent(Path dir, MetaGraphDef meta) {
+  static void checkPresent(Path dir, MetaGraphDef meta, Throwable loadFailure) {
     GraphIndex g = new GraphIndex(meta.getGraphDef(), dir.toString());
     for (Map.Entry<String, Path> a : files(dir, meta).entrySet()) {
       Path f = a.getValue();
@@ -54,7 +54,8 @@ final class TableAssets {
           + (Files.exists(f) ? "cannot be read" : "is missing") + "; "
           + (readers.isEmpty() ? "the init op fills a table from it (fed through "
           + a.getKey() + ")" : "the table lookup " + String.join(" and ", readers)
-          + " reads it") + ": copy the whole SavedModel directory, assets/ included, again");
+          + " reads it") + ": copy the whole SavedModel directory, assets/ included, again",
+          loadFailure);
     }
   }
 

@@ -89,6 +89,26 @@ class TableLookupImportTest {
   }
 
   @Test
+  void aMutableTableTheInitOpImportsIntoIsReadBackFromTensorFlow() throws Exception {
+    Map<Long, Object> table = Map.of(0L, "zero", 1L, "one", 2L, "two", 4L, "four");
+    Path out = importAndExport(LookupTableModels.Kind.MUTABLE_IMPORTED,
+        "the table TensorFlow loaded", 4);
+    assertLookupsEqual(out, table, "UNK");
+  }
+
+  @Test
+  void aTableThatServingChangesIsRefusedNamingTheOpThatChangesIt() {
+    Path src = tmp.resolve("inserted");
+    LookupTableModels.write(src, LookupTableModels.Kind.MUTABLE_INSERTED_WHILE_SERVING);
+    float[] x = Mnist.test(COUNT).features(COUNT);
+    assertThatThrownBy(() -> ModelImporter.load(src, ImportOptions.DEFAULT, x, COUNT))
+        .isInstanceOf(ImportException.class)
+        .hasMessageStartingWith("LookupTableFindV2 looked of ")
+        .hasMessageContaining("LookupTableInsertV2 table_insert changes whenever a signature "
+            + "runs");
+  }
+
+  @Test
   void aMissingAssetFileIsNamedWithTheLookupAndNothingIsWritten() throws Exception {
     Path src = tmp.resolve("missing-asset");
     LookupTableModels.write(src, LookupTableModels.Kind.LINE_NUMBERS_TO_LINES);

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.SavedModelBundle;
@@ -14,7 +15,6 @@ import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.HashTable;
 import org.tensorflow.op.core.InitializeTableFromTextFile;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.proto.AssetFileDef;
@@ -31,7 +31,7 @@ import org.tensorflow.types.family.TType;
 
 /**
  * TF1 models whose serving signature looks up {@code ArgMax(logits) - SHIFT} (from -2 to 7: keys
- * the table holds, keys it lacks, negative keys and keys past its end) in a {@code HashTableV2}
+ * the table holds, keys it lacks, negative keys and keys past its end) in a hash table
  * filled by the init op (the {@code saved_model_main_op} collection), in one of the forms of
  * {@link Kind}. Signature {@code serving_default}: input {@code x}, outputs {@code probs},
  * {@code classes} and {@code looked} (the lookup, node {@code looked}).
@@ -63,7 +63,17 @@ public final class LookupTableModels {
      * Column 1 (a string key) to column 0 (int64) of the asset {@link #CSV} split at ',', with
      * {@code vocab_size} 4, listed in the older {@code saved_model_assets} collection; default -1.
      */
-    CSV_COLUMNS
+    CSV_COLUMNS,
+    /**
+     * A {@code MutableHashTableV2} of int64 keys 0, 1, 2 and 4 to strings, filled by {@code
+     * LookupTableImportV2} in the init op; default "UNK".
+     */
+    MUTABLE_IMPORTED,
+    /**
+     * As {@link #MUTABLE_IMPORTED}, but the lookup runs after {@code LookupTableInsertV2
+     * table_insert} (key 3), so each serving call changes the table.
+     */
+    MUTABLE_INSERTED_WHILE_SERVING
   }
 
   private LookupTableModels() {}
@@ -92,10 +102,14 @@ public final class LookupTableModels {
           TInt64.class);
       Operand<TInt64> keys = tf.withName("keys").math.sub(classes, tf.constant(SHIFT));
       Ops init = tf.withInitScope();
-      boolean stringKeys = kind != Kind.LINE_NUMBERS_TO_LINES;
-      HashTable table = kind == Kind.LINE_NUMBERS_TO_LINES
-          ? init.withName("table").hashTable(TInt64.class, TString.class)
-          : init.withName("table").hashTable(TString.class, TInt64.class);
+      boolean stringKeys = kind == Kind.STRING_KEYS_TO_INT64 || kind == Kind.CSV_COLUMNS;
+      boolean mutable = kind == Kind.MUTABLE_IMPORTED
+          || kind == Kind.MUTABLE_INSERTED_WHILE_SERVING;
+      Operand<? extends TType> table = mutable
+          ? init.withName("table").mutableHashTable(TInt64.class, TString.class)
+          : stringKeys ? init.withName("table").hashTable(TString.class, TInt64.class)
+          : init.withName("table").hashTable(TInt64.class, TString.class);
+      Ops serving = tf;
       switch (kind) {
         case STRING_KEYS_TO_INT64 -> init.withName("table_init").initializeTable(table,
             init.constant(Shape.of(6), DataBuffers.ofObjects("0", "1", "2", "4", "5", "x")),
@@ -106,12 +120,22 @@ public final class LookupTableModels {
             init.withName("table_file").constant(staging.toString()), 1L, 0L,
             InitializeTableFromTextFile.delimiter(","),
             InitializeTableFromTextFile.vocabSize(4L));
+        case MUTABLE_IMPORTED, MUTABLE_INSERTED_WHILE_SERVING -> {
+          init.withName("table_init").lookupTableImport(table,
+              init.constant(new long[] {0, 1, 2, 4}), init.constant(Shape.of(4),
+                  DataBuffers.ofObjects("zero", "one", "two", "four")));
+          if (kind == Kind.MUTABLE_INSERTED_WHILE_SERVING) {
+            serving = tf.withControlDependencies(List.of(tf.withName("table_insert")
+                .lookupTableInsert(table, tf.constant(new long[] {3}),
+                    tf.constant(Shape.of(1), DataBuffers.ofObjects("three")))));
+          }
+        }
         default -> throw new IllegalArgumentException(kind.toString());
       }
       Operand<? extends TType> looked = stringKeys
           ? tf.withName("looked").lookupTableFind(table, tf.withName("key_text").dtypes
               .asString(keys), tf.constant(-1L))
-          : tf.withName("looked").lookupTableFind(table, keys, tf.constant("UNK"));
+          : serving.withName("looked").lookupTableFind(table, keys, tf.constant("UNK"));
       SavedModelBundle.exporter(dir.toString()).withSession(s).withSignatures(
           Signature.builder().key("serving_default").input("x", x).output("probs", probs)
               .output("classes", classes).output("looked", looked).build())
@@ -137,7 +161,7 @@ public final class LookupTableModels {
         .setOp("NoOp").addInput("^table_init"));
     meta.putCollectionDef("saved_model_main_op", CollectionDef.newBuilder().setNodeList(
         CollectionDef.NodeList.newBuilder().addValue("init_all_tables")).build());
-    if (kind != Kind.STRING_KEYS_TO_INT64) {
+    if (kind == Kind.LINE_NUMBERS_TO_LINES || kind == Kind.CSV_COLUMNS) {
       AssetFileDef asset = AssetFileDef.newBuilder().setFilename(ASSET).setTensorInfo(
           TensorInfo.newBuilder().setName("table_file:0").setDtype(DataType.DT_STRING)).build();
       if (kind == Kind.LINE_NUMBERS_TO_LINES) {
