@@ -24,6 +24,7 @@ import org.tfprune.testing.KeepEverythingExport;
 import org.tfprune.testing.LookupTableModels;
 import org.tfprune.testing.Mnist;
 import org.tfprune.testing.TableModels;
+import org.tfprune.testing.tf2.Tf2TableFixture;
 
 /**
  * Models whose signatures look values up in a hash table filled by their init op, from
@@ -109,6 +110,47 @@ class TableLookupImportTest {
   }
 
   @Test
+  void aTf2TableFilledByAnInitializerFunctionFromAnAssetIsReadBackFromTensorFlow()
+      throws Exception {
+    Path src = tmp.resolve("tf2-table");
+    Tf2TableFixture.write(src);
+    float[] x = Mnist.test(COUNT).features(COUNT);
+    ImportedModel m = ModelImporter.load(src, ImportOptions.DEFAULT, x, COUNT);
+    assertThat(m.check().maxAbsDiffByOutput()).containsKeys("dense_2", "names");
+    assertThat(m.check().maxAbsDiffByOutput().get("names")).isZero();
+    assertThat(m.notes()).anyMatch(n -> n.contains("looks up values")
+        && n.contains("filled from the table TensorFlow loaded:") && n.contains("5 keys"));
+    Path out = tmp.resolve("tf2-table-exported");
+    export(m, x, out);
+    int[] named = new int[2];
+    for (float[] in : List.of(x, random(COUNT * 784, 11))) {
+      try (SavedModelBundle a = SavedModelBundle.load(src.toString(), "serve");
+          SavedModelBundle b = SavedModelBundle.load(out.toString(), "serve");
+          TFloat32 xt = TFloat32.tensorOf(Shape.of(COUNT, 784), DataBuffers.of(in, true, false));
+          Result ra = a.function("serving_default").call(Map.of("dense_input", xt));
+          Result rb = b.function("serving_default").call(Map.of("dense_input", xt))) {
+        float[] probs = HostTensor.of((TFloat32) ra.get("dense_2").orElseThrow()).values();
+        TString na = (TString) ra.get("names").orElseThrow();
+        TString nb = (TString) rb.get("names").orElseThrow();
+        assertThat(nb.shape()).isEqualTo(na.shape()).isEqualTo(Shape.of(COUNT));
+        for (int r = 0; r < COUNT; r++) {
+          int best = 0;
+          for (int c = 1; c < 10; c++) {
+            best = probs[r * 10 + c] > probs[r * 10 + best] ? c : best;
+          }
+          long key = best - Tf2TableFixture.SHIFT;
+          String expected = key >= 0 && key < Tf2TableFixture.LINES.size()
+              ? Tf2TableFixture.LINES.get((int) key) : "UNK";
+          assertThat(na.getObject(r)).as("original, example %d", r).isEqualTo(expected);
+          assertThat(nb.getObject(r)).as("export, example %d", r).isEqualTo(expected);
+          named[expected.equals("UNK") ? 1 : 0]++;
+        }
+      }
+    }
+    assertThat(named).as("named by the file, by the default").doesNotContain(0);
+  }
+
+  @Test
   void aMissingAssetFileIsNamedWithTheLookupAndNothingIsWritten() throws Exception {
     Path src = tmp.resolve("missing-asset");
     LookupTableModels.write(src, LookupTableModels.Kind.LINE_NUMBERS_TO_LINES);
@@ -122,6 +164,16 @@ class TableLookupImportTest {
         .hasMessageContaining("is missing")
         .hasMessageContaining("LookupTableFindV2 looked")
         .hasMessageContaining("copy the whole SavedModel directory");
+    assertThat(out).doesNotExist();
+    Path tf2 = tmp.resolve("tf2-missing-asset");
+    Tf2TableFixture.write(tf2);
+    Files.delete(tf2.resolve("assets").resolve(Tf2TableFixture.ASSET));
+    assertThatThrownBy(() -> export(ModelImporter.load(tf2, ImportOptions.DEFAULT, x, COUNT), x,
+        out))
+        .isInstanceOf(ImportException.class)
+        .hasMessageContaining("asset file assets/" + Tf2TableFixture.ASSET)
+        .hasMessageContaining("is missing")
+        .hasMessageContaining("asset_path_initializer:0");
     assertThat(out).doesNotExist();
   }
 
