@@ -1,6 +1,7 @@
 package org.tfprune.imports;
 
 import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
@@ -165,7 +166,7 @@ public final class SourceModel implements AutoCloseable {
 
   /** Sets the SavedModel's asset files by the tensor its loader feeds each path to. */
   void useAssets(ImmutableMap<String, Path> files) {
-    assets = files;
+    assets = checkNotNull(files, "asset files of %s", path);
   }
 
   /**
