@@ -77,7 +77,7 @@ final class TableGraph {
    * {@code concat([default], values)[sum(equal(key[..., None], table_keys) * [1..n], -1)]}:
    * the table holds each key once, so the sum is the key's position from 1, or 0 (the
    * default) when the table lacks it. It compares every key looked up with every key of the
-   * table: memory and time grow with their product (a few MB for a batch of 1,000 class
+   * table: memory and time grow with their product (about 10 MB for a batch of 1,000 class
    * indices against a thousand names).
    */
   private static ImmutableList<NodeDef> matched(NodeDef find, TensorRef keys, TableContents c) {
