@@ -25,14 +25,14 @@ import org.tfprune.slice.HostTensor;
  * Reads a model's whole serving contract around its network: every signature, the fixed prefix
  * between the inputs and the network input, and the fixed suffix computed from the logits
  * (softmax, ArgMax classes, TopK, a class-name lookup by GatherV2 or in a hash table filled
- * from constants, {@link TableLookups}). Weights the fixed regions read become
+ * from constants or a text file, {@link TableLookups}). Weights the fixed regions read become
  * constants. The network itself (from the network input to the logits) is left out: the export
  * puts the pruned network in its place.
  */
 final class ContractReader {
   /**
    * Ops that need an initialized table: not kept (their table would be empty), except a lookup
-   * in a table filled from constants ({@link TableLookups}).
+   * in a table of fixed contents ({@link TableLookups}).
    */
   private static final ImmutableSet<String> TABLES = ImmutableSet.of("HashTable", "HashTableV2",
       "MutableHashTable", "MutableHashTableV2", "LookupTableFind", "LookupTableFindV2");
@@ -207,16 +207,16 @@ final class ContractReader {
         TableLookups.Replacement r = TableLookups.asGather(n, g, source);
         List<NodeDef> helpers = r.nodes().subList(0, r.nodes().size() - 1);
         if (added.put(name, helpers) == null) {
-          notes.add(n.getOp() + " " + name + " looks up class names in a hash table filled "
-              + "from constants: kept as a constant and GatherV2 with the same name for each of "
-              + "its " + r.entries() + " keys and its default for other indices; the export "
-              + "holds no table and needs no init op");
+          notes.add(n.getOp() + " " + name + " looks up values (e.g. class names) in a hash "
+              + "table filled from " + r.filledFrom() + ": kept as constants and GatherV2 with "
+              + "the same value for each of its " + r.entries() + " keys and its default for "
+              + "other keys; the export holds no table and needs no init op");
         }
         helpers.forEach(h -> fixed.put(h.getName(), h));
         fixed.put(name, r.nodes().get(r.nodes().size() - 1));
-        kept.put(name, n.getOp() + " (class names from a table filled from constants, kept as "
-            + "a constant and GatherV2: the same name for each of its " + r.entries() + " keys, "
-            + "its default for other indices)");
+        kept.put(name, n.getOp() + " (values from a table filled from " + r.filledFrom()
+            + ", kept as constants and GatherV2: the same value for each of its " + r.entries()
+            + " keys, its default for other keys)");
         todo.push(r.keys());
         continue;
       }

@@ -1,6 +1,7 @@
 package org.tfprune.imports;
 
 import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
@@ -51,6 +52,7 @@ public final class SourceModel implements AutoCloseable {
   private TensorRef networkInput;
   private long[] inputShape;
   private ImmutableMap<String, Float> feeds = ImmutableMap.of();
+  private ImmutableMap<String, Path> assets = ImmutableMap.of();
   private final SavedModelBundle bundle;
   private final Graph graph;
   private final Session session;
@@ -160,6 +162,27 @@ public final class SourceModel implements AutoCloseable {
    */
   void useFeeds(ImmutableMap<String, Float> values) {
     feeds = values;
+  }
+
+  /** Sets the SavedModel's asset files by the tensor its loader feeds each path to. */
+  void useAssets(ImmutableMap<String, Path> files) {
+    assets = checkNotNull(files, "asset files of %s", path);
+  }
+
+  /**
+   * The SavedModel's asset files ({@code <dir>/assets/<name>}) by the tensor ({@code node:index})
+   * its loader feeds each path to ({@link TableAssets}); empty for a frozen GraphDef.
+   */
+  ImmutableMap<String, Path> assets() {
+    return assets;
+  }
+
+  /**
+   * The session of the SavedModel as TensorFlow loaded it, its init op run (tables filled);
+   * empty for a frozen GraphDef.
+   */
+  Optional<Session> loadedSession() {
+    return bundle == null ? Optional.empty() : Optional.of(bundle.session());
   }
 
   /** Feeds the training-only values ({@link #useFeeds}) to {@code r}; returns what to close. */

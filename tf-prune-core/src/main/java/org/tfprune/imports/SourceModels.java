@@ -86,7 +86,9 @@ final class SourceModels {
     VALIDATOR.checkMetaGraph(meta, pb);
     SourceSignature sig = SignatureReader.signature(meta, options.signatureKey(), dir);
     if (Tf2Structure.detect(gd, meta.hasObjectGraphDef()).isPresent()) {
-      return openFlattened(dir, meta, sig, tags);
+      SourceModel flat = openFlattened(dir, meta, sig, tags);
+      flat.useAssets(TableAssets.files(dir, meta));
+      return flat;
     }
     GraphIndex index = new GraphIndex(gd, pb.toString());
     SignatureReader.checkNodes(index, sig);
@@ -96,6 +98,7 @@ final class SourceModels {
       bundle = SavedModelBundle.loader(dir.toString()).withTags(tags.toArray(String[]::new))
           .load();
     } catch (RuntimeException e) {
+      TableAssets.checkPresent(dir, meta, e);
       throw new ImportException("TensorFlow could not load the SavedModel " + dir + ": "
           + e.getMessage() + ". The variables/ directory may be incomplete or damaged: copy the "
           + "whole SavedModel directory again or re-export the model", e);
@@ -103,8 +106,10 @@ final class SourceModels {
     try {
       List<String> notes = new ArrayList<>();
       ImmutableList<ServingContract.Signature> all = SourceSignatures.all(meta, sig, notes);
-      return new SourceModel(dir, dir.getFileName().toString(), gd, sig, all,
+      SourceModel m = new SourceModel(dir, dir.getFileName().toString(), gd, sig, all,
           ImmutableMap.of(), ImmutableList.copyOf(notes), bundle, null, bundle.session());
+      m.useAssets(TableAssets.files(dir, meta));
+      return m;
     } catch (RuntimeException e) {
       bundle.close();
       throw e;

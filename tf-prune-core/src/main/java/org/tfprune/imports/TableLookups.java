@@ -1,35 +1,52 @@
 package org.tfprune.imports;
 
 import com.google.common.collect.ImmutableList;
-import com.google.protobuf.ByteString;
+import com.google.common.collect.ImmutableSet;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import org.tensorflow.Result;
 import org.tensorflow.Tensor;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
-import org.tensorflow.proto.TensorProto;
-import org.tensorflow.proto.TensorShapeProto;
-import org.tensorflow.types.TInt32;
-import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TString;
+import org.tfprune.export.ServingContract;
 
 /**
- * A class-name lookup after the logits through a hash table ({@code LookupTableFindV2} of a
- * {@code HashTableV2} on the class indices, the table filled by {@code InitializeTableV2} from
- * constants in the model's init op), rewritten as the equivalent constant and {@code GatherV2}:
- * a string constant holding the table's value at every index from 0 to the largest key, the
- * table's default at indices the table lacks and past its largest key, and a gather at the index
- * (out-of-range indices, negative ones included, read the default). The outputs are the same
- * for every index; the export then needs no table and no init op. The lookup keeps its node
- * name, so the signature's tensor name is unchanged.
+ * A lookup after the logits in a hash table ({@code LookupTableFindV2}, e.g. class names by
+ * class index), rewritten as exactly equivalent constants and a {@code GatherV2} ({@link
+ * TableGraph}): TF-Java's exporter writes no table init op, so the table itself cannot ride
+ * along. The table's contents come from its initializer: {@code InitializeTableV2} of
+ * constants, or {@code InitializeTableFromTextFileV2} of a file (an asset of the SavedModel,
+ * {@link TableAssets}) parsed as TensorFlow parses it ({@link TableTextFile}). A table of a
+ * loaded SavedModel is also read back from TensorFlow ({@link TableExport}): that checks the
+ * parse, and gives the contents of tables filled in other ways (a TF2 initializer function, a
+ * mutable table imported into by the init op). Keys may be int32, int64 or strings; values
+ * int32, int64, float, double, bool or strings; the default a scalar constant. The lookup keeps
+ * its node name, output type and shape, so the signature's tensor names are unchanged.
  */
 final class TableLookups {
-  /** Largest key a table may hold to be written as a constant (one entry per index). */
-  static final long MAX_KEY = 1 << 20;
+  /** Hash tables of scalars a lookup may read. */
+  static final ImmutableSet<String> TABLES = ImmutableSet.of("HashTableV2", "HashTable",
+      "MutableHashTableV2", "MutableHashTable");
+  /** Ops that change a table's contents after its initializer. */
+  static final ImmutableSet<String> MUTATORS = ImmutableSet.of("LookupTableInsertV2",
+      "LookupTableInsert", "LookupTableRemoveV2", "LookupTableImportV2", "LookupTableImport");
 
-  /** The nodes replacing a lookup (the lookup's name last) and the keys tensor it reads. */
-  record Replacement(ImmutableList<NodeDef> nodes, TensorRef keys, int entries) {}
+  /**
+   * The nodes replacing a lookup (the lookup's name last), the keys tensor it reads, how many
+   * keys the table holds and what filled it.
+   */
+  record Replacement(ImmutableList<NodeDef> nodes, TensorRef keys, int entries,
+      String filledFrom) {}
 
   private TableLookups() {}
 
@@ -39,139 +56,204 @@ final class TableLookups {
   }
 
   /**
-   * The constant and gather computing what {@code find} looks up.
+   * The constants and gather computing what {@code find} looks up.
    *
-   * @throws ImportException when the table is not a hash table initialized from constants with
-   *     integer keys and string values
+   * @throws ImportException when the table, its types, its default or its initializer are of a
+   *     kind tf-prune does not rewrite, or its asset file cannot be read
    */
   static Replacement asGather(NodeDef find, GraphIndex g, SourceModel source) {
     List<TensorRef> in = GraphIndex.dataInputs(find);
     String what = find.getOp() + " " + find.getName() + " of " + source.path();
     NodeDef table = g.node(g.resolve(in.get(0)));
-    if (!table.getOp().equals("HashTableV2") && !table.getOp().equals("HashTable")) {
+    if (!TABLES.contains(table.getOp())) {
       throw new ImportException(what + " looks up " + table.getOp() + " " + table.getName()
-          + ", a table filled at run time, which tf-prune cannot keep: write the class names as "
-          + "a constant and look them up with GatherV2 (tf.gather) instead");
+          + ", a table tf-prune cannot rewrite (it rewrites hash tables of scalars): write the "
+          + "values as a constant and look them up with GatherV2 (tf.gather) instead");
     }
-    NodeDef init = null;
-    for (NodeDef n : g.nodes()) {
-      boolean initOp = n.getOp().startsWith("InitializeTable");
-      if (initOp && n.getInputCount() > 0
-          && g.resolve(TensorRef.parse(n.getInput(0))).node().equals(table.getName())) {
-        if (init != null || !(n.getOp().equals("InitializeTableV2")
-            || n.getOp().equals("InitializeTable"))) {
-          throw new ImportException(what + " looks up table " + table.getName() + ", which is "
-              + "filled by " + n.getOp() + " " + n.getName() + (init != null ? " and by "
-              + init.getName() : "") + ": tf-prune keeps a table filled once from constants "
-              + "(InitializeTableV2); write the class names as a constant and look them up with "
-              + "GatherV2 (tf.gather) instead");
-        }
-        init = n;
-      }
-    }
-    if (init == null) {
-      throw new ImportException(what + " looks up table " + table.getName() + ", which no "
-          + "InitializeTableV2 in the graph fills: export the model with its table initializer "
-          + "in the init op (main_op / legacy_init_op)");
-    }
-    List<TensorRef> initIn = GraphIndex.dataInputs(init);
-    for (TensorRef t : List.of(initIn.get(1), initIn.get(2), in.get(2))) {
-      if (!g.node(g.resolve(t)).getOp().equals("Const")) {
-        throw new ImportException(what + " reads " + t + ", which is not a constant: tf-prune "
-            + "keeps a table filled from constants, with a constant default");
-      }
-    }
-    try (Result r = source.session().runner().fetch(initIn.get(1).toString())
-        .fetch(initIn.get(2).toString()).fetch(in.get(2).toString()).run()) {
-      long[] keys = longs(r.get(0), what);
-      if (!(r.get(1) instanceof TString values) || !(r.get(2) instanceof TString deflt)
-          || deflt.shape().numDimensions() != 0 || values.shape().size() != keys.length) {
-        throw new ImportException(what + " maps to " + r.get(1).dataType() + " with a default "
-            + "of shape " + r.get(2).shape() + ": tf-prune keeps a table of integer keys to "
-            + "strings (class names) with a scalar default");
-      }
-      long max = -1;
-      for (long k : keys) {
-        if (k < 0 || k >= MAX_KEY) {
-          throw new ImportException(what + " holds key " + k + ": tf-prune keeps a table of "
-              + "class indices from 0 to " + (MAX_KEY - 1));
-        }
-        max = Math.max(max, k);
-      }
-      ByteString[] names = new ByteString[(int) max + 2];
-      java.util.Arrays.fill(names, ByteString.copyFrom(deflt.asBytes().getObject()));
-      for (int i = 0; i < keys.length; i++) {
-        names[(int) keys[i]] = ByteString.copyFrom(values.asBytes().getObject(i));
-      }
-      return new Replacement(nodes(find, in.get(1), names), in.get(1), keys.length);
-    }
-  }
-
-  private static long[] longs(Tensor t, String what) {
-    long[] out = new long[(int) t.shape().size()];
-    if (t instanceof TInt64 l) {
-      for (int i = 0; i < out.length; i++) {
-        out[i] = l.getLong(i);
-      }
-    } else if (t instanceof TInt32 n) {
-      for (int i = 0; i < out.length; i++) {
-        out[i] = n.getInt(i);
-      }
-    } else {
-      throw new ImportException(what + " has keys of type " + t.dataType() + ": tf-prune keeps "
-          + "a table whose keys are class indices (int64 or int32); look the names up by the "
-          + "class index, or write them as a constant and look them up with GatherV2 "
-          + "(tf.gather)");
-    }
-    return out;
-  }
-
-  /** {@code names[min(index, last)]} for indices in range, else the default (the last entry). */
-  private static ImmutableList<NodeDef> nodes(NodeDef find, TensorRef keys, ByteString[] names) {
-    String n = find.getName();
     DataType kt = find.getAttrOrThrow("Tin").getType();
-    TensorProto.Builder values = TensorProto.newBuilder().setDtype(DataType.DT_STRING)
-        .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder()
-            .setSize(names.length)));
-    for (ByteString b : names) {
-      values.addStringVal(b);
+    DataType vt = find.getAttrOrThrow("Tout").getType();
+    if (!TableContents.KEY_TYPES.contains(kt) || !TableContents.VALUE_TYPES.contains(vt)) {
+      throw new ImportException(what + " has keys of type " + kt + " and values of type " + vt
+          + ": tf-prune rewrites tables of " + TableContents.KEY_TYPES + " keys and "
+          + TableContents.VALUE_TYPES + " values; write the values as a constant and look "
+          + "them up with GatherV2 (tf.gather) instead");
     }
-    AttrValue t = AttrValue.newBuilder().setType(kt).build();
-    return ImmutableList.of(
-        constant(n + "/table_values", values.build()),
-        constant(n + "/table_size", scalar(kt, names.length - 1)),
-        constant(n + "/zero", scalar(kt, 0)),
-        constant(n + "/axis", scalar(DataType.DT_INT32, 0)),
-        op(n + "/at_least_zero", "GreaterEqual", t, keys.toString(), n + "/zero"),
-        op(n + "/below_size", "Less", t, keys.toString(), n + "/table_size"),
-        NodeDef.newBuilder().setName(n + "/in_table").setOp("LogicalAnd")
-            .addInput(n + "/at_least_zero").addInput(n + "/below_size").build(),
-        op(n + "/index", "SelectV2", t, n + "/in_table", keys.toString(), n + "/table_size"),
-        NodeDef.newBuilder().setName(n).setOp("GatherV2").addInput(n + "/table_values")
-            .addInput(n + "/index").addInput(n + "/axis")
-            .putAttr("Tparams", AttrValue.newBuilder().setType(DataType.DT_STRING).build())
-            .putAttr("Tindices", t)
-            .putAttr("Taxis", AttrValue.newBuilder().setType(DataType.DT_INT32).build())
-            .putAttr("batch_dims", AttrValue.newBuilder().setI(0).build()).build());
+    Object deflt = defaultValue(in.get(2), g, source, what);
+    List<NodeDef> fillers = g.nodes().stream().filter(n -> (n.getOp().startsWith(
+        "InitializeTable") || MUTATORS.contains(n.getOp())) && n.getInputCount() > 0
+        && g.resolve(TensorRef.parse(n.getInput(0))).node().equals(table.getName())).toList();
+    refuseChangesWhileServing(fillers, g, source, what);
+    TableContents c = contents(table, fillers, kt, vt, deflt, g, source, what);
+    return new Replacement(TableGraph.nodes(find, in.get(1), c), in.get(1), c.keys().size(),
+        c.filledFrom());
   }
 
-  private static NodeDef op(String name, String op, AttrValue t, String... inputs) {
-    NodeDef.Builder b = NodeDef.newBuilder().setName(name).setOp(op).putAttr("T", t);
-    for (String i : inputs) {
-      b.addInput(i);
+  private static TableContents contents(NodeDef table, List<NodeDef> fillers, DataType kt,
+      DataType vt, Object deflt, GraphIndex g, SourceModel source, String what) {
+    boolean fixed = table.getOp().startsWith("HashTable");
+    String op = fillers.size() == 1 ? fillers.get(0).getOp() : "";
+    TableContents parsed = !fixed ? null
+        : op.equals("InitializeTableV2") || op.equals("InitializeTable")
+            ? fromConstants(fillers.get(0), kt, vt, deflt, g, source, what)
+        : op.startsWith("InitializeTableFromTextFile")
+            ? fromFile(fillers.get(0), kt, vt, deflt, g, source, what)
+        : null;
+    Optional<TableContents> loaded = TableExport.read(source, table, kt, vt, deflt, what);
+    if (parsed != null) {
+      loaded.ifPresent(l -> checkSame(parsed, l, table, what));
+      return parsed;
     }
-    return b.build();
+    return loaded.orElseThrow(() -> new ImportException(what + " looks up " + table.getOp()
+        + " " + table.getName() + ", which " + (fillers.isEmpty() ? "nothing in the graph "
+        + "fills" : "is filled by " + fillers.stream().map(n -> n.getOp() + " " + n.getName())
+        .toList()) + ": tf-prune reads a table filled once from constants "
+        + "(InitializeTableV2) or a text file (InitializeTableFromTextFileV2), or, in a "
+        + "SavedModel, the table TensorFlow filled when loading it. Export the model with its "
+        + "table initializer in the init op (main_op / legacy_init_op)"));
   }
 
-  private static TensorProto scalar(DataType type, long v) {
-    TensorProto.Builder b = TensorProto.newBuilder().setDtype(type)
-        .setTensorShape(TensorShapeProto.getDefaultInstance());
-    return (type == DataType.DT_INT64 ? b.addInt64Val(v) : b.addIntVal((int) v)).build();
+  private static TableContents fromConstants(NodeDef init, DataType kt, DataType vt,
+      Object deflt, GraphIndex g, SourceModel source, String what) {
+    List<TensorRef> in = GraphIndex.dataInputs(init);
+    for (TensorRef t : List.of(in.get(1), in.get(2))) {
+      if (!g.node(g.resolve(t)).getOp().equals("Const")) {
+        throw new ImportException(what + " reads a table filled from " + t + ", which is not "
+            + "a constant: tf-prune keeps a table filled from constants or a text file");
+      }
+    }
+    try (Result r = source.session().runner().fetch(in.get(1).toString())
+        .fetch(in.get(2).toString()).run()) {
+      checkType(r.get(0), kt, "keys", what);
+      checkType(r.get(1), vt, "values", what);
+      return TableContents.inserted(kt, vt, TableContents.elements(r.get(0), what),
+          TableContents.elements(r.get(1), what), deflt, "constants", what);
+    }
   }
 
-  private static NodeDef constant(String name, TensorProto value) {
-    return NodeDef.newBuilder().setName(name).setOp("Const")
-        .putAttr("dtype", AttrValue.newBuilder().setType(value.getDtype()).build())
-        .putAttr("value", AttrValue.newBuilder().setTensor(value).build()).build();
+  private static TableContents fromFile(NodeDef init, DataType kt, DataType vt, Object deflt,
+      GraphIndex g, SourceModel source, String what) {
+    Path file = file(GraphIndex.dataInputs(init).get(1), g, source, what);
+    AttrValue delimiter = init.getAttrMap().get("delimiter");
+    byte[] d = delimiter == null ? new byte[] {'\t'} : delimiter.getS().toByteArray();
+    if (d.length != 1) {
+      throw new ImportException(what + " reads a text file split at '" + new String(d,
+          StandardCharsets.UTF_8) + "': TensorFlow takes a delimiter of one character");
+    }
+    TableTextFile.Format f = new TableTextFile.Format(
+        init.getAttrOrThrow("key_index").getI(), init.getAttrOrThrow("value_index").getI(), d[0],
+        attr(init, "vocab_size", -1), attr(init, "offset", 0));
+    Path shown = file.startsWith(source.path()) ? source.path().relativize(file) : file;
+    TableTextFile.Entries e = TableTextFile.read(file, f, kt, vt, what + " (a table filled from "
+        + shown + ")");
+    return TableContents.inserted(kt, vt, e.keys(), e.values(), deflt, "the text file "
+        + shown, what);
+  }
+
+  /**
+   * The file a text-file initializer reads: the asset the SavedModel loader feeds to that
+   * tensor, else the path a string constant holds.
+   */
+  private static Path file(TensorRef name, GraphIndex g, SourceModel source, String what) {
+    TensorRef r = g.resolve(name);
+    Path asset = source.assets().get(r.toString());
+    if (asset == null) {
+      asset = source.assets().get(name.toString());
+    }
+    if (asset != null) {
+      return asset;
+    }
+    NodeDef n = g.node(r);
+    if (!n.getOp().equals("Const")) {
+      throw new ImportException(what + " reads a table filled from the file named by " + r
+          + " (" + n.getOp() + "), which is neither a constant nor an asset of the SavedModel: "
+          + "tf-prune cannot tell which file TensorFlow reads");
+    }
+    try (Result v = source.session().runner().fetch(r.toString()).run()) {
+      if (!(v.get(0) instanceof TString s) || v.get(0).shape().numDimensions() != 0) {
+        throw new ImportException(what + " reads a table filled from the file named by " + r
+            + ", which is not a string scalar");
+      }
+      return Path.of(s.getObject());
+    }
+  }
+
+  private static long attr(NodeDef n, String name, long fallback) {
+    AttrValue v = n.getAttrMap().get(name);
+    return v == null ? fallback : v.getI();
+  }
+
+  private static Object defaultValue(TensorRef t, GraphIndex g, SourceModel source,
+      String what) {
+    if (!g.node(g.resolve(t)).getOp().equals("Const")) {
+      throw new ImportException(what + " reads its default from " + t + ", which is not a "
+          + "constant: tf-prune keeps a lookup with a constant default");
+    }
+    try (Result r = source.session().runner().fetch(t.toString()).run()) {
+      if (r.get(0).shape().numDimensions() != 0) {
+        throw new ImportException(what + " has a default of shape " + r.get(0).shape()
+            + ": tf-prune keeps a lookup with a scalar default");
+      }
+      return TableContents.elements(r.get(0), what).get(0);
+    }
+  }
+
+  private static void checkType(Tensor t, DataType type, String role, String what) {
+    if (t.dataType() != type) {
+      throw new ImportException(what + " reads a table filled with " + role + " of type "
+          + t.dataType() + " where the lookup reads " + type + ": the graph is inconsistent; "
+          + "export the model again");
+    }
+  }
+
+  /** Refuses a table that a signature inserts into, removes from or imports into. */
+  private static void refuseChangesWhileServing(List<NodeDef> fillers, GraphIndex g,
+      SourceModel source, String what) {
+    List<NodeDef> mutators = fillers.stream().filter(n -> MUTATORS.contains(n.getOp())).toList();
+    if (mutators.isEmpty()) {
+      return;
+    }
+    Set<String> seen = new HashSet<>();
+    Deque<String> todo = new ArrayDeque<>();
+    for (ServingContract.Signature s : source.signatures()) {
+      s.outputs().values().forEach(t -> todo.push(TensorRef.parse(t).node()));
+    }
+    while (!todo.isEmpty()) {
+      String name = todo.pop();
+      if (seen.add(name) && g.find(name).isPresent()) {
+        g.node(name).getInputList().forEach(i -> todo.push(TensorRef.parse(i).node()));
+      }
+    }
+    for (NodeDef m : mutators) {
+      if (seen.contains(m.getName())) {
+        throw new ImportException(what + " looks up a table that " + m.getOp() + " "
+            + m.getName() + " changes whenever a signature runs: its contents are not fixed, "
+            + "so tf-prune cannot write them as a constant");
+      }
+    }
+  }
+
+  private static void checkSame(TableContents parsed, TableContents loaded, NodeDef table,
+      String what) {
+    Map<Object, Object> a = map(parsed);
+    Map<Object, Object> b = map(loaded);
+    if (a.equals(b)) {
+      return;
+    }
+    Object key = a.keySet().stream().filter(k -> !a.get(k).equals(b.get(k))).findFirst()
+        .orElseGet(() -> b.keySet().stream().filter(k -> !a.containsKey(k)).findFirst()
+            .orElse(null));
+    throw new ImportException(what + " reads table " + table.getName() + ", which tf-prune "
+        + "read from " + parsed.filledFrom() + " as " + a.size() + " keys but TensorFlow "
+        + "loaded as " + b.size() + " keys, differing at key " + TableContents.show(key) + " ("
+        + TableContents.show(a.get(key)) + " vs " + TableContents.show(b.get(key)) + "): "
+        + "this is a bug in tf-prune; please report it with the model");
+  }
+
+  private static Map<Object, Object> map(TableContents c) {
+    Map<Object, Object> m = new LinkedHashMap<>();
+    for (int i = 0; i < c.keys().size(); i++) {
+      m.put(c.keys().get(i), c.values().get(i));
+    }
+    return m;
   }
 }

@@ -92,6 +92,7 @@ final class Tf2SavedModelReader {
     try {
       bundle = SavedModelBundle.loader(dir.toString()).withTags(tags).load();
     } catch (RuntimeException e) {
+      TableAssets.checkPresent(dir, meta, e);
       throw new ImportException("TensorFlow could not load the SavedModel " + dir + ": "
           + e.getMessage() + ". The variables/ directory may be incomplete or damaged: copy the "
           + "whole SavedModel directory again or re-export the model", e);

@@ -70,8 +70,8 @@ class ControlFlowCommandTest {
     TableModels.write(m);
     CliRun r = CliRun.of("inspect", "--saved-model", m.toString());
     assertThat(r.exitCode()).as(r.err() + r.out()).isZero();
-    assertThat(r.out()).contains("LookupTableFindV2 class_names looks up class names in a hash "
-        + "table filled from constants");
+    assertThat(r.out()).contains("LookupTableFindV2 class_names looks up values (e.g. class "
+        + "names) in a hash table filled from constants");
   }
 
   @Test
