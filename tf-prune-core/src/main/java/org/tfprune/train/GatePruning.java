@@ -173,10 +173,16 @@ final class GatePruning {
     return best >= 0;
   }
 
-  /** Rounds theta to its deterministic value for the fine-tuning phase. */
+  /**
+   * Rounds theta to its deterministic value for the fine-tuning phase; a layer that nothing can
+   * bypass keeps its structure with the largest theta when every theta fell below 0.5.
+   */
   void roundTheta() {
     Map<String, float[]> rounded = new LinkedHashMap<>();
     graph.readThetas().forEach((g, t) -> {
+      if (!bypassable.contains(g)) {
+        keepOneAlive(t, masks.get(g));
+      }
       float[] r = new float[t.length];
       for (int i = 0; i < t.length; i++) {
         r[i] = t[i] >= 0.5f ? 1f : 0f;

@@ -16,6 +16,14 @@ public interface TrainingListener {
   /** Called once when the fine-tuning phase starts (theta is rounded then). */
   default void onFinetuneStart(int epoch, double binaryFractionBeforeRounding) {}
 
+  /**
+   * Called when a budget run's structure reached its target during the pruning phase (theta is
+   * rounded then and the weights are fine-tuned from the next step on), with the MACs and
+   * parameter fractions of the structure kept.
+   */
+  default void onBudgetReached(int epoch, int step, double macsFraction,
+      double paramsFraction) {}
+
   /** Called when a run continues from a checkpoint, before its first step. */
   default void onResume(int epoch, int step, long globalStep) {}
 

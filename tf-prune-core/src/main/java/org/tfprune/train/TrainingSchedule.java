@@ -25,6 +25,13 @@ import org.tfprune.loss.StructureWeights;
 final class TrainingSchedule {
   /** Steps between two fetches of the full objective (a report; the data loss is every step). */
   static final int OBJECTIVE_EVERY = 10;
+  /**
+   * A budget run stops pruning once the structure it would keep is at most this fraction above
+   * its target (read every {@link BudgetController#UPDATE_EVERY} steps): gates that would close
+   * after it only take the network below the target. Pruning that jumps past the window in one
+   * reading (a structure holding more of the network than the window) still lands below.
+   */
+  static final double LANDING_MARGIN = 0.05;
 
   /** Where a graph's schedule stopped, and whether to rebuild the graph smaller and go on. */
   record Outcome(TrainingState state, boolean rebuild) {}
@@ -144,6 +151,18 @@ final class TrainingSchedule {
     }
   }
 
+  /**
+   * Whether the deterministic structure under {@code theta} (each gate kept when its theta is at
+   * least 0.5) is within {@link #LANDING_MARGIN} above every target of the budget.
+   */
+  private boolean reachedBudget(Map<String, float[]> theta) {
+    Budget b = config.budget();
+    return (Double.isNaN(b.macs())
+        || report.macsFraction(theta) <= b.macs() * (1 + LANDING_MARGIN))
+        && (Double.isNaN(b.params())
+        || report.paramsFraction(theta) <= b.params() * (1 + LANDING_MARGIN));
+  }
+
   /** Lets the budget controller set the strength from the expected complexity under theta. */
   private void updateStrength(Map<String, float[]> theta, long globalStep) {
     long warmupSteps = (long) config.warmupEpochs() * stepsPerEpoch;
@@ -178,7 +197,10 @@ final class TrainingSchedule {
     // streamed data has no random access: it takes up the run where the trainer does
     train.position((long) (p.epoch() - 1) * stepsPerEpoch + firstStep);
     for (int epoch = p.epoch(); epoch <= config.epochs(); epoch++, firstStep = 0) {
-      boolean finetune = gated && epoch > config.pruningEpochs();
+      boolean finetunePhase = gated && epoch > config.pruningEpochs();
+      // a budget run whose structure reached its target fine-tunes from there on
+      boolean finetune = finetunePhase || (gated && finetuneStarted);
+      boolean finetuneAtStart = finetune; // the epoch a budget is reached in reports pruning
       if (finetune && !finetuneStarted) {
         binaryAtEndOfPruning = report.binaryOfAll(graph.readThetas());
         pruning.roundTheta();
@@ -213,7 +235,7 @@ final class TrainingSchedule {
         }
         System.arraycopy(order, s * b, idx, 0, b);
         graph.input().fill(train, idx, x, y);
-        float lr = (float) learningRate(finetune, globalStep, totalSteps, stepsPerEpoch);
+        float lr = (float) learningRate(finetunePhase, globalStep, totalSteps, stepsPerEpoch);
         // the full objective is only a report: fetch it every OBJECTIVE_EVERY steps, so the
         // other steps skip the ops that only compute its value
         boolean withObjective = (s + 1) % OBJECTIVE_EVERY == 0 || s + 1 == stepsPerEpoch;
@@ -241,6 +263,24 @@ final class TrainingSchedule {
         if (!pruneCheck && controller != null && !finetune && epoch > config.warmupEpochs()
             && (s + 1) % BudgetController.UPDATE_EVERY == 0) {
           updateStrength(graph.readThetas(), globalStep);
+        }
+        if (controller != null && !finetune && epoch > config.warmupEpochs()
+            && (pruneCheck || (s + 1) % BudgetController.UPDATE_EVERY == 0)) {
+          Map<String, float[]> theta = graph.readThetas();
+          if (reachedBudget(theta)) {
+            // the structure that meets the budget is kept: theta rounded, gates deterministic
+            binaryAtEndOfPruning = report.binaryOfAll(theta);
+            pruning.roundTheta();
+            finetuneStarted = true;
+            finetune = true;
+            graph.refreshCaches();
+            Map<String, float[]> rounded = graph.readThetas();
+            listener.onBudgetReached(epoch, s + 1, report.macsFraction(rounded),
+                report.paramsFraction(rounded));
+            step = graph.step(true, false);
+            objective = graph.objective(true);
+            dataLoss = graph.dataLoss(true);
+          }
         }
         if (pruneCheck) {
           Map<String, float[]> theta = gated ? graph.readThetas() : Map.of();
@@ -279,12 +319,12 @@ final class TrainingSchedule {
       double seconds = secondsBefore + (System.nanoTime() - t0) / 1e9;
       trainSeconds += seconds - secondsBefore;
       Map<String, float[]> theta = gated ? graph.readThetas() : Map.of();
-      EpochStats stats = new EpochStats(epoch, !gated ? "dense" : finetune ? "finetune"
+      EpochStats stats = new EpochStats(epoch, !gated ? "dense" : finetuneAtStart ? "finetune"
           : "prune", lossSum / stepsPerEpoch, objSum / Math.max(1, objCount),
           graph.accuracy(test, config.evalBatchSize()), report.liveWidths(theta),
           report.macsFraction(theta), report.paramsFraction(theta),
           gated ? report.binaryOfAll(theta) : 1.0, pruning.frozen(), seconds,
-          start.structure().trainingMacs(), gated && !finetune ? strength() : 0);
+          start.structure().trainingMacs(), gated && !finetuneAtStart ? strength() : 0);
       history.add(stats);
       listener.onEpoch(stats);
       listener.onEpochThetas(epoch, gated ? report.thetaOfAll(theta) : Map.of());
@@ -295,7 +335,9 @@ final class TrainingSchedule {
       TrainingState.Progress next = new TrainingState.Progress(epoch + 1, 0, globalStep,
           finetuneStarted, binaryAtEndOfPruning, trainSeconds, 0, 0, 0, 0, p.rebuilds(),
           ImmutableList.copyOf(history), last);
-      boolean rebuildNow = !last && !finetune && pruning.rebuildDue(config.rebuildThreshold());
+      // an epoch in which the budget was reached ends with a rebuild without what it closed
+      boolean rebuildNow = !last && (finetune && !finetuneAtStart ? pruning.rebuildDue(0)
+          : !finetune && pruning.rebuildDue(config.rebuildThreshold()));
       boolean saveNow = checkpoints.savesAtEpochEnd(last);
       if (saveNow || rebuildNow || last) {
         TrainingState here = snapshot(next);

@@ -61,6 +61,13 @@ final class ConsoleProgress implements TrainingListener {
   }
 
   @Override
+  public void onBudgetReached(int epoch, int step, double macsFraction, double paramsFraction) {
+    out.printf("[%s] budget reached at epoch %d, step %d: the structure kept (%.2f%% of the "
+        + "MACs, %.2f%% of the params) is fixed, and the weights are fine-tuned from here%n",
+        label, epoch, step, 100 * macsFraction, 100 * paramsFraction);
+  }
+
+  @Override
   public void onResume(int epoch, int step, long globalStep) {
     out.printf("[%s] resuming from the checkpoint at epoch %d, step %d (%d steps done)%n", label,
         epoch, step, globalStep);
