@@ -45,6 +45,16 @@ public record Budget(double macs, double params) {
   }
 
   /**
+   * Whether a structure keeping these fractions of the dense MACs and parameters is at most
+   * {@code margin} (relative) above every target: a budget run stops pruning there.
+   */
+  public boolean metBy(double macsFraction, double paramsFraction, double margin) {
+    checkArgument(isSet(), "no budget to meet");
+    return (Double.isNaN(macs) || macsFraction <= macs * (1 + margin))
+        && (Double.isNaN(params) || paramsFraction <= params * (1 + margin));
+  }
+
+  /**
    * The smallest network training can reach from {@code spec}: every layer that nothing can
    * bypass keeps one structure, every bypassable one (a residual block) none.
    */

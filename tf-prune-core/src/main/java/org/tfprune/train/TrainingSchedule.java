@@ -151,18 +151,6 @@ final class TrainingSchedule {
     }
   }
 
-  /**
-   * Whether the deterministic structure under {@code theta} (each gate kept when its theta is at
-   * least 0.5) is within {@link #LANDING_MARGIN} above every target of the budget.
-   */
-  private boolean reachedBudget(Map<String, float[]> theta) {
-    Budget b = config.budget();
-    return (Double.isNaN(b.macs())
-        || report.macsFraction(theta) <= b.macs() * (1 + LANDING_MARGIN))
-        && (Double.isNaN(b.params())
-        || report.paramsFraction(theta) <= b.params() * (1 + LANDING_MARGIN));
-  }
-
   /** Lets the budget controller set the strength from the expected complexity under theta. */
   private void updateStrength(Map<String, float[]> theta, long globalStep) {
     long warmupSteps = (long) config.warmupEpochs() * stepsPerEpoch;
@@ -267,7 +255,8 @@ final class TrainingSchedule {
         if (controller != null && !finetune && epoch > config.warmupEpochs()
             && (pruneCheck || (s + 1) % BudgetController.UPDATE_EVERY == 0)) {
           Map<String, float[]> theta = graph.readThetas();
-          if (reachedBudget(theta)) {
+          if (config.budget().metBy(report.macsFraction(theta), report.paramsFraction(theta),
+              LANDING_MARGIN)) {
             // the structure that meets the budget is kept: theta rounded, gates deterministic
             binaryAtEndOfPruning = report.binaryOfAll(theta);
             pruning.roundTheta();

@@ -140,4 +140,17 @@ class BudgetControllerTest {
     assertThatThrownBy(() -> Budget.ofMacs(1.5)).hasMessageContaining("(0, 1]");
     assertThatThrownBy(() -> Budget.ofParams(0)).hasMessageContaining("(0, 1]");
   }
+
+  @Test
+  void aBudgetIsMetWithinItsMarginAboveEveryTarget() {
+    Budget macs = Budget.ofMacs(0.2);
+    assertThat(macs.metBy(0.21, 1.0, 0.05)).isTrue();
+    assertThat(macs.metBy(0.2101, 0.0, 0.05)).isFalse();
+    assertThat(macs.metBy(0.05, 1.0, 0.05)).as("below the target is met").isTrue();
+    Budget both = new Budget(0.5, 0.1);
+    assertThat(both.metBy(0.4, 0.2, 0.05)).as("the tighter target binds").isFalse();
+    assertThat(both.metBy(0.52, 0.104, 0.05)).isTrue();
+    assertThatThrownBy(() -> Budget.NONE.metBy(0.1, 0.1, 0.05))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no budget");
+  }
 }
