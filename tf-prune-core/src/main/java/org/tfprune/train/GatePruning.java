@@ -174,6 +174,22 @@ final class GatePruning {
   }
 
   /**
+   * A copy of {@code theta} as {@link #roundTheta} would keep it (before rounding): a layer that
+   * nothing can bypass whose every theta fell below 0.5 keeps its largest unfrozen one at 1.
+   */
+  Map<String, float[]> keptTheta(Map<String, float[]> theta) {
+    Map<String, float[]> kept = new LinkedHashMap<>();
+    theta.forEach((g, t) -> {
+      float[] c = t.clone();
+      if (!bypassable.contains(g)) {
+        keepOneAlive(c, masks.get(g));
+      }
+      kept.put(g, c);
+    });
+    return kept;
+  }
+
+  /**
    * Rounds theta to its deterministic value for the fine-tuning phase; a layer that nothing can
    * bypass keeps its structure with the largest theta when every theta fell below 0.5.
    */

@@ -255,7 +255,8 @@ final class TrainingSchedule {
         if (controller != null && !finetune && epoch > config.warmupEpochs()
             && (pruneCheck || (s + 1) % BudgetController.UPDATE_EVERY == 0)) {
           Map<String, float[]> theta = graph.readThetas();
-          if (config.budget().metBy(report.macsFraction(theta), report.paramsFraction(theta),
+          Map<String, float[]> kept = pruning.keptTheta(theta);
+          if (config.budget().metBy(report.macsFraction(kept), report.paramsFraction(kept),
               LANDING_MARGIN)) {
             // the structure that meets the budget is kept: theta rounded, gates deterministic
             binaryAtEndOfPruning = report.binaryOfAll(theta);
