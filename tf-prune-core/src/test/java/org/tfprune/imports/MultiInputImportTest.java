@@ -1,0 +1,174 @@
+package org.tfprune.imports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
+import org.tfprune.export.CompactExporter;
+import org.tfprune.export.ExportSettings;
+import org.tfprune.slice.HostTensor;
+import org.tfprune.slice.ParameterSet;
+import org.tfprune.spec.GateGroup;
+import org.tfprune.spec.KeepMask;
+import org.tfprune.testing.ContractModels;
+import org.tfprune.testing.Mnist;
+
+/**
+ * A signature with several inputs of which one feeds the network: the others (a key passed
+ * through) are kept with their outputs, checked on import and served by the pruned export; logits
+ * that read a second input are refused.
+ */
+class MultiInputImportTest {
+  private static final int COUNT = 64;
+
+  @TempDir Path tmp;
+
+  @Test
+  void aStringKeyPassedThroughIsKeptAndServedBesideThePrunedNetwork() {
+    Path src = tmp.resolve("keyed");
+    ContractModels.writeKeyPassthrough(src, false, false);
+    float[] x = Mnist.test(COUNT).features(COUNT);
+    ImportedModel m = ModelImporter.load(src, ImportOptions.DEFAULT, x, COUNT);
+    assertThat(m.check().maxAbsDiffByOutput()).containsOnlyKeys("probabilities", "key");
+    assertThat(m.check().maxAbsDiff()).isEqualTo(0.0);
+    assertThat(m.signature().inputKey()).isEqualTo("images");
+    assertThat(m.signature().contract().signature("serving_default").inputs())
+        .containsOnlyKeys("images", "key").containsEntry("key", "key:0");
+    assertThat(m.signature().contract().kept()).containsKeys("key", "output_key");
+    assertThat(m.spec().widthString()).isEqualTo("784-8-32-10");
+
+    Map<String, float[]> gated = new LinkedHashMap<>();
+    Path out = closeEveryThirdAndSave(m, x, gated);
+    String[] keys = new String[COUNT];
+    for (int i = 0; i < COUNT; i++) {
+      keys[i] = "example-" + (COUNT - i);
+    }
+    try (SavedModelBundle b = SavedModelBundle.load(out.toString(), "serve");
+        TFloat32 xt = TFloat32.tensorOf(Shape.of(COUNT, 28, 28, 1), DataBuffers.of(x, true,
+            false));
+        TString kt = TString.tensorOf(Shape.of(COUNT), DataBuffers.ofObjects(keys))) {
+      SignatureDef sd = b.metaGraphDef().getSignatureDefOrThrow("serving_default");
+      assertThat(sd.getInputsMap()).containsOnlyKeys("images", "key");
+      assertThat(sd.getOutputsMap()).containsOnlyKeys("probabilities", "key");
+      assertInput(sd.getInputsOrThrow("key"), DataType.DT_STRING, -1);
+      assertInput(sd.getInputsOrThrow("images"), DataType.DT_FLOAT, -1, 28, 28, 1);
+      try (Result r = b.function("serving_default").call(Map.of("images", xt, "key", kt))) {
+        TString served = (TString) r.get("key").orElseThrow();
+        assertThat(served.shape().asArray()).containsExactly(COUNT);
+        for (int i = 0; i < COUNT; i++) {
+          assertThat(served.getObject(i)).isEqualTo(keys[i]);
+        }
+        assertProbabilities(gated.get("logits"), r.get("probabilities").orElseThrow());
+      }
+    }
+  }
+
+  @Test
+  void anInt64KeyOfShapeBatchByOneIsCheckedAndServed() {
+    Path src = tmp.resolve("int-keyed");
+    ContractModels.writeKeyPassthrough(src, true, false);
+    float[] x = Mnist.test(COUNT).features(COUNT);
+    ImportedModel m = ModelImporter.load(src, ImportOptions.DEFAULT, x, COUNT);
+    assertThat(m.check().maxAbsDiffByOutput()).containsOnlyKeys("probabilities", "key");
+    assertThat(m.check().maxAbsDiff()).isEqualTo(0.0);
+    Path out = closeEveryThirdAndSave(m, x, new LinkedHashMap<>());
+    long[] keys = new long[COUNT];
+    for (int i = 0; i < COUNT; i++) {
+      keys[i] = 1000L + 7 * i;
+    }
+    try (SavedModelBundle b = SavedModelBundle.load(out.toString(), "serve");
+        TFloat32 xt = TFloat32.tensorOf(Shape.of(COUNT, 28, 28, 1), DataBuffers.of(x, true,
+            false));
+        TInt64 kt = TInt64.tensorOf(Shape.of(COUNT, 1), DataBuffers.of(keys, true, false))) {
+      SignatureDef sd = b.metaGraphDef().getSignatureDefOrThrow("serving_default");
+      assertInput(sd.getInputsOrThrow("key"), DataType.DT_INT64, -1, 1);
+      try (Result r = b.function("serving_default").call(Map.of("images", xt, "key", kt))) {
+        TInt64 served = (TInt64) r.get("key").orElseThrow();
+        for (int i = 0; i < COUNT; i++) {
+          assertThat(served.getLong(i, 0)).isEqualTo(keys[i]);
+        }
+      }
+    }
+  }
+
+  @Test
+  void logitsThatReadASecondInputAreRefusedNamingBothInputs() {
+    Path src = tmp.resolve("scaled");
+    ContractModels.writeKeyPassthrough(src, false, true);
+    float[] x = Mnist.test(COUNT).features(COUNT);
+    assertThatThrownBy(() -> ModelImporter.load(src, ImportOptions.DEFAULT, x, COUNT))
+        .isInstanceOf(ImportException.class)
+        .hasMessageContaining("depend on the inputs [images, scale]")
+        .hasMessageContaining("trains the network on one input tensor")
+        .hasMessageContaining("folded into the network as constants")
+        .hasMessageNotContaining("[images, key");
+  }
+
+  private static void assertInput(TensorInfo info, DataType type, long... dims) {
+    assertThat(info.getDtype()).isEqualTo(type);
+    assertThat(info.getTensorShape().getDimList()).extracting(d -> d.getSize())
+        .containsExactly(java.util.Arrays.stream(dims).boxed().toArray(Long[]::new));
+  }
+
+  /** Prunes every third unit of every gate group (theta 0 / 1) and exports. */
+  private Path closeEveryThirdAndSave(ImportedModel m, float[] x, Map<String, float[]> gated) {
+    Map<String, boolean[]> flags = new LinkedHashMap<>();
+    ParameterSet params = m.parameters();
+    for (GateGroup g : m.spec().gateGroups()) {
+      boolean[] k = new boolean[g.size()];
+      float[] theta = new float[g.size()];
+      for (int i = 0; i < k.length; i++) {
+        k[i] = i % 3 != 0;
+        theta[i] = k[i] ? 1f : 0f;
+      }
+      flags.put(g.name(), k);
+      params = params.with(ParameterSet.key(g.name(), ParameterSet.THETA),
+          new HostTensor(new long[] {k.length}, theta));
+    }
+    gated.put("logits", CompactExporter.gatedLogits(m.spec(), params, x, COUNT).values());
+    Path dir = tmp.resolve("pruned-" + System.nanoTime());
+    try (CompactExporter.VerifiedModel v = CompactExporter.compact(m.spec(), params,
+        KeepMask.of(flags), x, COUNT, m.signature(), ExportSettings.DEFAULT)) {
+      assertThat(v.model().spec().widthString()).isNotEqualTo(m.spec().widthString());
+      v.model().save(dir, false, Map.of());
+    }
+    assertThat(Files.isDirectory(dir)).isTrue();
+    return dir;
+  }
+
+  private static void assertProbabilities(float[] logits, Tensor probs) {
+    float[] p = HostTensor.of((TFloat32) probs).values();
+    assertThat(p).hasSize(logits.length);
+    for (int r = 0; r < logits.length / 10; r++) {
+      double max = Double.NEGATIVE_INFINITY;
+      for (int c = 0; c < 10; c++) {
+        max = Math.max(max, logits[r * 10 + c]);
+      }
+      double sum = 0;
+      for (int c = 0; c < 10; c++) {
+        sum += Math.exp(logits[r * 10 + c] - max);
+      }
+      for (int c = 0; c < 10; c++) {
+        assertThat((double) p[r * 10 + c]).isCloseTo(Math.exp(logits[r * 10 + c] - max) / sum,
+            within(1e-5));
+      }
+    }
+  }
+}
