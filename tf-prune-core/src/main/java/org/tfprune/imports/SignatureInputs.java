@@ -18,8 +18,9 @@ import org.tensorflow.proto.TensorInfo;
 
 /**
  * The inputs of a signature with more than one: which one feeds the network (the one whose
- * consumers run the most layer ops, else the one float or string input of rank two or more, or
- * the one serialized-string input), and the refusal of logits that read a second input. The
+ * consumers run the most layer ops; when layers sit behind function calls, as in a Python TF2
+ * SavedModel, the float input of rank two or more with the most values per example, else the
+ * string input a tf.Example parser reads), and the refusal of logits that read a second input. The
  * others feed outputs that do not read the logits (a key passed through) and are kept unchanged.
  */
 final class SignatureInputs {
@@ -62,6 +63,13 @@ final class SignatureInputs {
           .filter(k -> inputs.get(k).getDtype() == DataType.DT_STRING
               && inputs.get(k).getTensorShape().getDimCount() == 1
               && isExampleParsed(inputs.get(k), sig, dir, consumers, byName)).toList();
+    }
+    if (candidates.size() > 1) { // a float key beside the images: the larger example wins
+      long largest = candidates.stream().mapToLong(k -> valuesPerExample(inputs.get(k))).max()
+          .orElse(0);
+      List<String> widest = candidates.stream().filter(k -> valuesPerExample(inputs.get(k))
+          == largest).toList();
+      candidates = largest > 1 ? widest : candidates;
     }
     if (candidates.size() == 1) {
       return candidates.get(0);
@@ -135,6 +143,19 @@ final class SignatureInputs {
     return (t.getDtype() == DataType.DT_FLOAT || t.getDtype() == DataType.DT_HALF
         || t.getDtype() == DataType.DT_DOUBLE) && !t.getTensorShape().getUnknownRank()
         && t.getTensorShape().getDimCount() >= 2;
+  }
+
+  /** Values per example of a fully known shape, else 0. */
+  private static long valuesPerExample(TensorInfo t) {
+    long n = 1;
+    for (int i = 1; i < t.getTensorShape().getDimCount(); i++) {
+      long d = t.getTensorShape().getDim(i).getSize();
+      if (d <= 0) {
+        return 0;
+      }
+      n *= d;
+    }
+    return n;
   }
 
   /** A string input that a tf.Example parser reads. */

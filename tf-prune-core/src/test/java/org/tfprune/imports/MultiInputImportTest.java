@@ -15,9 +15,13 @@ import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TString;
@@ -29,6 +33,7 @@ import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.KeepMask;
 import org.tfprune.testing.ContractModels;
 import org.tfprune.testing.Mnist;
+import org.tfprune.testing.tf2.Tf2Fixtures;
 
 /**
  * A signature with several inputs of which one feeds the network: the others (a key passed
@@ -119,6 +124,46 @@ class MultiInputImportTest {
         .hasMessageContaining("trains the network on one input tensor")
         .hasMessageContaining("folded into the network as constants")
         .hasMessageNotContaining("[images, key");
+  }
+
+  @Test
+  void aKeyBesideAPythonTf2ModelsCallIsChosenByTypeAndKept() throws Exception {
+    Path src = tmp.resolve("tf2-keyed");
+    Tf2Fixtures.write(src, Tf2Fixtures.Net.MLP, Tf2Fixtures.Form.KERAS2, 77);
+    String in = Tf2Fixtures.inputKey(Tf2Fixtures.Net.MLP, Tf2Fixtures.Form.KERAS2);
+    ImportErrorsTest.rewrite(src, meta -> {
+      SignatureDef sig = meta.getSignatureDefOrThrow("serving_default");
+      TensorShapeProto batch = TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim
+          .newBuilder().setSize(-1)).build();
+      GraphDef g = meta.getGraphDef().toBuilder()
+          .addNode(NodeDef.newBuilder().setName("serving_default_key").setOp("Placeholder")
+              .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_STRING).build())
+              .putAttr("shape", AttrValue.newBuilder().setShape(batch).build()))
+          .addNode(NodeDef.newBuilder().setName("key_passthrough").setOp("Identity")
+              .addInput("serving_default_key")
+              .putAttr("T", AttrValue.newBuilder().setType(DataType.DT_STRING).build()))
+          .build();
+      TensorInfo.Builder info = TensorInfo.newBuilder().setDtype(DataType.DT_STRING)
+          .setTensorShape(batch);
+      return meta.toBuilder().setGraphDef(g).putSignatureDef("serving_default", sig.toBuilder()
+          .putInputs("key", info.setName("serving_default_key:0").build())
+          .putOutputs("key", info.setName("key_passthrough:0").build()).build()).build();
+    });
+    float[] x = Mnist.test(COUNT).features(COUNT);
+    ImportedModel m = ModelImporter.load(src, ImportOptions.DEFAULT, x, COUNT);
+    assertThat(m.signature().inputKey()).isEqualTo(in);
+    assertThat(m.check().maxAbsDiffByOutput()).containsKey("key");
+    assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(1e-5);
+    Path out = closeEveryThirdAndSave(m, x, new LinkedHashMap<>());
+    String[] keys = {"a", "b", "c"};
+    try (SavedModelBundle b = SavedModelBundle.load(out.toString(), "serve");
+        TFloat32 xt = TFloat32.tensorOf(Shape.of(3, 784), DataBuffers.of(
+            java.util.Arrays.copyOf(x, 3 * 784), true, false));
+        TString kt = TString.tensorOf(Shape.of(3), DataBuffers.ofObjects(keys));
+        Result r = b.function("serving_default").call(Map.of(in, xt, "key", kt))) {
+      TString served = (TString) r.get("key").orElseThrow();
+      assertThat(served.getObject(2)).isEqualTo("c");
+    }
   }
 
   private static void assertInput(TensorInfo info, DataType type, long... dims) {
