@@ -114,6 +114,33 @@ class MultiInputImportTest {
   }
 
   @Test
+  void aKeyBesideSerializedExamplesLeavesTheExamplesAsTheNetworkInput() {
+    Path src = tmp.resolve("examples-keyed");
+    ContractModels.writeTfExample(src, true);
+    float[] x = Mnist.test(COUNT).features(COUNT);
+    ImportedModel m = ModelImporter.load(src, ImportOptions.DEFAULT, x, COUNT);
+    assertThat(m.signature().inputKey()).isEqualTo("examples");
+    assertThat(m.signature().contract().networkInput()).isEqualTo("x:0");
+    assertThat(m.check().maxAbsDiffByOutput()).containsOnlyKeys("classes", "scores", "key",
+        "predict_images/scores");
+    assertThat(m.check().maxAbsDiff()).isEqualTo(0.0);
+    Path out = closeEveryThirdAndSave(m, x, new LinkedHashMap<>());
+    try (SavedModelBundle b = SavedModelBundle.load(out.toString(), "serve");
+        TString st = TString.tensorOfBytes(org.tensorflow.ndarray.NdArrays.vectorOfObjects(
+            ContractModels.examples(x, COUNT)));
+        TInt64 kt = TInt64.tensorOf(Shape.of(COUNT), DataBuffers.of(
+            java.util.stream.LongStream.range(0, COUNT).map(i -> 5 * i + 3).toArray(), true,
+            false));
+        Result r = b.function("serving_default").call(Map.of("examples", st, "key", kt))) {
+      TInt64 served = (TInt64) r.get("key").orElseThrow();
+      for (int i = 0; i < COUNT; i++) {
+        assertThat(served.getLong(i)).isEqualTo(5L * i + 3);
+      }
+      assertThat(r.get("scores").orElseThrow().shape().asArray()).containsExactly(COUNT, 10);
+    }
+  }
+
+  @Test
   void logitsThatReadASecondInputAreRefusedNamingBothInputs() {
     Path src = tmp.resolve("scaled");
     ContractModels.writeKeyPassthrough(src, false, true);

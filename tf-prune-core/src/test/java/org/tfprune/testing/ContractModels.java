@@ -122,6 +122,14 @@ public final class ContractModels {
    * {@code scores}.
    */
   public static void writeTfExample(Path dir) {
+    writeTfExample(dir, false);
+  }
+
+  /**
+   * As {@link #writeTfExample(Path)}; with {@code withKey}, {@code serving_default} also takes
+   * {@code key} (int64 {@code [-1]}) and returns it through an Identity as output {@code key}.
+   */
+  public static void writeTfExample(Path dir, boolean withKey) {
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
       Placeholder<TString> serialized = tf.withName("tf_example").placeholder(TString.class,
@@ -138,9 +146,15 @@ public final class ContractModels {
       Weights w = new Weights(tf, s, 7);
       Operand<TFloat32> probs = tf.withName("scores").nn.softmax(mlp(tf, w, images, 784));
       Operand<TInt64> classes = tf.withName("classes").math.argMax(probs, tf.constant(1));
-      export(dir, s, Signature.builder().key("serving_default").methodName(
+      Signature.Builder served = Signature.builder().key("serving_default").methodName(
               "tensorflow/serving/classify").input("examples", serialized)
-          .output("classes", classes).output("scores", probs).build(),
+          .output("classes", classes).output("scores", probs);
+      if (withKey) {
+        Placeholder<TInt64> key = tf.withName("key").placeholder(TInt64.class,
+            Placeholder.shape(Shape.of(-1)));
+        served.input("key", key).output("key", tf.withName("key_out").identity(key));
+      }
+      export(dir, s, served.build(),
           Signature.builder().key("predict_images").input("images", images)
               .output("scores", probs).build());
     }
