@@ -73,7 +73,7 @@ final class ContractReader {
   private ServingSignature read() {
     SourceSignature sig = source.signature();
     List<ServingSignature.Output> outs = new ArrayList<>();
-    boolean simple = source.signatures().size() <= 1
+    boolean simple = source.signatures().size() <= 1 && sig.otherInputs().isEmpty()
         && TensorRef.parse(sig.inputTensor()).equals(networkInput)
         && g.node(networkInput).getOp().equals("Placeholder");
     for (Map.Entry<String, String> o : sig.outputs().entrySet()) {

@@ -65,6 +65,7 @@ final class GraphMapper {
       contractNotes.addAll(folded.notes());
     }
     TensorRef logitsRef = LogitsFinder.find(graph, source.signature(), source.path());
+    SignatureInputs.checkLogits(graph, source.signature(), logitsRef, source.path());
     TensorRef networkInput = NetworkInput.find(graph, input, logitsRef);
     if (!networkInput.equals(input)) {
       source.useNetworkInput(networkInput);

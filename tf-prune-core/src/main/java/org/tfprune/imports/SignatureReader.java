@@ -18,7 +18,8 @@ import org.tensorflow.proto.TensorShapeProto;
 
 /**
  * Reads the interface of a model to import: the signature a SavedModel's meta graph names (or
- * the one a frozen GraphDef implies) and the shape of its input placeholder, each refused with an
+ * the one a frozen GraphDef implies), which of its inputs feeds the network ({@link
+ * SignatureInputs}) and the shape of that input's placeholder, each refused with an
  * {@link ImportException} that names the problem and the fix.
  */
 final class SignatureReader {
@@ -47,19 +48,25 @@ final class SignatureReader {
     }
     String k = chosen;
     SignatureDef s = sigs.get(k);
-    if (s.getInputsCount() != 1) {
-      throw new ImportException("signature '" + k + "' of " + dir + " has " + s.getInputsCount()
-          + " inputs " + s.getInputsMap().keySet() + "; tf-prune prunes networks with one "
-          + "input tensor (a batch of examples)");
+    if (s.getInputsCount() == 0) {
+      throw new ImportException("signature '" + k + "' of " + dir + " has no inputs; tf-prune "
+          + "prunes networks fed one input tensor (a batch of examples)");
     }
-    Map.Entry<String, TensorInfo> in = s.getInputsMap().entrySet().iterator().next();
+    String inKey = s.getInputsCount() == 1 ? s.getInputsMap().keySet().iterator().next()
+        : SignatureInputs.networkInput(meta.getGraphDef(), s.getInputsMap(), k, dir);
+    Map<String, String> others = new LinkedHashMap<>();
+    new TreeMap<>(s.getInputsMap()).forEach((ik, info) -> {
+      if (!ik.equals(inKey)) {
+        others.put(ik, tensorName(info, k, dir));
+      }
+    });
     Map<String, String> outs = new LinkedHashMap<>();
     new TreeMap<>(s.getOutputsMap()).forEach((ok, info) -> outs.put(ok, tensorName(info, k, dir)));
     if (outs.isEmpty()) {
       throw new ImportException("signature '" + k + "' of " + dir + " has no outputs");
     }
-    return new SourceSignature(k, s.getMethodName(), in.getKey(), tensorName(in.getValue(), k,
-        dir), ImmutableMap.copyOf(outs));
+    return new SourceSignature(k, s.getMethodName(), inKey, tensorName(s.getInputsMap().get(
+        inKey), k, dir), ImmutableMap.copyOf(outs), ImmutableMap.copyOf(others));
   }
 
   static String tensorName(TensorInfo info, String key, Path dir) {
@@ -104,7 +111,7 @@ final class SignatureReader {
   }
 
   static void checkNodes(GraphIndex g, SourceSignature sig) {
-    g.node(TensorRef.parse(sig.inputTensor()));
+    sig.inputs().values().forEach(t -> g.node(TensorRef.parse(t)));
     sig.outputs().values().forEach(t -> g.node(TensorRef.parse(t)));
   }
 

@@ -83,8 +83,8 @@ public final class SourceModel implements AutoCloseable {
     this.session = session;
     this.networkInput = TensorRef.parse(signature.inputTensor());
     this.signatures = signatures.isEmpty() ? ImmutableList.of(new ServingContract.Signature(
-        signature.key(), signature.methodName(), ImmutableMap.of(signature.inputKey(),
-        signature.inputTensor()), signature.outputs())) : signatures;
+        signature.key(), signature.methodName(), signature.inputs(), signature.outputs()))
+        : signatures;
   }
 
   /**

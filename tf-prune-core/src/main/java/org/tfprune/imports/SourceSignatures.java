@@ -23,7 +23,7 @@ final class SourceSignatures {
       List<String> notes) {
     List<ServingContract.Signature> out = new ArrayList<>();
     out.add(new ServingContract.Signature(chosen.key(), chosen.methodName(),
-        ImmutableMap.of(chosen.inputKey(), chosen.inputTensor()), chosen.outputs()));
+        chosen.inputs(), chosen.outputs()));
     for (Map.Entry<String, SignatureDef> e : new TreeMap<>(meta.getSignatureDefMap())
         .entrySet()) {
       if (e.getKey().equals(chosen.key()) || e.getKey().equals("__saved_model_init_op")) {

@@ -249,7 +249,8 @@ class ImportRefusalsTest {
     Path twoInputs = ForeignModels.copy(ForeignModels.mlp(), tmp.resolve("a"));
     ImportErrorsTest.rewrite(twoInputs, m -> m.toBuilder().putSignatureDef(
         ForeignModels.MLP_SIGNATURE, sig.toBuilder().putInputs("more", in).build()).build());
-    refused(twoInputs, "has 2 inputs", "one input tensor");
+    refused(twoInputs, "has 2 inputs", "cannot tell which one feeds the network",
+        "one input tensor");
     Path noOutputs = ForeignModels.copy(ForeignModels.mlp(), tmp.resolve("b"));
     ImportErrorsTest.rewrite(noOutputs, m -> m.toBuilder().putSignatureDef(
         ForeignModels.MLP_SIGNATURE, sig.toBuilder().clearOutputs().build()).build());

@@ -122,6 +122,14 @@ public final class ContractModels {
    * {@code scores}.
    */
   public static void writeTfExample(Path dir) {
+    writeTfExample(dir, false);
+  }
+
+  /**
+   * As {@link #writeTfExample(Path)}; with {@code withKey}, {@code serving_default} also takes
+   * {@code key} (int64 {@code [-1]}) and returns it through an Identity as output {@code key}.
+   */
+  public static void writeTfExample(Path dir, boolean withKey) {
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
       Placeholder<TString> serialized = tf.withName("tf_example").placeholder(TString.class,
@@ -138,9 +146,15 @@ public final class ContractModels {
       Weights w = new Weights(tf, s, 7);
       Operand<TFloat32> probs = tf.withName("scores").nn.softmax(mlp(tf, w, images, 784));
       Operand<TInt64> classes = tf.withName("classes").math.argMax(probs, tf.constant(1));
-      export(dir, s, Signature.builder().key("serving_default").methodName(
+      Signature.Builder served = Signature.builder().key("serving_default").methodName(
               "tensorflow/serving/classify").input("examples", serialized)
-          .output("classes", classes).output("scores", probs).build(),
+          .output("classes", classes).output("scores", probs);
+      if (withKey) {
+        Placeholder<TInt64> key = tf.withName("key").placeholder(TInt64.class,
+            Placeholder.shape(Shape.of(-1)));
+        served.input("key", key).output("key", tf.withName("key_out").identity(key));
+      }
+      export(dir, s, served.build(),
           Signature.builder().key("predict_images").input("images", images)
               .output("scores", probs).build());
     }
@@ -198,6 +212,51 @@ public final class ContractModels {
       Operand<TFloat32> probs = tf.withName("probs").nn.softmax(logits);
       export(dir, s, Signature.builder().key("serving_default").input("x", x)
           .output("probs", probs).build());
+    }
+  }
+
+  /**
+   * A batch-prediction model: signature {@code serving_default} takes {@code images} ({@code
+   * [-1, 28, 28, 1]} float, through a conv net 8-32-10) and {@code key} (a string {@code [-1]},
+   * or with {@code int64Key} an int64 {@code [-1, 1]}), and returns {@code probabilities} (the
+   * softmax) and {@code key}, an Identity of the key input. With {@code scaled}, the model also
+   * takes {@code scale} ({@code [-1, 1]} float), multiplied into the hidden dense activation:
+   * then the logits read two inputs.
+   */
+  public static void writeKeyPassthrough(Path dir, boolean int64Key, boolean scaled) {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.withName("images").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, 28, 28, 1)));
+      Placeholder<? extends TType> key = int64Key
+          ? tf.withName("key").placeholder(TInt64.class, Placeholder.shape(Shape.of(-1, 1)))
+          : tf.withName("key").placeholder(TString.class, Placeholder.shape(Shape.of(-1)));
+      Weights w = new Weights(tf, s, 13);
+      Ops c = tf.withSubScope("conv2d");
+      Operand<TFloat32> h = c.nn.relu(c.nn.biasAdd(c.nn.conv2d(x, w.of(c, "kernel", 3, 3, 1, 8),
+          List.of(1L, 2L, 2L, 1L), "SAME"), w.of(c, "bias", 8)));
+      Ops f = tf.withSubScope("flatten");
+      h = f.reshape(h, f.constant(new int[] {-1, 14 * 14 * 8}));
+      Ops d1 = tf.withSubScope("dense_1");
+      h = d1.nn.relu(d1.nn.biasAdd(d1.linalg.matMul(h, w.of(d1, "kernel", 14 * 14 * 8, 32)),
+          w.of(d1, "bias", 32)));
+      Placeholder<TFloat32> scale = null;
+      if (scaled) {
+        scale = tf.withName("scale").placeholder(TFloat32.class,
+            Placeholder.shape(Shape.of(-1, 1)));
+        h = tf.withSubScope("scaling").math.mul(h, scale);
+      }
+      Ops d2 = tf.withSubScope("dense_2");
+      Operand<TFloat32> logits = d2.withName("BiasAdd").nn.biasAdd(d2.linalg.matMul(h,
+          w.of(d2, "kernel", 32, 10)), w.of(d2, "bias", 10));
+      Operand<TFloat32> probs = tf.withName("softmax").nn.softmax(logits);
+      Operand<? extends TType> keyOut = tf.withName("output_key").identity(key);
+      Signature.Builder b = Signature.builder().key("serving_default").input("images", x)
+          .input("key", key).output("probabilities", probs).output("key", keyOut);
+      if (scaled) {
+        b.input("scale", scale);
+      }
+      export(dir, s, b.build());
     }
   }
 

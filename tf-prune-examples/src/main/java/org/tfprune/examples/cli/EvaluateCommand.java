@@ -115,12 +115,13 @@ final class EvaluateCommand implements Callable<Integer> {
       // tf-prune's own interface, or the one a pruned model kept from its original
       SessionFunction f = b.function(key);
       Signature sig = f.signature();
-      if (sig.inputNames().size() != 1) {
+      String input = imagesInput(sig);
+      if (input == null) {
         throw new IllegalArgumentException("signature '" + key + "' of " + savedModel + " has "
-            + sig.inputNames().size() + " inputs " + sig.inputNames() + "; evaluate feeds one "
-            + "input (a batch of images): pass --signature with a one-input signature");
+            + sig.inputNames().size() + " inputs " + sig.inputNames() + " and none stands out "
+            + "as the images; evaluate feeds one input (a batch of images): pass --signature "
+            + "with a one-input signature");
       }
-      String input = sig.inputNames().iterator().next();
       // the logits, or any output whose argmax is the class (e.g. the probabilities)
       // (a float output: a kept ArgMax or TopK output holds integers)
       String output = sig.outputNames().contains(InferenceModel.LOGITS) ? InferenceModel.LOGITS
@@ -151,8 +152,10 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         try (TFloat32 x = TFloat32.tensorOf(Shape.of(shape),
                 DataBuffers.of(test.features(idx), true, false));
-            Result r = f.call(Map.of(input, x))) {
-          HostTensor logits = HostTensor.of((TFloat32) r.get(output).orElseThrow());
+            Result r = sig.inputNames().size() == 1 ? f.call(Map.of(input, x))
+                : callImagesOnly(b, sig, input, output, x)) {
+          HostTensor logits = HostTensor.of((TFloat32) (sig.inputNames().size() == 1
+              ? r.get(output).orElseThrow() : r.get(0)));
           long outputs = logits.size() / Math.max(1, len);
           // your files' classes are their largest label + 1: a model may have more outputs
           if (logits.size() % len != 0 || (files ? outputs < nc : outputs != nc)) {
@@ -182,6 +185,48 @@ final class EvaluateCommand implements Callable<Integer> {
       }
       return 0;
     }
+  }
+
+  /**
+   * The input that takes the images: the only one, else the float input of rank two or more with
+   * the most values per example (beside a key passed through); null when none stands out.
+   */
+  static String imagesInput(Signature sig) {
+    if (sig.inputNames().size() == 1) {
+      return sig.inputNames().iterator().next();
+    }
+    String best = null;
+    long most = 0;
+    boolean tie = false;
+    for (String name : new java.util.TreeSet<>(sig.inputNames())) {
+      Signature.TensorDescription d = sig.getInputs().get(name);
+      if (d.dataType != org.tensorflow.proto.DataType.DT_FLOAT || d.shape.isUnknown()
+          || d.shape.numDimensions() < 2) {
+        continue;
+      }
+      long size = 1;
+      for (int i = 1; i < d.shape.numDimensions(); i++) {
+        size = d.shape.size(i) < 0 || size < 0 ? -1 : size * d.shape.size(i);
+      }
+      if (size > most) {
+        best = name;
+        most = size;
+        tie = false;
+      } else if (size == most) {
+        tie = true;
+      }
+    }
+    return tie || most <= 1 ? null : best;
+  }
+
+  /**
+   * Runs {@code output} of a signature with several inputs fed the images at {@code input} only
+   * (the other inputs, a key passed through, feed other outputs).
+   */
+  private static Result callImagesOnly(SavedModelBundle b, Signature sig, String input,
+      String output, TFloat32 x) {
+    return b.session().runner().feed(sig.getInputs().get(input).name, x)
+        .fetch(sig.getOutputs().get(output).name).run();
   }
 
   /**

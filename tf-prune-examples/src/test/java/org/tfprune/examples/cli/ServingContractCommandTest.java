@@ -330,6 +330,46 @@ class ServingContractCommandTest {
     assertThat(report.imported().maxAbsDiff()).isEqualTo(0.0);
   }
 
+  @Test
+  void aKeyPassedThroughIsListedByInspectAndKeptByPruneWhileEvaluateFeedsTheImages()
+      throws Exception {
+    Path in = tmp.resolve("keyed");
+    ContractModels.writeKeyPassthrough(in, false, false);
+    CliRun i = CliRun.of("inspect", "--saved-model", in.toString());
+    assertThat(i.exitCode()).as(i.err() + i.out()).isZero();
+    assertThat(i.out()).contains("images=images:0").contains("key=key:0")
+        .contains("probabilities=softmax:0").contains("key=output_key:0")
+        .contains("can be pruned: yes");
+    Path out = tmp.resolve("pruned");
+    CliRun r = CliRun.of(quickPrune(in, out));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    SignatureDef b = meta(in).getSignatureDefOrThrow("serving_default");
+    SignatureDef a = meta(out).getSignatureDefOrThrow("serving_default");
+    assertThat(a.getInputsMap()).isEqualTo(b.getInputsMap());
+    assertThat(a.getOutputsMap()).isEqualTo(b.getOutputsMap());
+    RunReport report = RunReport.fromJson(Files.readAllBytes(out.resolve("report.json")));
+    assertThat(report.imported().maxAbsDiff()).isEqualTo(0.0);
+    CliRun e = CliRun.of("evaluate", "--saved-model", out.toString(), "--data-dir",
+        mnist.toString());
+    assertThat(e.exitCode()).as(e.err() + e.out()).isIn(0, 1);
+    assertThat(e.out()).contains("test accuracy").contains("output probabilities");
+    int n = 20;
+    String[] keys = new String[n];
+    for (int k = 0; k < n; k++) {
+      keys[k] = "id-" + (n - k);
+    }
+    try (SavedModelBundle m = SavedModelBundle.load(out.toString(), "serve");
+        TFloat32 xt = TFloat32.tensorOf(Shape.of(n, 28, 28, 1), DataBuffers.of(
+            Mnist.test(n).features(n), true, false));
+        TString kt = TString.tensorOf(Shape.of(n), DataBuffers.ofObjects(keys));
+        Result served = m.function("serving_default").call(Map.of("images", xt, "key", kt))) {
+      TString k = (TString) served.get("key").orElseThrow();
+      for (int j = 0; j < n; j++) {
+        assertThat(k.getObject(j)).isEqualTo(keys[j]);
+      }
+    }
+  }
+
   private static String[] concat(String[] a, String... b) {
     List<String> l = new ArrayList<>(List.of(a));
     l.addAll(List.of(b));
