@@ -61,11 +61,14 @@ final class ConvLayerOps {
 
   /**
    * conv -> bias or batch norm -> activation, reading the layer's variables through
-   * {@code variable}; in training, batch norm uses the batch's statistics and adds the moving
-   * averages' updates to {@code updates}.
+   * {@code variable}. With {@code batchStatistics}, batch norm normalizes by the batch's
+   * statistics and adds the moving averages' updates to {@code updates}; otherwise it normalizes
+   * by the moving statistics and leaves them as they are (the serving network's computation,
+   * also in a {@code training} pass, which is one that will be differentiated).
    */
   static Operand<TFloat32> conv(Ops s, Function<String, Variable<TFloat32>> variable,
-      Conv2DLayer c, Operand<TFloat32> x, boolean training, List<Op> updates) {
+      Conv2DLayer c, Operand<TFloat32> x, boolean training, boolean batchStatistics,
+      List<Op> updates) {
     Ops cs = s.withSubScope(c.name());
     Operand<TFloat32> y;
     if (c.depthwise()) {
@@ -93,32 +96,36 @@ final class ConvLayerOps {
       y = cs.nn.biasAdd(y, variable.apply(ParameterSet.key(c.name(), ParameterSet.BIAS)));
     }
     if (c.batchNorm()) {
-      y = batchNorm(cs, variable, c.name(), c.batchNormEpsilon(), y, training, updates);
+      y = batchNorm(cs, variable, c.name(), c.batchNormEpsilon(), y, batchStatistics, updates);
     }
     y = activate(cs, y, c.activation());
     if (c.batchNormAfterActivation()) {
-      y = batchNorm(cs, variable, c.name(), c.batchNormEpsilon(), y, training, updates);
+      y = batchNorm(cs, variable, c.name(), c.batchNormEpsilon(), y, batchStatistics, updates);
     }
     return y;
   }
 
-  /** A pre-activation block's {@code activation(bn(x))} on its input. */
+  /**
+   * A pre-activation block's {@code activation(bn(x))} on its input; batch norm normalizes by
+   * the batch's statistics (and updates the moving ones) when {@code batchStatistics}.
+   */
   static Operand<TFloat32> preActivate(Ops s, Function<String, Variable<TFloat32>> variable,
-      PreActivation p, Operand<TFloat32> x, boolean training, List<Op> updates) {
+      PreActivation p, Operand<TFloat32> x, boolean batchStatistics, List<Op> updates) {
     Ops ps = s.withSubScope(p.name());
-    return activate(ps, batchNorm(ps, variable, p.name(), p.batchNormEpsilon(), x, training,
-        updates), p.activation());
+    return activate(ps, batchNorm(ps, variable, p.name(), p.batchNormEpsilon(), x,
+        batchStatistics, updates), p.activation());
   }
 
-  /** Batch norm of {@code owner}'s channels: batch statistics in training, else moving ones. */
+  /** Batch norm of {@code owner}'s channels: the batch's statistics, else the moving ones. */
   private static Operand<TFloat32> batchNorm(Ops cs, Function<String, Variable<TFloat32>> variable,
-      String owner, float epsilon, Operand<TFloat32> y, boolean training, List<Op> updates) {
+      String owner, float epsilon, Operand<TFloat32> y, boolean batchStatistics,
+      List<Op> updates) {
     Variable<TFloat32> mean = variable.apply(ParameterSet.key(owner, ParameterSet.MOVING_MEAN));
     Variable<TFloat32> var = variable.apply(ParameterSet.key(owner,
         ParameterSet.MOVING_VARIANCE));
     Operand<TFloat32> gamma = variable.apply(ParameterSet.key(owner, ParameterSet.GAMMA));
     Operand<TFloat32> beta = variable.apply(ParameterSet.key(owner, ParameterSet.BETA));
-    if (training) {
+    if (batchStatistics) {
       Operand<TFloat32> empty = cs.constant(new float[0]);
       FusedBatchNorm<TFloat32, TFloat32> bn = cs.nn.fusedBatchNorm(y, gamma, beta, empty, empty,
           FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(true));

@@ -150,6 +150,12 @@ public final class NetworkGraph {
     return weightKeys().stream().map(variables::get).toList();
   }
 
+  /** Whether any layer of the network is batch-normalized (has moving statistics). */
+  public boolean hasBatchNorm() {
+    return variables.keySet().stream()
+        .anyMatch(k -> ParameterSet.MOVING_MEAN.equals(ParameterSet.kindOf(k)));
+  }
+
   /**
    * The parameter keys of {@link #weights()}, in the same order. A key ({@code dense0/kernel})
    * can differ from its variable's op name when the graph already held an op of that name.
@@ -212,6 +218,19 @@ public final class NetworkGraph {
    */
   public ForwardPass forward(GateMode mode, boolean training, String scope,
       boolean gateFeatures) {
+    return forward(mode, training, training, scope, gateFeatures);
+  }
+
+  /**
+   * As {@link #forward(GateMode, boolean, String, boolean)}, with what batch norm normalizes by
+   * chosen apart from {@code training}: a training pass with {@code batchStatistics} false
+   * normalizes by the moving statistics and leaves them as they are, so it computes the serving
+   * network (its ops avoid kernels whose gradients are unsafe, as any training pass's).
+   */
+  public ForwardPass forward(GateMode mode, boolean training, boolean batchStatistics,
+      String scope, boolean gateFeatures) {
+    checkArgument(training || !batchStatistics,
+        "a pass that is not trained has no batch statistics to update (scope %s)", scope);
     checkArgument(mode == GateMode.NONE || gated,
         "gate mode %s needs a graph built with gates; spec %s was built without", mode,
         spec.name());
@@ -288,26 +307,26 @@ public final class NetworkGraph {
       } else if (l instanceof Conv2DLayer c) {
         String group = c.gated() ? c.name() : c.depthwise() ? spec.channelGroupOf(index)
             : spec.gatedStreamOf(c.name());
-        x = gate(ls, p, ConvLayerOps.conv(ls, this::variable, c, x, training, updates), group,
+        x = gate(ls, p, ConvLayerOps.conv(ls, this::variable, c, x, training, batchStatistics, updates), group,
             mode, gateValues, offsets);
       } else if (l instanceof ResidualBlock r) {
         Operand<TFloat32> pre = r.preActivation() == null ? x : ConvLayerOps.preActivate(ls,
-            this::variable, r.preActivation(), x, training, updates);
-        Operand<TFloat32> h = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv1(), pre, training, updates),
+            this::variable, r.preActivation(), x, batchStatistics, updates);
+        Operand<TFloat32> h = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv1(), pre, training, batchStatistics, updates),
             r.conv1().gated() ? r.conv1().name() : null, mode, gateValues, offsets);
         if (r.depthwise() != null) { // its channel c goes with conv1's filter c
           h = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.depthwise(), h, training,
-              updates), r.conv1().gated() ? r.conv1().name() : null, mode, gateValues, offsets);
+              batchStatistics, updates), r.conv1().gated() ? r.conv1().name() : null, mode, gateValues, offsets);
         } else if (r.middle() != null) { // a bottleneck's middle filters: gated on their own
           h = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.middle(), ConvLayerOps.pad(ls,
-              h, r.middlePad()), training, updates), r.middle().gated() ? r.middle().name()
+              h, r.middlePad()), training, batchStatistics, updates), r.middle().gated() ? r.middle().name()
               : null, mode, gateValues, offsets);
         }
-        Operand<TFloat32> f = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv2(), h, training, updates),
+        Operand<TFloat32> f = gate(ls, p, ConvLayerOps.conv(ls, this::variable, r.conv2(), h, training, batchStatistics, updates),
             r.gated() ? r.name() : null, mode, gateValues, offsets);
         Operand<TFloat32> shortcut = r.shortcut() == null ? ConvLayerOps.subsample(ls, x,
             r.shortcutStride()) : ConvLayerOps.conv(ls, this::variable, r.shortcut(), pre,
-                training, updates);
+                training, batchStatistics, updates);
         // a coupled stream is gated after the addition and its activation (exact removal)
         x = gate(ls, p, ConvLayerOps.activate(ls, ls.math.add(shortcut, f), r.activation()),
             spec.gatedStreamOf(r.name()), mode, gateValues, offsets);

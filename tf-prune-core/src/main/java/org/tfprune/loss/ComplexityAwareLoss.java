@@ -146,6 +146,13 @@ public final class ComplexityAwareLoss {
     return g -> kinds.get(g) == kind ? width.apply(g) : s.stopGradient(width.apply(g));
   }
 
+  /** The data loss: the batch's mean cross-entropy of {@code logits} against one-hot labels. */
+  public static Operand<TFloat32> dataLoss(Ops tf, Operand<TFloat32> logits,
+      Operand<TFloat32> labels) {
+    return tf.math.mean(tf.nn.softmaxCrossEntropyWithLogits(logits, labels).loss(),
+        tf.constant(0));
+  }
+
   /** The effective keep probabilities {@code theta * mask} of every gate group of {@code net}. */
   public static Map<String, Operand<TFloat32>> effectiveThetas(NetworkGraph net) {
     Map<String, Operand<TFloat32>> theta = new LinkedHashMap<>();
@@ -183,8 +190,7 @@ public final class ComplexityAwareLoss {
       Operand<TFloat32> labels, Map<String, Operand<TFloat32>> theta,
       Operand<TFloat32> strength, TensorCache cache) {
     Ops s = tf.withSubScope("loss");
-    Operand<TFloat32> data = s.math.mean(
-        s.nn.softmaxCrossEntropyWithLogits(logits, labels).loss(), s.constant(0));
+    Operand<TFloat32> data = dataLoss(s, logits, labels);
     if (knobs.penalty() == PenaltyKind.L1) {
       return l1Terms(s, net, data, theta, strength);
     }

@@ -1,6 +1,7 @@
 package org.tfprune.loss;
 
 import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -17,4 +18,14 @@ import org.tensorflow.types.TFloat32;
  */
 public record LossTerms(Operand<TFloat32> total, Operand<TFloat32> data, Operand<TFloat32> prior,
     Operand<TFloat32> complexity, Operand<TFloat32> expectedMacs,
-    Operand<TFloat32> expectedParams, java.util.Map<String, Operand<TFloat32>> weightGradients) {}
+    Operand<TFloat32> expectedParams, java.util.Map<String, Operand<TFloat32>> weightGradients) {
+
+  /**
+   * The same prior and complexity cost with {@code data} (another forward pass's data loss, see
+   * {@link ComplexityAwareLoss#dataLoss}) as the data loss.
+   */
+  public LossTerms withData(Ops tf, Operand<TFloat32> data) {
+    return new LossTerms(tf.withName("objective").math.add(tf.math.add(data, prior), complexity),
+        data, prior, complexity, expectedMacs, expectedParams, weightGradients);
+  }
+}

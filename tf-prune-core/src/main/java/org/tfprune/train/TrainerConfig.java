@@ -44,16 +44,38 @@ import org.tfprune.spec.ArchitectureSpec;
  * @param budget the fractions of the dense MACs and parameters to land on ({@link Budget#NONE}:
  *     the strength alone sets the pressure); with a target, the pressure starts at a sixteenth
  *     of the strength and a {@link BudgetController} adapts it during the pruning phase
+ * @param batchNormStatistics what batch norm normalizes by when a gated network trains ({@link
+ *     BatchNormStatistics})
  */
 public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     OptimizerSpec optimizer, ThetaOptimizer thetaOptimizer, double thetaLearningRate,
     float thetaInit, int finetuneEpochs,
     double finetuneLearningRate, PruningCondition pruningCondition, int pruneCheckEvery, int normRefreshEvery, long seed,
     boolean gated, int evalBatchSize, int threads, double rebuildThreshold,
-    CheckpointPolicy checkpoint, int warmupEpochs, Budget budget) {
+    CheckpointPolicy checkpoint, int warmupEpochs, Budget budget,
+    BatchNormStatistics batchNormStatistics) {
 
   /** How theta is updated (always followed by the projection onto [0, 1]). */
   public enum ThetaOptimizer { AUTO, SGD, ADAM }
+
+  /**
+   * What batch norm normalizes by in a gated network's training steps. Under the batch's
+   * statistics the data loss does not change when every filter before a normalization is scaled
+   * together, so the gates' data gradients within such a layer sum to zero: they rank the
+   * filters but say nothing about the layer's width.
+   */
+  public enum BatchNormStatistics {
+    /** The batch's statistics in every phase; the moving ones follow them (the serving figures). */
+    BATCH,
+    /**
+     * The batch's statistics in the warm-up epochs, whose steps keep the moving ones up to date;
+     * from the first pruning step on, the moving statistics, which no longer change, so every
+     * later step trains the network that is served (gamma and beta still learn). A run without
+     * warm-up epochs uses the moving statistics from its first step: they must already be
+     * meaningful, as an imported model's are.
+     */
+    FROZEN_AFTER_WARMUP
+  }
 
   /** Adam's step on theta when the learning rate is left to the optimizer. */
   public static final double ADAM_THETA_LEARNING_RATE = 0.01;
@@ -71,6 +93,7 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     checkNotNull(optimizer, "optimizer");
     checkNotNull(pruningCondition, "pruning condition");
     checkNotNull(budget, "budget (Budget.NONE for none)");
+    checkNotNull(batchNormStatistics, "batch-norm statistics");
     checkArgument(epochs > 0 && epochs <= 10_000, "epochs must be in [1, 10000], got %s", epochs);
     checkArgument(batchSize > 0 && batchSize <= 65_536, "batch size must be in [1, 65536], got %s",
         batchSize);
@@ -132,6 +155,7 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     b.checkpoint = checkpoint;
     b.warmupEpochs = warmupEpochs;
     b.budget = budget;
+    b.batchNormStatistics = batchNormStatistics;
     return b;
   }
 
@@ -206,6 +230,12 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     private CheckpointPolicy checkpoint = null;
     private int warmupEpochs = 0;
     private Budget budget = Budget.NONE;
+    private BatchNormStatistics batchNormStatistics = BatchNormStatistics.BATCH;
+
+    public Builder batchNormStatistics(BatchNormStatistics v) {
+      batchNormStatistics = v;
+      return this;
+    }
 
     public Builder budget(Budget v) {
       budget = v;
@@ -311,7 +341,8 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
       return new TrainerConfig(knobs, epochs, batchSize, optimizer, thetaOptimizer,
           thetaLearningRate, thetaInit,
           finetuneEpochs, finetuneLearningRate, pruningCondition, pruneCheckEvery, normRefreshEvery, seed, gated,
-          evalBatchSize, threads, rebuildThreshold, checkpoint, warmupEpochs, budget);
+          evalBatchSize, threads, rebuildThreshold, checkpoint, warmupEpochs, budget,
+          batchNormStatistics);
     }
   }
 }

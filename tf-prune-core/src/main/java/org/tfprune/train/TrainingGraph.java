@@ -46,6 +46,8 @@ final class TrainingGraph implements AutoCloseable {
   private final Placeholder<TFloat32> labels;
   private final Placeholder<TFloat32> learningRate;
   private final LossTerms terms;
+  /** The warm-up steps' objective (batch statistics; {@link #terms} unless they are frozen). */
+  private final LossTerms warmupTerms;
   private final Op pruneStep;
   /** The pruning step without the theta update, for the warm-up epochs. */
   private Op warmupStep;
@@ -86,8 +88,14 @@ final class TrainingGraph implements AutoCloseable {
         Placeholder.shape(Shape.of(-1, spec.numClasses())));
     learningRate = tf.withName("learning_rate").placeholder(TFloat32.class,
         Placeholder.shape(Shape.scalar()));
-    ForwardPass trainPass = net.forward(gated ? GateMode.SAMPLED : GateMode.NONE, true,
+    // frozen statistics: the pruning and fine-tuning steps normalize by the moving statistics;
+    // the warm-up steps (theta not learned yet) by the batch's, and keep the moving ones current
+    boolean frozen = gated && net.hasBatchNorm()
+        && config.batchNormStatistics() == TrainerConfig.BatchNormStatistics.FROZEN_AFTER_WARMUP;
+    ForwardPass trainPass = net.forward(gated ? GateMode.SAMPLED : GateMode.NONE, true, !frozen,
         "train", true);
+    ForwardPass warmupPass = frozen && config.warmupEpochs() > 0
+        ? net.forward(GateMode.SAMPLED, true, true, "warmup", true) : trainPass;
     ForwardPass evalPass = net.forward(gated ? GateMode.DETERMINISTIC : GateMode.NONE, false,
         "eval");
     // the objective refers to the spec training started from, so a rebuild does not change it
@@ -113,13 +121,16 @@ final class TrainingGraph implements AutoCloseable {
     terms = gated ? loss.call(tf, net, trainPass.logits(), labels,
         ComplexityAwareLoss.effectiveThetas(net), strengthVariable, cache)
         : loss.call(tf, net, trainPass.logits(), labels, Map.of(), 0);
+    warmupTerms = warmupPass == trainPass ? terms : terms.withData(tf.withSubScope("warmup_loss"),
+        ComplexityAwareLoss.dataLoss(tf.withSubScope("warmup_loss"), warmupPass.logits(),
+            labels));
     StepOps steps = new StepOps(graph, tf, net, config, learningRate,
         priorCache.refreshedBy(tf, thetaRefresh), optimizers, state.initialSpec(),
         trainingExamples);
     pruneStep = steps.build(terms, gated, trainPass, "prune_step");
     if (gated && config.warmupEpochs() > 0) {
       // the same sampled pass and objective; all theta start at 1, so every gate is open
-      warmupStep = steps.build(terms, false, trainPass, "warmup_step");
+      warmupStep = steps.build(warmupTerms, false, warmupPass, "warmup_step");
     }
     if (gated && config.finetuneEpochs() > 0) {
       PruneOps prune = PruneOps.create(tf.withSubScope("finetune_gates"));
@@ -127,7 +138,8 @@ final class TrainingGraph implements AutoCloseable {
       for (GateGroup g : spec.gateGroups()) {
         hard.put(g.name(), prune.gates.deterministic(net.effectiveTheta(g.name())));
       }
-      ForwardPass finetunePass = net.forward(GateMode.DETERMINISTIC, true, "finetune");
+      ForwardPass finetunePass = net.forward(GateMode.DETERMINISTIC, true, !frozen, "finetune",
+          false);
       LossTerms ft = loss.call(tf.withSubScope("finetune"), net, finetunePass.logits(), labels,
           hard, 0, cache);
       finetuneLoss = ft.total();
@@ -205,13 +217,13 @@ final class TrainingGraph implements AutoCloseable {
   }
 
   /** The full objective of the phase's step (a report). */
-  Operand<TFloat32> objective(boolean finetune) {
-    return finetune ? finetuneLoss : terms.total();
+  Operand<TFloat32> objective(boolean finetune, boolean warmup) {
+    return finetune ? finetuneLoss : warmup ? warmupTerms.total() : terms.total();
   }
 
   /** The data loss of the phase's step. */
-  Operand<TFloat32> dataLoss(boolean finetune) {
-    return finetune ? finetuneData : terms.data();
+  Operand<TFloat32> dataLoss(boolean finetune, boolean warmup) {
+    return finetune ? finetuneData : warmup ? warmupTerms.data() : terms.data();
   }
 
   /** Per gate group, the op computing the squared norm of each structure's weights. */

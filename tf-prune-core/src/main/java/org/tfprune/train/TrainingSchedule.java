@@ -202,10 +202,11 @@ final class TrainingSchedule {
               ImmutableList.copyOf(history), false)), true);
         }
       }
-      Op step = graph.step(finetune, gated && epoch <= config.warmupEpochs());
-      Operand<TFloat32> objective = graph.objective(finetune);
+      boolean warmup = gated && epoch <= config.warmupEpochs();
+      Op step = graph.step(finetune, warmup);
+      Operand<TFloat32> objective = graph.objective(finetune, warmup);
       // fine-tuning fetches its own data loss: the sampled pass must not run alongside it
-      Operand<TFloat32> dataLoss = graph.dataLoss(finetune);
+      Operand<TFloat32> dataLoss = graph.dataLoss(finetune, warmup);
       int[] order = permutation(train.size(), epochRandom(epoch));
       boolean resumed = firstStep > 0;
       double lossSum = resumed ? p.lossSum() : 0;

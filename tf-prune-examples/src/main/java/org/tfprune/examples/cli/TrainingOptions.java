@@ -21,6 +21,13 @@ final class TrainingOptions {
           + "Default: ${DEFAULT-VALUE}.")
   int warmupEpochs;
 
+  @Option(names = "--batch-norm-statistics", defaultValue = "batch",
+      description = "What batch norm normalizes by while a gated network trains: batch (the "
+          + "batch's statistics throughout) or frozen-after-warmup (the batch's in the warm-up "
+          + "epochs, then the moving statistics, held fixed: the steps train the served "
+          + "network). Default: ${DEFAULT-VALUE}.")
+  String batchNormStatistics;
+
   @Option(names = "--finetune-lr", defaultValue = "0",
       description = "Weight learning rate at the start of fine-tuning, decayed again to "
           + "--final-lr (0 = continue the main schedule). Default: ${DEFAULT-VALUE}.")
@@ -92,13 +99,19 @@ final class TrainingOptions {
       default -> throw new IllegalArgumentException("unknown theta optimizer '" + thetaOptimizer
           + "': use auto, sgd or adam");
     };
+    TrainerConfig.BatchNormStatistics bnStats = switch (batchNormStatistics.toLowerCase()) {
+      case "batch" -> TrainerConfig.BatchNormStatistics.BATCH;
+      case "frozen-after-warmup" -> TrainerConfig.BatchNormStatistics.FROZEN_AFTER_WARMUP;
+      default -> throw new IllegalArgumentException("unknown batch-norm statistics '"
+          + batchNormStatistics + "': use batch or frozen-after-warmup");
+    };
     try {
       return TrainerConfig.builder().knobs(knobs).epochs(epochs).finetuneEpochs(finetune)
           .finetuneLearningRate(finetuneLr).batchSize(batchSize).optimizer(opt)
           .thetaOptimizer(thetaOpt)
           .thetaLearningRate(thetaLr != null ? thetaLr : 0)
           .seed(seed).threads(threads).rebuildThreshold(rebuildThreshold)
-          .warmupEpochs(warmupEpochs).build();
+          .warmupEpochs(warmupEpochs).batchNormStatistics(bnStats).build();
     } catch (IllegalArgumentException e) {
       throw OptionChecks.named(e, "epochs must", "--epochs", "batch size", "--batch-size",
           "theta learning rate", "--theta-lr", "finetune epochs", "--finetune-epochs",
