@@ -269,8 +269,8 @@ final class TrainingSchedule {
             listener.onBudgetReached(epoch, s + 1, report.macsFraction(rounded),
                 report.paramsFraction(rounded));
             step = graph.step(true, false);
-            objective = graph.objective(true);
-            dataLoss = graph.dataLoss(true);
+            objective = graph.objective(true, false);
+            dataLoss = graph.dataLoss(true, false);
           }
         }
         if (pruneCheck) {
