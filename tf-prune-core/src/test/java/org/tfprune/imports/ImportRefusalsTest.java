@@ -2,6 +2,8 @@ package org.tfprune.imports;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.tfprune.imports.FrozenGraphs.dense;
+import static org.tfprune.imports.FrozenGraphs.weights;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,29 +41,11 @@ class ImportRefusalsTest {
     }
   }
 
-  /** A frozen GraphDef: placeholder {@code x} of {@code shape}, then {@code body}. */
   private Path frozen(String name, long[] shape,
       BiFunction<Ops, Placeholder<TFloat32>, Operand<?>> body) throws IOException {
-    try (Graph g = new Graph()) {
-      Ops tf = Ops.create(g);
-      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class,
-          Placeholder.shape(Shape.of(shape)));
-      body.apply(tf, x);
-      Path f = tmp.resolve(name + ".pb");
-      Files.write(f, g.toGraphDef().toByteArray());
-      return f;
-    }
+    return FrozenGraphs.write(tmp, name, shape, body);
   }
 
-  private static Operand<TFloat32> weights(Ops tf, int rows, int cols) {
-    float[][] w = new float[rows][cols];
-    for (int i = 0; i < rows; i++) {
-      for (int j = 0; j < cols; j++) {
-        w[i][j] = 0.1f * ((i * 7 + j * 3) % 5 - 2);
-      }
-    }
-    return tf.constant(w);
-  }
 
   private static Operand<TFloat32> filter(Ops tf, int kh, int kw, int in, int out) {
     float[][][][] f = new float[kh][kw][in][out];
@@ -73,10 +57,6 @@ class ImportRefusalsTest {
       }
     }
     return tf.constant(f);
-  }
-
-  private static Operand<TFloat32> dense(Ops tf, Operand<TFloat32> x, int in, int out) {
-    return tf.nn.biasAdd(tf.linalg.matMul(x, weights(tf, in, out)), tf.constant(new float[out]));
   }
 
   @Test
