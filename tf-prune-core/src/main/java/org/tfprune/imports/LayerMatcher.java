@@ -290,7 +290,7 @@ final class LayerMatcher {
     List<TensorRef> in = GraphIndex.dataInputs(n);
     for (int i = 1; i <= 4; i++) {
       if (!graph.isWeight(in.get(i))) {
-        throw new ImportException(describe(n) + " takes a computed tensor as input " + i
+        throw ImportException.unmapped(describe(n) + " takes a computed tensor as input " + i
             + "; tf-prune maps batch norm whose scale, offset, mean and variance are variables "
             + "or constants");
       }

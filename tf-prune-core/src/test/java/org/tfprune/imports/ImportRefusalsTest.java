@@ -188,20 +188,6 @@ class ImportRefusalsTest {
   }
 
   @Test
-  void batchNormWithAComputedMeanIsRefused() throws IOException {
-    Path f = frozen("bnmean", new long[] {-1, 6, 6, 1}, (tf, x) -> {
-      Operand<TFloat32> c = tf.nn.conv2d(x, filter(tf, 3, 3, 1, 2), List.of(1L, 1L, 1L, 1L),
-          "VALID");
-      Operand<TFloat32> ones = tf.constant(new float[] {1, 1});
-      Operand<TFloat32> h = tf.withName("bn").nn.fusedBatchNorm(c, ones,
-          tf.constant(new float[] {0, 0}), tf.nn.relu(tf.constant(new float[] {0.5f, 0.5f})),
-          ones, FusedBatchNorm.isTraining(false)).y();
-      return dense(tf, tf.reshape(tf.nn.relu(h), tf.constant(new int[] {-1, 32})), 32, 3);
-    });
-    refused(f, "bn", "takes a computed tensor as input 3", "variables or constants");
-  }
-
-  @Test
   void aReshapeThatDoesNotFlattenIsRefused() throws IOException {
     Path f = frozen("reshape", new long[] {-1, 6, 6, 1}, (tf, x) -> dense(tf,
         tf.withName("fold").reshape(x, tf.constant(new int[] {-1, 18})), 18, 3));

@@ -15,6 +15,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.nn.Conv2d;
+import org.tensorflow.op.nn.FusedBatchNorm;
 import org.tensorflow.types.TFloat32;
 import org.tfprune.spec.FixedLayer;
 import org.tfprune.spec.LayerSpec;
@@ -175,5 +176,21 @@ class UnmappedFormsTest {
     // the MatMul is a dense layer of 3 units, ungated; the head computes and adds the bias
     assertThat(head.opTypes()).containsExactly("BiasAdd", "Relu");
     assertThat(head.macs()).isZero();
+  }
+
+  @Test
+  void batchNormWithAComputedMeanIsKeptFixed() throws IOException {
+    Path f = frozen("bnmean", new long[] {-1, 6, 6, 1}, (tf, x) -> {
+      Operand<TFloat32> c = tf.nn.conv2d(x, filter(tf, 3, 3, 1, 2), List.of(1L, 1L, 1L, 1L),
+          "VALID");
+      Operand<TFloat32> ones = tf.constant(new float[] {1, 1});
+      Operand<TFloat32> h = tf.withName("bn").nn.fusedBatchNorm(c, ones,
+          tf.constant(new float[] {0, 0}), tf.nn.relu(tf.constant(new float[] {0.5f, -0.5f})),
+          ones, FusedBatchNorm.isTraining(false)).y();
+      return dense(tf, tf.reshape(tf.nn.relu(h), tf.constant(new int[] {-1, 32})), 32, 3);
+    });
+    FixedLayer fixed = keptFixed(f, 36, "bn", "takes a computed tensor as input 3");
+    // the conv before it is a layer of its own, ungated; the region computes the mean
+    assertThat(fixed.opTypes()).containsExactlyInAnyOrder("FusedBatchNormV3", "Relu");
   }
 }
