@@ -146,8 +146,7 @@ final class GraphMapper {
       Stage.Matched m;
       try {
         m = step(t);
-        if (t.equals(logits) && !(m.stage() instanceof Stage.Dense d
-            && d.activation() == Activation.IDENTITY)) {
+        if (t.equals(logits) && !denseLogits(m)) {
           // a classifier head that is no dense layer (a 1x1 conv then a reshape, a global
           // average pooling of class maps): kept fixed, so the layer before keeps every class
           m = regions.find(t, describe(m.stage().node()) + " computes the logits, which "
@@ -165,6 +164,24 @@ final class GraphMapper {
     }
     Collections.reverse(reversed);
     return reversed;
+  }
+
+  /**
+   * Whether {@code m}, the stage ending at the logits, is a dense layer without activation, or
+   * a reshape of one (Keras MobileNet's 1x1 conv of the class scores, then a reshape).
+   */
+  private boolean denseLogits(Stage.Matched m) {
+    if (m.stage() instanceof Stage.Dense d) {
+      return d.activation() == Activation.IDENTITY;
+    }
+    if (m.stage() instanceof Stage.Flatten) {
+      try {
+        return denseLogits(step(m.input()));
+      } catch (ImportException e) {
+        return false;
+      }
+    }
+    return false;
   }
 
   /** Null when {@link #step} matches a stage ending at {@code t}, else why it does not. */
@@ -193,7 +210,12 @@ final class GraphMapper {
           layers.first(n));
       case "Pad", "PadV2" -> new Stage.Matched(layers.pad(n), layers.first(n));
       case "Reshape" -> {
-        if (source.staticShape(t).numDimensions() != 2) {
+        org.tensorflow.ndarray.Shape out = source.staticShape(t);
+        org.tensorflow.ndarray.Shape in = source.staticShape(layers.first(n));
+        boolean toOnePixel = out.numDimensions() == 4 && out.size(1) == 1 && out.size(2) == 1
+            && (in.numDimensions() == 2 || (in.numDimensions() == 4 && in.size(1) == 1
+            && in.size(2) == 1));
+        if (out.numDimensions() != 2 && !toOnePixel) {
           throw ImportException.unmapped(describe(n) + " reshapes to " + source.staticShape(t)
               + "; tf-prune maps reshapes that flatten a feature map to [batch, features]");
         }

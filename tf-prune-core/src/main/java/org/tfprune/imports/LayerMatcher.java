@@ -156,6 +156,12 @@ final class LayerMatcher {
         return new Stage.Matched(dense(n, bias, null, norm, activation), first(n));
       }
       case "Conv2D", "DepthwiseConv2dNative" -> {
+        if (onePixel(n) && bn == null && after == null && norm == null) {
+          // a 1x1 conv on a 1x1 map (Keras MobileNet's class scores after global average
+          // pooling with keepdims) is a dense layer
+          return new Stage.Matched(new Stage.Dense(n, graph.resolve(GraphIndex.dataInputs(n)
+              .get(1)).node(), false, bias, null, null, activation), first(n));
+        }
         return new Stage.Matched(conv(n, bias, bn, activation, after), first(n));
       }
       default -> {
@@ -168,6 +174,24 @@ final class LayerMatcher {
             + "maps " + SUPPORTED_TEXT);
       }
     }
+  }
+
+  /**
+   * Whether {@code n} is a stride-1 {@code Conv2D} with a 1x1 kernel (a weight) on a tensor whose
+   * static shape is {@code [batch, 1, 1, channels]}: a dense layer in the form of a conv.
+   */
+  private boolean onePixel(NodeDef n) {
+    List<TensorRef> in = GraphIndex.dataInputs(n);
+    if (!n.getOp().equals("Conv2D") || !graph.isWeight(in.get(1))
+        || !GraphIndex.string(n, "data_format", "NHWC").equals("NHWC")
+        || !GraphIndex.ints(n, "strides").stream().allMatch(v -> v == 1)
+        || GraphIndex.ints(n, "dilations").stream().anyMatch(v -> v != 1)) {
+      return false;
+    }
+    HostTensor k = source.value(graph.resolve(in.get(1)).node());
+    org.tensorflow.ndarray.Shape x = source.staticShape(graph.resolve(in.get(0)));
+    return k.rank() == 4 && k.dim(0) == 1 && k.dim(1) == 1 && x.numDimensions() == 4
+        && x.size(1) == 1 && x.size(2) == 1 && x.size(3) == k.dim(2);
   }
 
   /** A bias add: its activation input and its bias node, or null if it is not one. */
@@ -341,11 +365,10 @@ final class LayerMatcher {
     for (long x : axes) {
       a.add(x);
     }
-    if (!a.equals(Set.of(1L, 2L)) || GraphIndex.bool(n, "keep_dims", false)) {
-      throw ImportException.unmapped(describe(n) + " takes the mean over axes " + a + (GraphIndex
-          .bool(n, "keep_dims", false) ? " keeping them" : "") + "; tf-prune maps a Mean only "
-          + "as global average pooling, over axes [1, 2] of [batch, height, width, channels] "
-          + "without keep_dims");
+    if (!a.equals(Set.of(1L, 2L))) {
+      throw ImportException.unmapped(describe(n) + " takes the mean over axes " + a
+          + "; tf-prune maps a Mean only as global average pooling, over axes [1, 2] of [batch, "
+          + "height, width, channels]");
     }
     return new Stage.GlobalAvgPool(n);
   }

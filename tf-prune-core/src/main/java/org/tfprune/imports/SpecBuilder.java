@@ -83,6 +83,10 @@ final class SpecBuilder {
     }
     if (s instanceof Stage.Flatten f) {
       Shape out = source.staticShape(new TensorRef(f.node().getName(), 0));
+      if (in.isFlat() && out.numDimensions() == 4 && out.size(1) == 1 && out.size(2) == 1
+          && out.size(3) == in.channels()) {
+        return null; // features to a 1x1 map, read by a 1x1 conv mapped as a dense layer
+      }
       if (out.numDimensions() != 2 || (out.size(1) != -1 && out.size(1) != in.size())) {
         throw new ImportException(describe(f.node()) + " reshapes a " + in + " tensor to "
             + out + "; tf-prune maps reshapes that flatten [batch, height, width, channels] to "
@@ -139,6 +143,9 @@ final class SpecBuilder {
           + "flatten it first");
     }
     HostTensor k = source.value(d.kernel());
+    if (k.rank() == 4 && k.dim(0) == 1 && k.dim(1) == 1) { // a 1x1 conv on a 1x1 map
+      k = new HostTensor(new long[] {k.dim(2), k.dim(3)}, k.values());
+    }
     if (k.rank() != 2) {
       throw new ImportException("the weight " + d.kernel() + " of " + describe(d.node())
           + " has rank " + k.rank() + ", not 2");

@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -167,25 +169,20 @@ class FixedRegionImportTest {
     assertThat(groups(m.spec())).containsExactly("conv2d_1");
   }
 
-  @Test
-  void aClassifierHeadOfAOneByOneConvBetweenReshapesIsKeptFixedAndItsConvKeepsEveryClass() {
-    ImportedModel m = load(Kind.CONV_HEAD);
+  @ParameterizedTest
+  @EnumSource(value = Kind.class, names = {"CONV_HEAD", "CONV_HEAD_KEEPDIMS"})
+  void aOneByOneConvOfTheClassScoresOnThePooledMapIsTheLogitsDenseLayer(Kind kind) {
+    ImportedModel m = load(kind);
     assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
     ArchitectureSpec spec = m.spec();
-    List<FixedLayer> fixed = allFixed(spec);
-    assertThat(fixed).hasSize(2);
-    assertThat(fixed.get(0).kept()).containsKey("reshape/Reshape");
-    assertThat(fixed.get(0).kept().get("reshape/Reshape")).contains("reshapes to [-1, 1, 1, "
-        + "16]");
-    FixedLayer head = fixed.get(1);
-    assertThat(spec.layers().get(spec.layers().size() - 1)).isSameAs(head);
-    assertThat(head.kept().get("reshape_2/Reshape")).contains("computes the logits");
+    assertThat(allFixed(spec)).isEmpty();
+    LayerSpec last = spec.layers().get(spec.layers().size() - 1);
+    assertThat(last).isInstanceOf(org.tfprune.spec.DenseLayer.class);
+    assertThat(last.name()).isEqualTo("conv_preds");
+    assertThat(last.gated()).isFalse();
     assertThat(spec.numClasses()).isEqualTo(10);
-    LayerSpec preds = spec.layers().get(spec.layers().size() - 2);
-    assertThat(preds.name()).isEqualTo("conv_preds");
-    assertThat(preds.gated()).as("the class scores keep every class").isFalse();
-    // the reshape to 1x1 reads every channel of the pooled conv2, which keeps its width
-    assertThat(spec.layer("conv2").gated()).isFalse();
-    assertThat(groups(spec)).containsExactly("conv1");
+    // the last conv's filters pass through the pooling to the dense layer, and are pruned
+    assertThat(spec.layer("conv2").gated()).isTrue();
+    assertThat(groups(spec)).containsExactly("conv1", "conv2");
   }
 }

@@ -115,18 +115,24 @@ final class FixedRegionModels {
 
   /**
    * Keras MobileNet's classifier head: conv 3x3 (8) + BN + ReLU, stride 2, conv 3x3 (16) + BN +
-   * ReLU, global average pooling, {@code reshape} to [-1, 1, 1, 16], a 1x1 conv of 10 filters +
-   * bias ({@code conv_preds}), {@code reshape_2} to the 10 logits: the reshapes are kept fixed and
-   * the 1x1 conv keeps every class.
+   * ReLU, global average pooling, then (older Keras) {@code reshape} to [-1, 1, 1, 16] or (newer)
+   * the pooling with {@code keepdims}, a 1x1 conv of 10 filters + bias ({@code conv_preds}) and
+   * {@code reshape_2} to the 10 logits: the 1x1 conv is the logits' dense layer.
    */
-  static Operand<TFloat32> convHead(FixtureNet n, Operand<TFloat32> x) {
+  static Operand<TFloat32> convHead(FixtureNet n, Operand<TFloat32> x, boolean keepDims) {
     Ops c1 = n.tf.withSubScope("conv1");
     Operand<TFloat32> h = c1.nn.relu(n.bn(c1, n.conv(c1, x, 3, 1, 8, 2, "SAME"), 8, false));
     Ops c2 = n.tf.withSubScope("conv2");
     h = c2.nn.relu(n.bn(c2, n.conv(c2, h, 3, 8, 16, 1, "SAME"), 16, false));
-    h = n.tf.withName("gap").math.mean(h, n.tf.constant(new int[] {1, 2}));
-    h = n.tf.withSubScope("reshape").withName("Reshape").reshape(h,
-        n.tf.constant(new int[] {-1, 1, 1, 16}));
+    if (keepDims) {
+      h = n.tf.withName("gap").math.mean(h, n.tf.constant(new int[] {1, 2}),
+          org.tensorflow.op.math.Mean.keepDims(true));
+    } else {
+      h = n.tf.withName("gap").math.mean(h, n.tf.constant(new int[] {1, 2}));
+      h = n.tf.withSubScope("reshape").withName("Reshape").reshape(h,
+          n.tf.constant(new int[] {-1, 1, 1, 16}));
+    }
+    h = n.tf.withSubScope("dropout").withName("Identity").identity(h);
     Ops preds = n.tf.withSubScope("conv_preds");
     h = preds.nn.biasAdd(n.conv(preds, h, 1, 16, 10, 1, "SAME"), n.vector(preds, "bias", 10,
         -0.1f, 0.1f));

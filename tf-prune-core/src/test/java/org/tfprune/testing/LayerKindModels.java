@@ -85,9 +85,11 @@ public final class LayerKindModels {
     FIXED_KINDS,
     /**
      * Keras MobileNet's head: global average pooling, a reshape to 1x1, a 1x1 conv of the class
-     * scores and a reshape to the logits (kept fixed from the 1x1 conv on).
+     * scores and a reshape to the logits.
      */
-    CONV_HEAD
+    CONV_HEAD,
+    /** The same head with the pooling's {@code keepdims} in place of the first reshape. */
+    CONV_HEAD_KEEPDIMS
   }
 
   private static final Map<Kind, Path> BUILT = new EnumMap<>(Kind.class);
@@ -130,7 +132,8 @@ public final class LayerKindModels {
         case BOTTLENECK_V2 -> BottleneckModels.v2(n, x);
         case FIXED_JOIN -> FixedRegionModels.joinedBranches(n, x);
         case FIXED_KINDS -> FixedRegionModels.unmappedKinds(n, x);
-        case CONV_HEAD -> FixedRegionModels.convHead(n, x);
+        case CONV_HEAD -> FixedRegionModels.convHead(n, x, false);
+        case CONV_HEAD_KEEPDIMS -> FixedRegionModels.convHead(n, x, true);
       };
       Operand<TFloat32> probs = n.tf.withName(PROBS).nn.softmax(logits);
       n.p.initialize(s);
