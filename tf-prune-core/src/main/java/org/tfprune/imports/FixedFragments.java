@@ -38,7 +38,22 @@ import org.tfprune.spec.FixedLayer;
  * gradient is refused with its name and the region's.
  */
 final class FixedFragments {
+  /** The fragment's reshape of a flat input back to the 1x1 map the region reads. */
+  private static final String MAP = "tfprune_input_map";
+
   private FixedFragments() {}
+
+  private static NodeDef intConst(String name, int[] values) {
+    org.tensorflow.proto.TensorProto.Builder t = org.tensorflow.proto.TensorProto.newBuilder()
+        .setDtype(DataType.DT_INT32).setTensorShape(TensorShapeProto.newBuilder().addDim(
+            TensorShapeProto.Dim.newBuilder().setSize(values.length)));
+    for (int v : values) {
+      t.addIntVal(v);
+    }
+    return NodeDef.newBuilder().setName(name).setOp("Const")
+        .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_INT32).build())
+        .putAttr("value", AttrValue.newBuilder().setTensor(t).build()).build();
+  }
 
   /** The layer {@code name} for region {@code f} reading {@code in}; its weights go to params. */
   static FixedLayer layer(SourceModel source, GraphIndex graph, Stage.Fixed f, FeatureMap in,
@@ -47,6 +62,18 @@ final class FixedFragments {
     head.add(placeholder(FixedLayer.INPUT, in));
     Map<String, String> renamed = new HashMap<>(); // tensor read -> fragment tensor
     renamed.put(f.input().toString(), FixedLayer.INPUT + ":0");
+    org.tensorflow.ndarray.Shape original = source.staticShape(f.input());
+    if (in.isFlat() && original.numDimensions() == 4) {
+      // a 1x1 map (global average pooling with keepdims) the spec carries as features: the
+      // region reads it in its own shape
+      head.add(intConst(MAP + "_shape", new int[] {-1, (int) original.size(1),
+          (int) original.size(2), in.channels()}));
+      head.add(NodeDef.newBuilder().setName(MAP).setOp("Reshape").addInput(FixedLayer.INPUT
+          + ":0").addInput(MAP + "_shape:0").putAttr("T", AttrValue.newBuilder()
+          .setType(DataType.DT_FLOAT).build()).putAttr("Tshape", AttrValue.newBuilder()
+          .setType(DataType.DT_INT32).build()).build());
+      renamed.put(f.input().toString(), MAP + ":0");
+    }
     List<NodeDef> body = new ArrayList<>();
     for (NodeDef n : order(graph, f)) {
       NodeDef.Builder b = n.toBuilder().clearInput().clearDevice();

@@ -193,4 +193,20 @@ class UnmappedFormsTest {
     // the conv before it is a layer of its own, ungated; the region computes the mean
     assertThat(fixed.opTypes()).containsExactlyInAnyOrder("FusedBatchNormV3", "Relu");
   }
+
+  @Test
+  void aRegionAfterPoolingWithKeepdimsReadsThePooledMapInItsOwnShape() throws IOException {
+    Path f = frozen("squeeze", new long[] {-1, 6, 6, 1}, (tf, x) -> {
+      Operand<TFloat32> h = tf.nn.relu(tf.nn.biasAdd(tf.nn.conv2d(x, filter(tf, 3, 3, 1, 4),
+          List.of(1L, 1L, 1L, 1L), "SAME"), tf.constant(new float[4])));
+      h = tf.math.mean(h, tf.constant(new int[] {1, 2}),
+          org.tensorflow.op.math.Mean.keepDims(true));
+      h = tf.withName("squeeze").squeeze(h, org.tensorflow.op.core.Squeeze.axis(
+          List.of(1L, 2L)));
+      return dense(tf, tf.withName("selu").nn.selu(h), 4, 3);
+    });
+    FixedLayer fixed = keptFixed(f, 36, "squeeze", "not a layer kind");
+    assertThat(fixed.inputShape().isFlat()).isTrue();
+    assertThat(fixed.opTypes()).contains("Squeeze", "Selu");
+  }
 }
