@@ -95,7 +95,19 @@ final class FixedFragments {
     GraphDef.Builder ops = GraphDef.newBuilder().addAllNode(head).addAllNode(body);
     String output = f.output().node() + ":" + f.output().index();
     long[] macs = new long[1];
-    FeatureMap out = check(ops.build(), output, in, name, f, trainedBefore, macs);
+    int[] rank = new int[1];
+    FeatureMap out = check(ops.build(), output, in, name, f, trainedBefore, macs, rank);
+    if (rank[0] == 4 && out.isFlat()) {
+      // a 1x1 map out: the spec carries it as features, as the layers after it read it
+      ops.addNode(intConst(MAP + "_features", new int[] {-1, out.channels()}));
+      ops.addNode(NodeDef.newBuilder().setName(MAP + "_output").setOp("Reshape").addInput(output)
+          .addInput(MAP + "_features:0").putAttr("T", AttrValue.newBuilder()
+          .setType(DataType.DT_FLOAT).build()).putAttr("Tshape", AttrValue.newBuilder()
+          .setType(DataType.DT_INT32).build()).build());
+      output = MAP + "_output:0";
+      macs[0] = 0;
+      out = check(ops.build(), output, in, name, f, trainedBefore, macs, rank);
+    }
     try {
       return new FixedLayer(name, ops.build(), output, in, out, macs[0],
           ImmutableMap.copyOf(f.kept()));
@@ -168,10 +180,11 @@ final class FixedFragments {
 
   /**
    * Builds the fragment with TF-Java on a placeholder of the input's shape; returns its output
-   * shape and puts its MACs (MatMul and convolution ops on a weight) into {@code macs[0]}.
+   * shape, puts its MACs (MatMul and convolution ops on a weight) into {@code macs[0]} and the
+   * output's rank into {@code rank[0]}.
    */
   private static FeatureMap check(GraphDef ops, String output, FeatureMap in, String layer,
-      Stage.Fixed f, boolean trainedBefore, long[] macs) {
+      Stage.Fixed f, boolean trainedBefore, long[] macs, int[] rank) {
     String where = " in the region " + layer + " tf-prune keeps fixed (from " + f.input()
         + " to " + f.output() + ")";
     Map<String, NodeDef> byName = new LinkedHashMap<>();
@@ -232,6 +245,7 @@ final class FixedFragments {
             + s + "; tf-prune keeps regions whose output is [batch, features] or [batch, "
             + "height, width, channels] with every dimension but the batch known");
       }
+      rank[0] = s.numDimensions();
       return s.numDimensions() == 2 ? FeatureMap.flat((int) s.size(1))
           : new FeatureMap((int) s.size(1), (int) s.size(2), (int) s.size(3));
     }

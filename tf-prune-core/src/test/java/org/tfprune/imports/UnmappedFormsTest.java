@@ -209,4 +209,26 @@ class UnmappedFormsTest {
     assertThat(fixed.inputShape().isFlat()).isTrue();
     assertThat(fixed.opTypes()).contains("Squeeze", "Selu");
   }
+
+  @Test
+  void mobileNetV3sHeadMapsItsOneByOneConvsAsDenseLayersAroundAFixedHardSwish()
+      throws IOException {
+    Path f = frozen("v3head", new long[] {-1, 6, 6, 1}, (tf, x) -> {
+      Operand<TFloat32> h = tf.nn.relu(tf.nn.biasAdd(tf.nn.conv2d(x, filter(tf, 3, 3, 1, 4),
+          List.of(1L, 1L, 1L, 1L), "SAME"), tf.constant(new float[4])));
+      h = tf.math.mean(h, tf.constant(new int[] {1, 2}),
+          org.tensorflow.op.math.Mean.keepDims(true));
+      h = tf.nn.biasAdd(tf.withName("last_conv").nn.conv2d(h, filter(tf, 1, 1, 4, 8),
+          List.of(1L, 1L, 1L, 1L), "SAME"), tf.constant(new float[8]));
+      // hard swish: x * relu6(x + 3) / 6
+      h = tf.withName("hard_swish").math.mul(h, tf.math.div(tf.nn.relu6(tf.math.add(h,
+          tf.constant(3f))), tf.constant(6f)));
+      h = tf.nn.biasAdd(tf.withName("logits_conv").nn.conv2d(h, filter(tf, 1, 1, 8, 3),
+          List.of(1L, 1L, 1L, 1L), "SAME"), tf.constant(new float[] {0.1f, 0f, -0.1f}));
+      return tf.withName("flatten").reshape(h, tf.constant(new int[] {-1, 3}));
+    });
+    FixedLayer fixed = keptFixed(f, 36, "hard_swish", "not part of a layer");
+    assertThat(fixed.inputShape().isFlat()).isTrue();
+    assertThat(fixed.macs()).isZero();
+  }
 }
