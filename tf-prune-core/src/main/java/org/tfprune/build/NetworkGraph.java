@@ -52,11 +52,9 @@ public final class NetworkGraph {
   private final ImmutableMap<String, Variable<TFloat32>> variables;
   private final ImmutableMap<String, Placeholder<TFloat32>> feeds;
   private final ImmutableMap<String, Op> assigns;
-  private final long seed;
   private final boolean preselected;
   private final Map<String, Operand<TFloat32>> effectiveThetas = new LinkedHashMap<>();
-  private final Operand<TInt64> gateKey;
-  private final ImmutableMap<String, Operand<TFloat32>> uniforms;
+  private final GateSampling sampling;
 
   NetworkGraph(Ops tf, ArchitectureSpec spec, boolean gated, Placeholder<TFloat32> input,
       Map<String, Variable<TFloat32>> variables, Map<String, Placeholder<TFloat32>> feeds,
@@ -69,25 +67,9 @@ public final class NetworkGraph {
     this.variables = ImmutableMap.copyOf(variables);
     this.feeds = ImmutableMap.copyOf(feeds);
     this.assigns = ImmutableMap.copyOf(assigns);
-    this.seed = seed;
-    this.gateKey = gated ? PruneOps.create(tf.withSubScope("gate_key")).gates.freshKey(seed) : null;
     this.batchSize = tf.withSubScope("batch_size").slice(tf.shape(input), tf.constant(new int[] {0}),
         tf.constant(new int[] {1}));
-    ImmutableMap.Builder<String, Operand<TFloat32>> u = ImmutableMap.builder();
-    if (gated) {
-      Ops us = tf.withSubScope("gate_uniforms");
-      for (GateGroup g : spec.gateGroups()) {
-        boolean perBatch = g.name().equals(InputSpec.GATE_GROUP);
-        Operand<TInt32> shape = perBatch ? us.constant(new int[] {g.size()})
-            : us.concat(List.of(batchSize, us.constant(new int[] {g.size()})), us.constant(0));
-        Operand<TFloat32> drawn = us.math.neg(us.random.statelessRandomUniform(shape,
-            keyOf(us, g.name()), TFloat32.class));
-        u.put(g.name(), us.withName(g.name()).placeholderWithDefault(drawn,
-            perBatch ? org.tensorflow.ndarray.Shape.of(g.size())
-                : org.tensorflow.ndarray.Shape.of(-1, g.size())));
-      }
-    }
-    this.uniforms = u.build();
+    this.sampling = gated ? new GateSampling(tf, spec, batchSize, seed) : null;
   }
 
   public ArchitectureSpec spec() {
@@ -100,7 +82,7 @@ public final class NetworkGraph {
    */
   public Operand<TInt64> gateKey() {
     checkArgument(gated, "spec %s was built without gates", spec.name());
-    return gateKey;
+    return sampling.key();
   }
 
   /**
@@ -112,12 +94,7 @@ public final class NetworkGraph {
    * values instead (cheaper, and reproducible from a seed and a step number).
    */
   public ImmutableMap<String, Operand<TFloat32>> negatedGateUniforms() {
-    return uniforms;
-  }
-
-  /** The sampling key of one gate group: the graph's key offset by a salt of the group's name. */
-  private Operand<TInt64> keyOf(Ops s, String group) {
-    return s.math.add(gateKey, s.constant(new long[] {0, group.hashCode() & 0x7fffffffL}));
+    return gated ? sampling.negatedUniforms() : ImmutableMap.of();
   }
 
   /** Whether this graph holds gate variables (theta and masks). */
@@ -267,12 +244,13 @@ public final class NetworkGraph {
           && spec.layers().get(0) instanceof DenseLayer) {
         Ops gs = s.withSubScope("input_gate");
         featureGate = p.gates.bernoulliOfNegated(effectiveTheta(InputSpec.GATE_GROUP),
-            uniforms.get(InputSpec.GATE_GROUP));
+            sampling.negatedUniforms().get(InputSpec.GATE_GROUP));
         gateValues.put(InputSpec.GATE_GROUP, featureGate);
         x = gs.math.mul(x, transposed ? gs.expandDims(featureGate, gs.constant(-1))
             : featureGate);
       } else {
-        inputGate = gateValue(p, InputSpec.GATE_GROUP, mode, offsets);
+        inputGate = sampling.value(p, InputSpec.GATE_GROUP, effectiveTheta(InputSpec.GATE_GROUP),
+            mode, offsets);
         gateValues.put(InputSpec.GATE_GROUP, inputGate);
       }
     }
@@ -352,22 +330,6 @@ public final class NetworkGraph {
   }
 
   /**
-   * The gate values of {@code group} in a pass: deterministic, or the straight-through sample
-   * (whose offset is recorded in {@code offsets}).
-   */
-  private Operand<TFloat32> gateValue(PruneOps p, String group, GateMode mode,
-      Map<String, Operand<TFloat32>> offsets) {
-    Operand<TFloat32> theta = effectiveTheta(group);
-    if (mode == GateMode.DETERMINISTIC) {
-      return p.gates.deterministic(theta);
-    }
-    checkArgument(mode == GateMode.SAMPLED, "gate mode %s has no gate values", mode);
-    Operand<TFloat32> offset = p.gates.straightThroughOffset(theta);
-    offsets.put(group, offset);
-    return p.gates.withOffset(p.gates.bernoulliOfNegated(theta, uniforms.get(group)), offset);
-  }
-
-  /**
    * Multiplies the last axis of {@code h} by the gates of {@code group} (null: no gates). A group
    * met again in the same pass (a stream group) reuses its gate values: one sample per example.
    */
@@ -378,7 +340,7 @@ public final class NetworkGraph {
       return h;
     }
     Operand<TFloat32> z = gateValues.computeIfAbsent(group,
-        g -> gateValue(p, g, mode, offsets));
+        g -> sampling.value(p, g, effectiveTheta(g), mode, offsets));
     int rank = h.shape().numDimensions();
     if (mode == GateMode.SAMPLED && rank == 4) {
       z = ls.expandDims(ls.expandDims(z, ls.constant(1)), ls.constant(1)); // [B,1,1,C]

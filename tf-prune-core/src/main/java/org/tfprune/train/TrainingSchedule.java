@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -207,7 +206,7 @@ final class TrainingSchedule {
       Operand<TFloat32> objective = graph.objective(finetune, warmup);
       // fine-tuning fetches its own data loss: the sampled pass must not run alongside it
       Operand<TFloat32> dataLoss = graph.dataLoss(finetune, warmup);
-      int[] order = permutation(train.size(), epochRandom(epoch));
+      int[] order = EpochOrder.of(train.size(), config.seed(), epoch);
       boolean resumed = firstStep > 0;
       double lossSum = resumed ? p.lossSum() : 0;
       double objSum = resumed ? p.objectiveSum() : 0;
@@ -378,10 +377,6 @@ final class TrainingSchedule {
     }
   }
 
-  private SplittableRandom epochRandom(int epoch) {
-    return new SplittableRandom(config.seed() * 7919 + 17 + 1_000_003L * epoch);
-  }
-
   private double learningRate(boolean finetune, long step, long totalSteps, int stepsPerEpoch) {
     if (!finetune || config.finetuneLearningRate() == 0) {
       return config.optimizer().learningRateAt(step, totalSteps);
@@ -389,19 +384,5 @@ final class TrainingSchedule {
     long begin = (long) config.pruningEpochs() * stepsPerEpoch;
     return OptimizerSpec.cosine(config.finetuneLearningRate(),
         config.optimizer().finalLearningRate(), step - begin, totalSteps - begin);
-  }
-
-  private static int[] permutation(int n, SplittableRandom rng) {
-    int[] p = new int[n];
-    for (int i = 0; i < n; i++) {
-      p[i] = i;
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = rng.nextInt(i + 1);
-      int t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
-    return p;
   }
 }
