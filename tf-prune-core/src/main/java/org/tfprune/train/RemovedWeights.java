@@ -1,9 +1,12 @@
 package org.tfprune.train;
 
 import com.google.common.collect.ImmutableMap;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.tfprune.loss.StructureWeights;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
@@ -33,69 +36,137 @@ final class RemovedWeights {
       ArchitectureSpec spec, ArchitectureSpec next, ParameterSet parameters, ParameterSet sliced,
       Map<String, ImmutableMap<String, HostTensor>> optimizers, KeepMask live,
       Map<String, float[]> carried) {
-    Map<String, float[]> reindexed = new LinkedHashMap<>();
-    carried.forEach((key, values) -> {
-      int cut = key.indexOf('#');
-      String group = cut < 0 ? key : key.substring(0, cut);
-      if (cut == 0) {
-        reindexed.put(key, values); // not a group's (a controller's state)
-      } else if (next.gateGroups().stream().anyMatch(g -> g.name().equals(group))) {
-        int[] kept = live.kept(group);
-        float[] r = new float[kept.length];
-        for (int i = 0; i < kept.length; i++) {
-          r[i] = values[kept[i]];
+    Map<String, int[]> kept = new LinkedHashMap<>();
+    next.gateGroups().forEach(g -> kept.put(g.name(), live.kept(g.name())));
+    CarriedNorms model = CarriedNorms.of(carried).keeping(kept);
+    Map<String, Integer> sizes = new LinkedHashMap<>();
+    spec.gateGroups().forEach(g -> sizes.put(g.name(), g.size()));
+    Map<String, int[]> position = new LinkedHashMap<>();
+    kept.forEach((group, k) -> {
+      int[] p = new int[sizes.get(group)];
+      Arrays.fill(p, -1);
+      for (int i = 0; i < k.length; i++) {
+        p[k[i]] = i;
+      }
+      position.put(group, p);
+      model.declare(group, k.length);
+    });
+    Map<String, List<StructureWeights.Owned>> owners = new LinkedHashMap<>();
+    for (StructureWeights.Owned o : StructureWeights.ownership(spec)) {
+      owners.computeIfAbsent(o.variable(), v -> new ArrayList<>()).add(o);
+    }
+    Map<String, boolean[]> removed = removedEntries(spec, parameters, live, owners.keySet());
+    Map<String, HostTensor> slots = optimizers.getOrDefault(PRUNE_OPTIMIZER, ImmutableMap.of());
+    owners.forEach((variable, owned) -> {
+      HostTensor w = parameters.get(variable);
+      float[] values = w.values();
+      float[] m = slotValues(slots, variable + "/adam_m", slots.get(variable + "/momentum"));
+      float[] v = slotValues(slots, variable + "/adam_v", null);
+      boolean[] gone = removed.get(variable);
+      int[] structure = new int[owned.size()];
+      double[] spike = new double[owned.size()];
+      for (int o = 0; o < owned.size(); o++) {
+        spike[o] = 0.5 / StructureWeights.scales(initialSpec, owned.get(o).group())
+            .sigma0Squared();
+      }
+      for (int k = 0; k < values.length; k++) {
+        if (!gone[k] || values[k] == 0f) {
+          continue;
         }
-        reindexed.put(key, r);
+        for (int o = 0; o < owned.size(); o++) {
+          structure[o] = structureOf(w, owned.get(o), k);
+        }
+        for (int o = 0; o < owned.size(); o++) {
+          int[] p = position.get(owned.get(o).group());
+          if (p == null || p[structure[o]] < 0) {
+            continue; // its own structure is removed: nothing of it is carried
+          }
+          double extra = 0; // the spikes of frozen co-owners pull it too
+          for (int x = 0; x < owned.size(); x++) {
+            int[] px = position.get(owned.get(x).group());
+            if (x != o && (px == null || px[structure[x]] < 0)) {
+              extra += spike[x];
+            }
+          }
+          double sign = Math.signum(values[k]);
+          model.add(owned.get(o).group(), kept.get(owned.get(o).group()).length,
+              p[structure[o]], Math.abs(values[k]),
+              m == null ? 0 : m[k] * sign, v == null ? 0 : v[k], extra);
+        }
       }
     });
-    CarriedNorms model = CarriedNorms.of(reindexed);
-    Map<String, float[]> normBefore = StructureWeights.squaredNorms(spec, parameters);
-    Map<String, float[]> normAfter = StructureWeights.squaredNorms(next, sliced);
-    ParameterSet ones = filled(parameters, null);
-    Map<String, float[]> countBefore = StructureWeights.squaredNorms(spec, ones);
-    Map<String, float[]> countAfter = StructureWeights.squaredNorms(next,
-        WeightSlicer.slice(spec, ones, live));
-    Map<String, float[]> vBefore = null;
-    Map<String, float[]> vAfter = null;
-    ParameterSet rootV = secondMomentRoots(parameters, optimizers.get(PRUNE_OPTIMIZER));
-    if (rootV != null) {
-      vBefore = StructureWeights.squaredNorms(spec, rootV);
-      vAfter = StructureWeights.squaredNorms(next, WeightSlicer.slice(spec, rootV, live));
-    }
-    for (GateGroup g : next.gateGroups()) {
-      int[] kept = live.kept(g.name());
-      double extra = coOwnerCoefficient(initialSpec, spec, g.name());
-      for (int i = 0; i < kept.length; i++) {
-        int j = kept[i];
-        double count = countBefore.get(g.name())[j] - countAfter.get(g.name())[i];
-        double norm = Math.max(0, normBefore.get(g.name())[j] - normAfter.get(g.name())[i]);
-        double v = vBefore == null || count <= 0 ? 0
-            : Math.max(0, vBefore.get(g.name())[j] - vAfter.get(g.name())[i]) / count;
-        model.add(g.name(), kept.length, i, norm, Math.round(count), v, extra);
-      }
-    }
     ImmutableMap.Builder<String, float[]> out = ImmutableMap.builder();
     out.putAll(model.stored());
-    reindexed.forEach((key, values) -> {
+    carried.forEach((key, values) -> {
       if (key.startsWith("#")) {
-        out.put(key, values);
+        out.put(key, values); // not a group's (a controller's state)
       }
     });
     return out.build();
   }
 
-  /**
-   * The prior coefficient {@code c_x} of a frozen co-owner of the weights group {@code group}
-   * loses: an input feature owns its row of the first dense kernel, so a first-layer unit's
-   * weights that read a frozen input are pulled by the input's spike {@code 1 / (2 sigma0^2)}.
-   */
-  private static double coOwnerCoefficient(ArchitectureSpec initialSpec, ArchitectureSpec spec,
-      String group) {
-    if (spec.input().gated() && spec.layers().get(0) instanceof DenseLayer
-        && spec.layers().get(0).name().equals(group)) {
-      return 0.5 / StructureWeights.scales(initialSpec, InputSpec.GATE_GROUP).sigma0Squared();
+  /** The structure of {@code o} that entry {@code k} of its variable belongs to. */
+  private static int structureOf(HostTensor w, StructureWeights.Owned o, int k) {
+    if (o.axis() < 0) {
+      return 0;
     }
-    return 0;
+    int inner = 1;
+    for (int d = o.axis() + 1; d < w.rank(); d++) {
+      inner *= w.dim(d);
+    }
+    return (k / inner) % w.dim(o.axis());
+  }
+
+  /** Index digits per float: both parts stay exact in float32 for up to 2^36 entries. */
+  private static final int INDEX_BASE = 1 << 12;
+
+  /**
+   * Per owned variable, which entries the rebuild removes: each entry's flat index, written as
+   * two exactly representable floats, is sliced with the exporter's rules, and what is missing
+   * from the slice was removed.
+   */
+  private static Map<String, boolean[]> removedEntries(ArchitectureSpec spec,
+      ParameterSet parameters, KeepMask live, Set<String> variables) {
+    Map<String, float[]> high = new LinkedHashMap<>();
+    Map<String, float[]> low = new LinkedHashMap<>();
+    parameters.asMap().forEach((k, t) -> {
+      int n = t.values().length;
+      float[] h = new float[n];
+      float[] l = new float[n];
+      for (int i = 0; i < n; i++) {
+        h[i] = i / INDEX_BASE;
+        l[i] = i % INDEX_BASE;
+      }
+      high.put(k, h);
+      low.put(k, l);
+    });
+    ParameterSet keptHigh = WeightSlicer.slice(spec, filled(parameters, high), live);
+    ParameterSet keptLow = WeightSlicer.slice(spec, filled(parameters, low), live);
+    Map<String, boolean[]> removed = new LinkedHashMap<>();
+    for (String variable : variables) {
+      boolean[] gone = new boolean[parameters.get(variable).values().length];
+      Arrays.fill(gone, true);
+      if (!keptHigh.names().contains(variable)) {
+        removed.put(variable, gone); // its layer went with a removed block
+        continue;
+      }
+      float[] h = keptHigh.get(variable).values();
+      float[] l = keptLow.get(variable).values();
+      for (int i = 0; i < h.length; i++) {
+        gone[(int) h[i] * INDEX_BASE + (int) l[i]] = false;
+      }
+      removed.put(variable, gone);
+    }
+    return removed;
+  }
+
+  private static float[] slotValues(Map<String, HostTensor> slots, String name,
+      HostTensor otherwise) {
+    HostTensor t = slots.get(name);
+    if (t == null) {
+      t = otherwise;
+    }
+    return t == null ? null : t.values();
   }
 
   /** {@code parameters}' shapes filled with ones, or with {@code values}' entries. */
@@ -110,26 +181,5 @@ final class RemovedWeights {
       m.put(k, new HostTensor(t.shape(), f));
     });
     return new ParameterSet(m);
-  }
-
-  /** {@code sqrt(v)} of Adam's second moment per weight, or null without Adam's state. */
-  private static ParameterSet secondMomentRoots(ParameterSet parameters,
-      Map<String, HostTensor> slots) {
-    if (slots == null) {
-      return null;
-    }
-    Map<String, float[]> roots = new LinkedHashMap<>();
-    for (String k : parameters.names()) {
-      HostTensor v = slots.get(k + "/adam_v");
-      if (v == null) {
-        continue;
-      }
-      float[] r = v.values(); // a copy: taken once, the roots replace its entries
-      for (int i = 0; i < r.length; i++) {
-        r[i] = (float) Math.sqrt(Math.max(0f, r[i]));
-      }
-      roots.put(k, r);
-    }
-    return roots.isEmpty() ? null : filled(parameters, roots);
   }
 }

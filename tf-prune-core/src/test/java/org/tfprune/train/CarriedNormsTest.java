@@ -1,6 +1,7 @@
 package org.tfprune.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -29,18 +30,22 @@ class CarriedNormsTest {
    * a frozen structure.
    */
   private static double optimizerSquaredNorm(OptimizerSpec spec) {
+    float[] v0 = new float[WEIGHTS.length];
+    java.util.Arrays.fill(v0, SECOND_MOMENT);
+    return optimizerSquaredNorm(spec, WEIGHTS, v0);
+  }
+
+  private static double optimizerSquaredNorm(OptimizerSpec spec, float[] weights, float[] v0) {
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
-      Variable<TFloat32> w = tf.variable(Shape.of(WEIGHTS.length), TFloat32.class);
-      Variable<TFloat32> m = tf.variable(Shape.of(WEIGHTS.length), TFloat32.class);
-      Variable<TFloat32> v = tf.variable(Shape.of(WEIGHTS.length), TFloat32.class);
+      Variable<TFloat32> w = tf.variable(Shape.of(weights.length), TFloat32.class);
+      Variable<TFloat32> m = tf.variable(Shape.of(weights.length), TFloat32.class);
+      Variable<TFloat32> v = tf.variable(Shape.of(weights.length), TFloat32.class);
       Placeholder<TFloat32> lr = tf.placeholder(TFloat32.class);
       Placeholder<TFloat32> b1p = tf.placeholder(TFloat32.class);
       Placeholder<TFloat32> b2p = tf.placeholder(TFloat32.class);
-      float[] v0 = new float[WEIGHTS.length];
-      java.util.Arrays.fill(v0, SECOND_MOMENT);
-      s.runner().addTarget(tf.assign(w, tf.constant(WEIGHTS)))
-          .addTarget(tf.assign(m, tf.zerosLike(tf.constant(WEIGHTS))))
+      s.runner().addTarget(tf.assign(w, tf.constant(weights)))
+          .addTarget(tf.assign(m, tf.zerosLike(tf.constant(weights))))
           .addTarget(tf.assign(v, tf.constant(v0))).run();
       Operand<TFloat32> grad = tf.math.mul(tf.identity(w), tf.constant((float) (2 * COEFFICIENT)));
       Op step = spec.kind() == OptimizerSpec.Kind.ADAM
@@ -58,7 +63,7 @@ class CarriedNormsTest {
       }
       try (TFloat32 out = (TFloat32) s.runner().fetch(w).run().get(0)) {
         double sum = 0;
-        for (int i = 0; i < WEIGHTS.length; i++) {
+        for (int i = 0; i < weights.length; i++) {
           sum += out.getFloat(i) * out.getFloat(i);
         }
         return sum;
@@ -117,5 +122,71 @@ class CarriedNormsTest {
     resumed.advance(50, Map.of("g", new double[] {COEFFICIENT}), adam, k -> 1e-3, 50, 50, 60000);
     assertThat(resumed.squaredNorms().get("g")[0]).isEqualTo(c.squaredNorms().get("g")[0]);
     assertThat(c.squaredNorms().get("g")[0]).isLessThan(0.01f);
+  }
+
+  /**
+   * Removed weights of one structure with different magnitudes and second moments decay at
+   * different rates (under Adam a weight whose data gradient was large moves slowly); each is
+   * carried with its own state, so their summed squared norm follows TensorFlow's per-weight
+   * Adam, where one representative of their root-mean-square magnitude and mean second moment
+   * is off by far more than half.
+   */
+  @Test
+  void weightsOfDifferentMomentsDecayEachAtItsOwnRate() {
+    OptimizerSpec adam = OptimizerSpec.adam(1e-3, 1e-5);
+    float[] weights = {0.05f, -0.012f, 0.003f, 0.03f, -0.0007f};
+    float[] v0 = {4e-4f, 1e-6f, 1e-9f, 2.5e-5f, 0f};
+    double kept = optimizerSquaredNorm(adam, weights, v0);
+    CarriedNorms c = CarriedNorms.empty();
+    for (int i = 0; i < weights.length; i++) {
+      c.add("g", 2, 1, Math.abs(weights[i]), 0, v0[i], 0);
+    }
+    assertThat(c.entries("g")).isEqualTo(weights.length);
+    for (int done = 0; done < STEPS; done += 20) {
+      c.advance(20, Map.of("g", new double[] {0, COEFFICIENT}), adam,
+          step -> adam.learningRateAt(step, TOTAL), done, done, 60000);
+    }
+    assertThat(c.squaredNorms().get("g")[0]).isZero();
+    assertThat((double) c.squaredNorms().get("g")[1]).isCloseTo(kept,
+        org.assertj.core.data.Percentage.withPercentage(0.1));
+    // the representative of the old model: root-mean-square magnitude, mean second moment
+    double s0 = 0;
+    double meanV = 0;
+    for (int i = 0; i < weights.length; i++) {
+      s0 += weights[i] * weights[i];
+      meanV += v0[i] / weights.length;
+    }
+    CarriedNorms one = CarriedNorms.of(Map.of("g", new float[] {(float) s0},
+        "g" + CarriedNorms.COUNT, new float[] {weights.length},
+        "g" + CarriedNorms.SECOND_MOMENT, new float[] {(float) meanV}));
+    for (int done = 0; done < STEPS; done += 20) {
+      one.advance(20, Map.of("g", new double[] {COEFFICIENT}), adam,
+          step -> adam.learningRateAt(step, TOTAL), done, done, 60000);
+    }
+    assertThat((double) one.squaredNorms().get("g")[0]).as("one representative")
+        .isNotCloseTo(kept, org.assertj.core.data.Percentage.withPercentage(50));
+  }
+
+  /** Weights within one bin of magnitude and second moment share an entry; others do not. */
+  @Test
+  void neighboursShareAnEntryAndTheSquaredNormIsExact() {
+    CarriedNorms c = CarriedNorms.empty();
+    c.add("g", 3, 2, 0.0100, 0, 1e-6, 0);
+    c.add("g", 3, 2, 0.0110, 0, 1.05e-6, 0);
+    c.add("g", 3, 2, 0.0400, 0, 1e-6, 0); // two octaves larger
+    c.add("g", 3, 2, 0.0101, 0, 1e-4, 0); // sqrt v ten times larger
+    c.add("g", 3, 0, 0.0100, 0, 1e-6, 0); // another structure
+    c.add("g", 3, 2, 0.0100, 0, 1e-6, 3.0); // another co-owner's pull
+    assertThat(c.entries("g")).isEqualTo(5);
+    float[] s = c.squaredNorms().get("g");
+    assertThat((double) s[2]).isCloseTo(0.01 * 0.01 + 0.011 * 0.011 + 0.04 * 0.04
+        + 0.0101 * 0.0101 + 0.01 * 0.01, within(1e-9));
+    assertThat(s[1]).isZero();
+    CarriedNorms resumed = CarriedNorms.of(c.stored());
+    assertThat(resumed.entries("g")).isEqualTo(5);
+    assertThat(resumed.squaredNorms().get("g")).containsExactly(s);
+    // a rebuild keeping structures 2 and 0 (in that order) renumbers their entries
+    CarriedNorms kept = c.keeping(Map.of("g", new int[] {2, 0}));
+    assertThat(kept.squaredNorms().get("g")).containsExactly(s[2], s[0]);
   }
 }

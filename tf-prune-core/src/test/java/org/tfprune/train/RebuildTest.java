@@ -121,15 +121,35 @@ class RebuildTest {
     // input pixels were removed, so the units of the first layer lost their rows
     assertThat(in.length).isLessThan(784);
     assertThat(sum(after.carriedNorms().get("dense0"))).isPositive();
-    // with the count of the removed weights and Adam's second moment their decay starts from:
-    // each kept first-layer unit lost one weight per removed input pixel
+    // each removed weight is carried with Adam's moments its decay starts from, merged with its
+    // neighbours in magnitude and second moment: a kept first-layer unit carries one weight per
+    // removed input pixel that it had not yet driven to exactly 0
+    HostTensor kernel = p.get("dense0/kernel");
+    boolean[] pixelKept = new boolean[784];
+    for (int i : in) {
+      pixelKept[i] = true;
+    }
+    double[] counts = countsPerStructure(after.carriedNorms(), "dense0", d0.length);
+    for (int i = 0; i < d0.length; i++) {
+      int nonZero = 0;
+      for (int r = 0; r < 784; r++) {
+        if (!pixelKept[r] && kernel.get(r * kernel.dim(1) + d0[i]) != 0f) {
+          nonZero++;
+        }
+      }
+      assertThat(counts[i]).as("dense0 %s", i).isEqualTo(nonZero);
+    }
     int removedPixels = 784 - in.length;
-    assertThat(after.carriedNorms().get("dense0" + CarriedNorms.COUNT))
-        .containsOnly((float) removedPixels);
+    assertThat(removedPixels).isPositive();
+    assertThat(after.carriedNorms().get("dense0" + CarriedNorms.OWNER).length)
+        .as("entries, merged").isLessThan(d0.length * removedPixels);
     assertThat(sum(after.carriedNorms().get("dense0" + CarriedNorms.SECOND_MOMENT))).isPositive();
     // and the frozen pixels' spike pulls them (the input group's 1 / (2 sigma0^2))
     assertThat(after.carriedNorms().get("dense0" + CarriedNorms.EXTRA)).containsOnly(
         (float) (0.5 / StructureWeights.scales(SPEC, "input").sigma0Squared()));
+    // no first-layer unit was removed, so no pixel lost a weight
+    assertThat(d0).hasSize(SPEC.layers().get(0).width());
+    assertThat(after.carriedNorms().get("input" + CarriedNorms.OWNER)).isEmpty();
 
     // the smaller graph computes the same deterministic network, on real inputs: the same
     // non-zero terms summed in another order, so float32 rounding only (a few ulps of partial
@@ -352,5 +372,17 @@ class RebuildTest {
         return Tf.values(r.get(0));
       }
     }
+  }
+
+  /** The number of carried weights per structure of {@code group}, summed over its entries. */
+  private static double[] countsPerStructure(Map<String, float[]> carried, String group,
+      int size) {
+    double[] c = new double[size];
+    float[] owners = carried.get(group + CarriedNorms.OWNER);
+    float[] counts = carried.get(group + CarriedNorms.COUNT);
+    for (int e = 0; e < owners.length; e++) {
+      c[(int) owners[e]] += counts[e];
+    }
+    return c;
   }
 }
