@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
@@ -146,6 +147,13 @@ public final class ComplexityAwareLoss {
     return g -> kinds.get(g) == kind ? width.apply(g) : s.stopGradient(width.apply(g));
   }
 
+  /** {@code x} in value, with its gradient scaled by {@code c}: {@code c x + (1 - c) stop(x)}. */
+  private static Operand<TFloat32> scaledGradient(Ops s, Operand<TFloat32> x,
+      Operand<TFloat32> c) {
+    return s.math.add(s.math.mul(x, c),
+        s.math.mul(s.stopGradient(x), s.math.sub(s.constant(1f), c)));
+  }
+
   /** The data loss: the batch's mean cross-entropy of {@code logits} against one-hot labels. */
   public static Operand<TFloat32> dataLoss(Ops tf, Operand<TFloat32> logits,
       Operand<TFloat32> labels) {
@@ -227,7 +235,12 @@ public final class ComplexityAwareLoss {
     PruneOps prune = PruneOps.create(s);
     Map<String, GateGroup.Kind> kinds = new LinkedHashMap<>();
     net.gateGroups().forEach(g -> kinds.put(g.name(), g.kind()));
-    Function<String, Operand<TFloat32>> width = g -> prune.complexity.expectedWidth(theta.get(g));
+    // a normalized group's gates feel a fraction of the pressure: the cost's value is the same,
+    // its gradient to their theta is scaled (PressureCalibration#NORMALIZED_PRESSURE)
+    Set<String> normalizedGroups = StructureWeights.normalizedGroups(scales);
+    Operand<TFloat32> share = s.constant((float) PressureCalibration.NORMALIZED_PRESSURE);
+    Function<String, Operand<TFloat32>> width = g -> prune.complexity.expectedWidth(
+        normalizedGroups.contains(g) ? scaledGradient(s, theta.get(g), share) : theta.get(g));
     LayerCost<Operand<TFloat32>> expected = prune.complexity.expected(spec, width);
     Complexity full = ComplexityCounter.count(scales);
     boolean blocks = kinds.containsValue(GateGroup.Kind.BLOCK);

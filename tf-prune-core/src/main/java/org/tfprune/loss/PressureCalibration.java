@@ -54,6 +54,17 @@ public final class PressureCalibration {
    */
   public static final double SGD_MAX_SPREAD = 15.0;
 
+  /**
+   * The share of the complexity pressure that a normalized filter's or block's gate feels
+   * ({@code StructureWeights.normalized}: batch norm right after the conv). Under the batch's
+   * statistics the gates' data gradient is zero-sum within a layer (scaling every filter of a
+   * layer changes nothing after the next normalization), and per gate it measured about ten
+   * times smaller than a dense unit's against its pressure (docs/results.md); a layer's value
+   * appears only as its width falls, to second order. Measured on ResNet-20 and checked on
+   * VGG-16 (Fashion-MNIST): see docs/results.md.
+   */
+  public static final double NORMALIZED_PRESSURE = 0.05;
+
   private final ImmutableMap<String, Double> groupShares;
   private final ImmutableMap<String, Integer> groupSizes;
   private final boolean convolutional;

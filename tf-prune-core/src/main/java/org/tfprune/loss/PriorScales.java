@@ -17,6 +17,13 @@ public record PriorScales(double sigma1Squared, double spikeRatio, int weightsPe
   /** sigma1 / sigma0: 20 (measured on LeNet-300-100; 15-17 prunes harder, 30+ much less). */
   public static final double SPIKE_RATIO = 20.0;
 
+  /**
+   * Slab variance of a normalized filter's batch-norm {@code gamma} and {@code beta}: they start
+   * at 1 and 0, and a slab of variance 2 leaves them free (its pull on {@code gamma = 1} is {@code
+   * 1 / (4 N)}), while the spike ({@code sigma0^2 = 2 / 400}) drives a closed filter's to 0.
+   */
+  public static final double NORMALIZED_SLAB = 2.0;
+
   public PriorScales {
     checkArgument(sigma1Squared > 0 && spikeRatio > 1 && weightsPerStructure > 0,
         "invalid prior scales: sigma1^2=%s ratio=%s n=%s", sigma1Squared, spikeRatio,
@@ -26,6 +33,14 @@ public record PriorScales(double sigma1Squared, double spikeRatio, int weightsPe
   /** Automatic scales for a structure with {@code n} weights in a layer of fan-in {@code fanIn}. */
   public static PriorScales forLayer(int fanIn, int n) {
     return new PriorScales(SLAB_GAIN / fanIn, SPIKE_RATIO, n);
+  }
+
+  /**
+   * Scales for a normalized filter's structure: its {@code n} batch-norm scales and offsets
+   * (see {@code StructureWeights.normalized}).
+   */
+  public static PriorScales forNormalized(int n) {
+    return new PriorScales(NORMALIZED_SLAB, SPIKE_RATIO, n);
   }
 
   public double sigma0Squared() {

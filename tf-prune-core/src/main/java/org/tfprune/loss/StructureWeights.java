@@ -2,6 +2,9 @@ package org.tfprune.loss;
 
 import com.google.common.collect.ImmutableList;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +27,8 @@ import org.tfprune.spec.LayerSpec;
 /**
  * Which weights each gated structure owns, the one place that knows it: an input feature owns its
  * outgoing row of the first kernel; a dense unit owns its incoming kernel column and its bias; a
- * conv filter owns its kernel slice and its bias or batch-norm scale and offset; a residual block
+ * conv filter owns its kernel slice and its bias, or, when batch norm follows the conv ({@link
+ * #normalized}), only batch norm's scale and offset; a residual block
  * owns the last conv (and its batch norm) of its branch; a coupled stream channel ({@code
  * StreamGroup}) owns its output-channel slice (kernel and bias or batch-norm scale and offset) of
  * every conv across its stage that outputs it: the head conv, each block's last conv and each
@@ -55,7 +59,9 @@ public final class StructureWeights {
         // a depthwise conv's channel belongs to the structure of its input channel
         String group = spec.channelGroupOf(i);
         if (group != null) {
-          b.add(new Owned(ParameterSet.key(c.name(), ParameterSet.KERNEL), group, 2, 4));
+          if (!normalized(c)) {
+            b.add(new Owned(ParameterSet.key(c.name(), ParameterSet.KERNEL), group, 2, 4));
+          }
           for (String kind : perChannelWeights(c)) {
             b.add(new Owned(ParameterSet.key(c.name(), kind), group, 0, 1));
           }
@@ -71,8 +77,10 @@ public final class StructureWeights {
         if (r.conv1().gated()) {
           filters(b, r.conv1());
           if (r.depthwise() != null) { // its channel c belongs to conv1's filter c
-            b.add(new Owned(ParameterSet.key(r.depthwise().name(), ParameterSet.KERNEL),
-                r.conv1().name(), 2, 4));
+            if (!normalized(r.depthwise())) {
+              b.add(new Owned(ParameterSet.key(r.depthwise().name(), ParameterSet.KERNEL),
+                  r.conv1().name(), 2, 4));
+            }
             for (String kind : perChannelWeights(r.depthwise())) {
               b.add(new Owned(ParameterSet.key(r.depthwise().name(), kind), r.conv1().name(), 0,
                   1));
@@ -84,7 +92,9 @@ public final class StructureWeights {
         }
         if (r.gated()) {
           Conv2DLayer c2 = r.conv2();
-          b.add(new Owned(ParameterSet.key(c2.name(), ParameterSet.KERNEL), r.name(), -1, 4));
+          if (!normalized(c2)) {
+            b.add(new Owned(ParameterSet.key(c2.name(), ParameterSet.KERNEL), r.name(), -1, 4));
+          }
           for (String kind : perChannelWeights(c2)) {
             b.add(new Owned(ParameterSet.key(c2.name(), kind), r.name(), -1, 1));
           }
@@ -109,7 +119,9 @@ public final class StructureWeights {
 
   /** Filters of {@code c} owned by the structures of gate group {@code group}. */
   private static void filters(ImmutableList.Builder<Owned> b, Conv2DLayer c, String group) {
-    b.add(new Owned(ParameterSet.key(c.name(), ParameterSet.KERNEL), group, 3, 4));
+    if (!normalized(c)) {
+      b.add(new Owned(ParameterSet.key(c.name(), ParameterSet.KERNEL), group, 3, 4));
+    }
     for (String kind : perChannelWeights(c)) {
       b.add(new Owned(ParameterSet.key(c.name(), kind), group, 0, 1));
     }
@@ -118,6 +130,39 @@ public final class StructureWeights {
   /** The convs of a block that output the residual stream: its last conv and its projection. */
   private static List<Conv2DLayer> streamConvs(ResidualBlock r) {
     return r.shortcut() == null ? List.of(r.conv2()) : List.of(r.conv2(), r.shortcut());
+  }
+
+  /**
+   * Whether {@code c}'s filters are normalized: batch norm right after the conv divides the
+   * kernel's scale out, so the kernel is scale-free (the data loss does not change when it is
+   * scaled, and its gradient is orthogonal to it) and its channel's scale lives in batch norm's
+   * {@code gamma} and {@code beta}. Such a filter's prior is on those two: a prior energy on a
+   * scale-free kernel measures nothing the network computes and, as the kernel's norm only grows
+   * under training, it would hold every filter open until the pressure passed it and then let
+   * them fall together.
+   */
+  public static boolean normalized(Conv2DLayer c) {
+    return c.batchNorm() && !c.batchNormAfterActivation();
+  }
+
+  /**
+   * The gate groups of {@code spec} whose structures own no kernel: every weight they own is a
+   * normalized filter's batch-norm scale or offset.
+   */
+  public static Set<String> normalizedGroups(ArchitectureSpec spec) {
+    Set<String> withKernel = new HashSet<>();
+    for (Owned o : ownership(spec)) {
+      if (o.variable().endsWith("/" + ParameterSet.KERNEL)) {
+        withKernel.add(o.group());
+      }
+    }
+    Set<String> out = new LinkedHashSet<>();
+    spec.gateGroups().forEach(g -> {
+      if (!withKernel.contains(g.name())) {
+        out.add(g.name());
+      }
+    });
+    return out;
   }
 
   private static List<String> perChannelWeights(Conv2DLayer c) {
@@ -149,6 +194,11 @@ public final class StructureWeights {
       }
       if (l instanceof ResidualBlock r) {
         if (r.conv1().name().equals(group)) {
+          if (normalized(r.conv1()) && r.depthwise() != null && normalized(r.depthwise())) {
+            // the filter owns its own and its depthwise channel's gamma and beta
+            return PriorScales.forNormalized(perChannelWeights(r.conv1()).size()
+                + perChannelWeights(r.depthwise()).size());
+          }
           return filterScales(r.conv1(), in);
         }
         if (r.middle() != null && r.middle().name().equals(group)) {
@@ -157,6 +207,9 @@ public final class StructureWeights {
         if (r.name().equals(group)) {
           Conv2DLayer c2 = r.conv2();
           int fanIn = c2.fanIn(r.conv2InputWidth());
+          if (normalized(c2)) {
+            return PriorScales.forNormalized(2 * c2.filters());
+          }
           return PriorScales.forLayer(fanIn,
               fanIn * c2.filters() + perChannelWeights(c2).size() * c2.filters());
         }
@@ -190,9 +243,16 @@ public final class StructureWeights {
       }
       for (Map.Entry<Conv2DLayer, Integer> e : inputs.entrySet()) {
         int fanIn = e.getKey().fanIn(e.getValue());
-        fanIns.add(fanIn);
-        weights += fanIn + perChannelWeights(e.getKey()).size();
+        if (normalized(e.getKey())) {
+          weights += perChannelWeights(e.getKey()).size();
+        } else {
+          fanIns.add(fanIn);
+          weights += fanIn + perChannelWeights(e.getKey()).size();
+        }
       }
+    }
+    if (fanIns.isEmpty()) { // every conv of the stream is normalized
+      return PriorScales.forNormalized(weights);
     }
     int meanFanIn = (int) Math.round(fanIns.stream().mapToInt(Integer::intValue).average()
         .orElseThrow());
@@ -200,6 +260,9 @@ public final class StructureWeights {
   }
 
   private static PriorScales filterScales(Conv2DLayer c, int inChannels) {
+    if (normalized(c)) {
+      return PriorScales.forNormalized(perChannelWeights(c).size());
+    }
     return PriorScales.forLayer(c.fanIn(inChannels),
         c.fanIn(inChannels) + perChannelWeights(c).size());
   }

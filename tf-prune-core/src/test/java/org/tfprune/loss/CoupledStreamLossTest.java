@@ -34,19 +34,20 @@ class CoupledStreamLossTest {
   void aStreamChannelOwnsItsOutputSlicesAcrossTheStage() {
     List<StructureWeights.Owned> stream1 = StructureWeights.ownership(SPEC).stream()
         .filter(o -> o.group().equals("stream1")).toList();
+    // every conv of the stage is followed by batch norm: a channel owns its gamma and beta in
+    // each (the kernels are scale-free, StructureWeights.normalized)
     assertThat(stream1).extracting(StructureWeights.Owned::variable).containsExactly(
-        "stem/kernel", "stem/gamma", "stem/beta", "s1b0_conv2/kernel", "s1b0_conv2/gamma",
-        "s1b0_conv2/beta", "s1b1_conv2/kernel", "s1b1_conv2/gamma", "s1b1_conv2/beta");
-    assertThat(stream1).allMatch(o -> o.axis() == (o.rank() == 4 ? 3 : 0));
+        "stem/gamma", "stem/beta", "s1b0_conv2/gamma", "s1b0_conv2/beta", "s1b1_conv2/gamma",
+        "s1b1_conv2/beta");
+    assertThat(stream1).allMatch(o -> o.axis() == 0);
     assertThat(StructureWeights.ownership(SPEC).stream()
         .filter(o -> o.group().equals("stream2")).map(StructureWeights.Owned::variable))
-        .containsExactly("s2b0_conv2/kernel", "s2b0_conv2/gamma", "s2b0_conv2/beta",
-            "s2b0_shortcut/kernel", "s2b0_shortcut/gamma", "s2b0_shortcut/beta",
-            "s2b1_conv2/kernel", "s2b1_conv2/gamma", "s2b1_conv2/beta");
-    // stem 3x3x1 + 2, two last convs 3x3x8 + 2 each; slab from their mean fan-in (9+72+72)/3
+        .containsExactly("s2b0_conv2/gamma", "s2b0_conv2/beta", "s2b0_shortcut/gamma",
+            "s2b0_shortcut/beta", "s2b1_conv2/gamma", "s2b1_conv2/beta");
     PriorScales p = StructureWeights.scales(SPEC, "stream1");
-    assertThat(p.weightsPerStructure()).isEqualTo(11 + 74 + 74);
-    assertThat(p.sigma1Squared()).isCloseTo(PriorScales.SLAB_GAIN / 51, within(1e-12));
+    assertThat(p.weightsPerStructure()).isEqualTo(6);
+    assertThat(p.sigma1Squared()).isEqualTo(PriorScales.NORMALIZED_SLAB);
+    assertThat(StructureWeights.normalizedGroups(SPEC)).contains("stream1", "stream2");
     // the default spec is untouched: no stream group owns anything
     assertThat(StructureWeights.ownership(TinyResNet.plain()))
         .noneMatch(o -> o.group().startsWith("stream"));
@@ -55,6 +56,20 @@ class CoupledStreamLossTest {
   @Test
   void streamNormsSumTheSlicesAndThePressureIsRoutedToUnitGates() {
     ParameterSet params = ParameterInitializer.initialize(SPEC, 2, 0.7f);
+    // gamma and beta away from their initial 1 and 0, so the norms read real values
+    java.util.Map<String, HostTensor> moved = new java.util.LinkedHashMap<>(params.asMap());
+    java.util.Random rnd = new java.util.Random(5);
+    moved.replaceAll((k, t) -> {
+      if (!k.endsWith("/gamma") && !k.endsWith("/beta")) {
+        return t;
+      }
+      float[] v = t.values();
+      for (int i = 0; i < v.length; i++) {
+        v[i] += (float) (0.3 * rnd.nextGaussian());
+      }
+      return new HostTensor(t.shape(), v);
+    });
+    params = new ParameterSet(moved);
     float[][] r = run(params);
     float[] norms = r[0];
     float[][] low = {r[1], r[2], r[3], r[4]};
@@ -62,11 +77,10 @@ class CoupledStreamLossTest {
     for (int c = 0; c < 8; c++) {
       double expected = 0;
       for (String conv : List.of("stem", "s1b0_conv2", "s1b1_conv2")) {
-        HostTensor k = params.get(conv + "/kernel").select(3, new int[] {c});
-        for (float v : k.values()) {
+        for (String kind : List.of("gamma", "beta")) {
+          float v = params.get(conv + "/" + kind).get(c);
           expected += v * v;
         }
-        expected += 1; // gamma 1, beta 0
       }
       assertThat((double) norms[c]).isCloseTo(expected, within(1e-4 * expected));
     }
