@@ -31,6 +31,8 @@ final class TrainingSchedule {
    * reading (a structure holding more of the network than the window) still lands below.
    */
   static final double LANDING_MARGIN = 0.05;
+  /** Within this margin above every target the landing check reads the structure every step. */
+  static final double NEAR_MARGIN = 0.5;
 
   /** Where a graph's schedule stopped, and whether to rebuild the graph smaller and go on. */
   record Outcome(TrainingState state, boolean rebuild) {}
@@ -183,6 +185,7 @@ final class TrainingSchedule {
     }
     // streamed data has no random access: it takes up the run where the trainer does
     train.position((long) (p.epoch() - 1) * stepsPerEpoch + firstStep);
+    boolean landingNear = false; // a budget's structure read within NEAR_MARGIN of it
     for (int epoch = p.epoch(); epoch <= config.epochs(); epoch++, firstStep = 0) {
       boolean finetunePhase = gated && epoch > config.pruningEpochs();
       // a budget run whose structure reached its target fine-tunes from there on
@@ -253,11 +256,15 @@ final class TrainingSchedule {
           updateStrength(graph.readThetas(), globalStep);
         }
         if (controller != null && !finetune && epoch > config.warmupEpochs()
-            && (pruneCheck || (s + 1) % BudgetController.UPDATE_EVERY == 0)) {
+            && (pruneCheck || landingNear || (s + 1) % BudgetController.UPDATE_EVERY == 0)) {
           Map<String, float[]> theta = graph.readThetas();
           Map<String, float[]> kept = pruning.keptTheta(theta);
-          if (config.budget().metBy(report.macsFraction(kept), report.paramsFraction(kept),
-              LANDING_MARGIN)) {
+          double macs = report.macsFraction(kept);
+          double params = report.paramsFraction(kept);
+          // near the target the structure is read at every step: many gates can cross 0.5
+          // between two readings twenty steps apart
+          landingNear = config.budget().metBy(macs, params, NEAR_MARGIN);
+          if (config.budget().metBy(macs, params, LANDING_MARGIN)) {
             // the structure that meets the budget is kept: theta rounded, gates deterministic
             binaryAtEndOfPruning = report.binaryOfAll(theta);
             pruning.roundTheta();
