@@ -31,8 +31,11 @@ final class TrainingSchedule {
    * reading (a structure holding more of the network than the window) still lands below.
    */
   static final double LANDING_MARGIN = 0.05;
-  /** Within this margin above every target the landing check reads the structure every step. */
-  static final double NEAR_MARGIN = 0.5;
+  /**
+   * Within this margin above every target (three times it) the landing check reads the
+   * structure every step: VGG-16's 30% budget fell from above 45% to 21% within twenty steps.
+   */
+  static final double NEAR_MARGIN = 2.0;
 
   /** Where a graph's schedule stopped, and whether to rebuild the graph smaller and go on. */
   record Outcome(TrainingState state, boolean rebuild) {}
