@@ -208,7 +208,7 @@ public final class ComplexityAwareLoss {
     Operand<TFloat32> energy = s.constant(0f);
     Operand<TFloat32> price = s.constant(0f);
     Map<String, Operand<TFloat32>> norms = new LinkedHashMap<>();
-    StructureWeights.squaredNorms(s, net, carriedNorms).forEach((g, norm) ->
+    StructureNorms.squaredNorms(s, net, carriedNorms).forEach((g, norm) ->
         norms.put(g, cache.cached("structure_norm/" + g, norm)));
     Map<String, Operand<TFloat32>> weightCoefficients = new LinkedHashMap<>();
     for (GateGroup g : net.gateGroups()) {
@@ -226,7 +226,7 @@ public final class ComplexityAwareLoss {
           s.constant((float) p.parameterPrice())));
     }
     Map<String, Operand<TFloat32>> weightGradients = weightCoefficients.isEmpty() ? Map.of()
-        : StructureWeights.quadraticGradients(s.withSubScope("prior_gradients"), net,
+        : StructureNorms.quadraticGradients(s.withSubScope("prior_gradients"), net,
             weightCoefficients, cache);
     Operand<TFloat32> prior = s.math.div(s.math.add(energy,
         s.math.mul(price, s.math.mul(strength, s.constant((float) (0.5 * PRESSURE_SCALE))))),

@@ -25,7 +25,7 @@ import org.tfprune.build.NetworkBuilder;
 import org.tfprune.build.NetworkGraph;
 import org.tfprune.loss.ComplexityAwareLoss;
 import org.tfprune.loss.LossTerms;
-import org.tfprune.loss.StructureWeights;
+import org.tfprune.loss.StructureNorms;
 import org.tfprune.loss.TensorCache;
 import org.tfprune.op.GateMode;
 import org.tfprune.op.PruneOps;
@@ -115,7 +115,7 @@ final class TrainingGraph implements AutoCloseable {
     // gradient-free parts of the prior, refreshed every normRefreshEvery steps
     TensorCache cache = priorCache.refreshedBy(tf, refresh);
     if (gated) {
-      norms.putAll(StructureWeights.squaredNorms(tf.withSubScope("norms"), net,
+      norms.putAll(StructureNorms.squaredNorms(tf.withSubScope("norms"), net,
           carriedNorms));
     }
     terms = gated ? loss.call(tf, net, trainPass.logits(), labels,

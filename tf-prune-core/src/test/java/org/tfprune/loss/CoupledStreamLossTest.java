@@ -112,7 +112,7 @@ class CoupledStreamLossTest {
       var labels = tf.oneHot(tf.constant(new int[] {3, 7}), tf.constant(10), tf.constant(1f),
           tf.constant(0f));
       Session.Runner runner = s.runner()
-          .fetch(StructureWeights.squaredNorms(tf, net, "stream1"));
+          .fetch(StructureNorms.squaredNorms(tf, net, "stream1"));
       for (double layerShare : new double[] {0.2, 0.8}) {
         LossTerms t = new ComplexityAwareLoss(new PruningKnobs(1, 0.5, layerShare), 1000)
             .call(tf, net, pass.logits(), labels);
