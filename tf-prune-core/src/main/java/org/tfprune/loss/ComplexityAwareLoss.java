@@ -14,12 +14,8 @@ import org.tfprune.complexity.Complexity;
 import org.tfprune.complexity.ComplexityCounter;
 import org.tfprune.complexity.LayerCost;
 import org.tfprune.op.PruneOps;
-import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.ArchitectureSpec;
-import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.GateGroup;
-import org.tfprune.spec.InputSpec;
-import org.tfprune.spec.LayerSpec;
 
 /**
  * The complexity-aware objective of DESIGN.md section 3, as a functional piece over {@link Ops}

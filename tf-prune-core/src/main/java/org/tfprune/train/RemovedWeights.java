@@ -12,14 +12,12 @@ import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
 import org.tfprune.slice.WeightSlicer;
 import org.tfprune.spec.ArchitectureSpec;
-import org.tfprune.spec.DenseLayer;
-import org.tfprune.spec.GateGroup;
-import org.tfprune.spec.InputSpec;
 import org.tfprune.spec.KeepMask;
 
 /**
  * What a rebuild takes from each kept structure: the weights that read structures frozen and
- * removed with it, summarised per structure into the {@link CarriedNorms} the next graph carries.
+ * removed with it, each with its optimizer state, into the {@link CarriedNorms} the next graph
+ * carries.
  */
 final class RemovedWeights {
   /** The optimizer of the pruning phase, whose state the removed weights' decay continues. */

@@ -2,8 +2,6 @@ package org.tfprune.imports;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -11,7 +9,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.tfprune.complexity.ComplexityCounter;
 import org.tfprune.export.CompactExporter;
 import org.tfprune.export.SavedModelInspector;
-import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
 import org.tfprune.spec.Activation;
 import org.tfprune.spec.ArchitectureSpec;
@@ -19,6 +16,7 @@ import org.tfprune.spec.GateGroup;
 import org.tfprune.spec.KeepMask;
 import org.tfprune.spec.LayerSpec;
 import org.tfprune.spec.ResidualBlock;
+import org.tfprune.testing.HandGates;
 import org.tfprune.testing.LayerKindModels;
 import org.tfprune.testing.LayerKindModels.Kind;
 import org.tfprune.testing.Mnist;
@@ -111,21 +109,12 @@ class BottleneckImportTest {
   @EnumSource(value = Kind.class, names = {"BOTTLENECK_V1", "BOTTLENECK_V2"})
   void closedFirstAndMiddleFiltersExportExactly(Kind kind) {
     ImportedModel m = load(kind);
-    Map<String, boolean[]> flags = new LinkedHashMap<>();
-    ParameterSet params = m.parameters();
-    for (GateGroup g : m.spec().gateGroups()) {
+    HandGates gates = HandGates.of(m.spec(), m.parameters(), (g, i) -> {
       boolean inner = g.name().endsWith("_1") || g.name().endsWith("_2");
-      boolean[] k = new boolean[g.size()];
-      float[] theta = new float[g.size()];
-      for (int i = 0; i < k.length; i++) {
-        k[i] = !inner || i % 2 == (g.name().endsWith("_2") ? 0 : 1);
-        theta[i] = k[i] ? 1f : 0f;
-      }
-      flags.put(g.name(), k);
-      params = params.with(ParameterSet.key(g.name(), ParameterSet.THETA),
-          new HostTensor(new long[] {k.length}, theta));
-    }
-    KeepMask keep = KeepMask.of(flags);
+      return !inner || i % 2 == (g.name().endsWith("_2") ? 0 : 1);
+    });
+    ParameterSet params = gates.parameters();
+    KeepMask keep = gates.keep();
     float[] x = Mnist.test(200).features(200);
     try (CompactExporter.VerifiedModel v = CompactExporter.compact(m.spec(), params, keep, x,
         200, m.signature())) {
@@ -177,21 +166,11 @@ class BottleneckImportTest {
     assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
     assertThat(m.spec().streams()).extracting(g -> java.util.List.copyOf(g.members()))
         .contains(java.util.List.of("conv2_block1", "conv2_block2"));
-    Map<String, boolean[]> flags = new LinkedHashMap<>();
-    ParameterSet params = m.parameters();
-    for (GateGroup g : m.spec().gateGroups()) {
-      boolean[] k = new boolean[g.size()];
-      float[] theta = new float[g.size()];
-      for (int i = 0; i < k.length; i++) {
-        k[i] = g.size() == 1 || i % 3 != 0;
-        theta[i] = k[i] ? 1f : 0f;
-      }
-      flags.put(g.name(), k);
-      params = params.with(ParameterSet.key(g.name(), ParameterSet.THETA),
-          new HostTensor(new long[] {k.length}, theta));
-    }
+    HandGates gates = HandGates.of(m.spec(), m.parameters(),
+        (g, i) -> g.size() == 1 || i % 3 != 0);
+    ParameterSet params = gates.parameters();
     try (CompactExporter.VerifiedModel v = CompactExporter.compact(m.spec(), params,
-        KeepMask.of(flags), Mnist.test(200).features(200), 200, m.signature())) {
+        gates.keep(), Mnist.test(200).features(200), 200, m.signature())) {
       assertThat(v.fractionOfBound()).isLessThanOrEqualTo(1);
       ResidualBlock b = (ResidualBlock) v.model().spec().layer("conv2_block2");
       assertThat(b.width()).isEqualTo(16 - 6);
@@ -208,21 +187,10 @@ class BottleneckImportTest {
   @Test
   void roundedWidthsZeroTheMiddleFiltersTheyAddBack() {
     ImportedModel m = load(Kind.BOTTLENECK_V2);
-    Map<String, boolean[]> flags = new LinkedHashMap<>();
-    ParameterSet params = m.parameters();
-    for (GateGroup g : m.spec().gateGroups()) {
-      boolean[] k = new boolean[g.size()];
-      float[] theta = new float[g.size()];
-      for (int i = 0; i < k.length; i++) {
-        k[i] = i < 3;
-        theta[i] = k[i] ? 1f : 0f;
-      }
-      flags.put(g.name(), k);
-      params = params.with(ParameterSet.key(g.name(), ParameterSet.THETA),
-          new HostTensor(new long[] {k.length}, theta));
-    }
+    HandGates gates = HandGates.of(m.spec(), m.parameters(), (g, i) -> i < 3);
+    ParameterSet params = gates.parameters();
     org.tfprune.export.WidthRounding.Rounded r = org.tfprune.export.WidthRounding.roundUp(
-        m.spec(), params, KeepMask.of(flags), 4);
+        m.spec(), params, gates.keep(), 4);
     try (CompactExporter.VerifiedModel v = CompactExporter.compact(m.spec(), r.parameters(),
         r.keep(), Mnist.test(200).features(200), 200, m.signature())) {
       assertThat(v.fractionOfBound()).isLessThanOrEqualTo(1);

@@ -2,7 +2,6 @@ package org.tfprune.imports;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,6 +17,7 @@ import org.tfprune.spec.ArchitectureSpec;
 import org.tfprune.spec.Conv2DLayer;
 import org.tfprune.spec.DenseLayer;
 import org.tfprune.spec.GateGroup;
+import org.tfprune.testing.HandGates;
 import org.tfprune.spec.GlobalAvgPoolLayer;
 import org.tfprune.spec.KeepMask;
 import org.tfprune.spec.LayerSpec;
@@ -82,22 +82,13 @@ class LayerKindImportTest {
   }
 
   private static void closeEveryThirdAndExport(ImportedModel m) {
-    Map<String, boolean[]> flags = new LinkedHashMap<>();
-    ParameterSet params = m.parameters();
-    int blocks = 0;
-    for (GateGroup g : m.spec().gateGroups()) {
-      boolean[] k = new boolean[g.size()];
-      float[] theta = new float[g.size()];
-      for (int i = 0; i < k.length; i++) {
-        k[i] = g.size() == 1 ? blocks % 2 == 0 : i % 3 != 0;
-        theta[i] = k[i] ? 1f : 0f;
-      }
-      blocks += g.size() == 1 ? 1 : 0;
-      flags.put(g.name(), k);
-      params = params.with(ParameterSet.key(g.name(), ParameterSet.THETA),
-          new HostTensor(new long[] {k.length}, theta));
-    }
-    KeepMask keep = KeepMask.of(flags);
+    // every other single-structure group (a block) stays; every third structure of the rest goes
+    List<String> blocks = m.spec().gateGroups().stream().filter(g -> g.size() == 1)
+        .map(GateGroup::name).toList();
+    HandGates gates = HandGates.of(m.spec(), m.parameters(),
+        (g, i) -> g.size() == 1 ? blocks.indexOf(g.name()) % 2 == 0 : i % 3 != 0);
+    ParameterSet params = gates.parameters();
+    KeepMask keep = gates.keep();
     float[] x = Mnist.test(200).features(200);
     try (CompactExporter.VerifiedModel v = CompactExporter.compact(m.spec(), params, keep, x,
         200, m.signature())) {

@@ -26,6 +26,7 @@ import org.tfprune.spec.KeepMask;
 import org.tfprune.spec.Padding;
 import org.tfprune.spec.PoolLayer;
 import org.tfprune.spec.ResidualBlock;
+import org.tfprune.testing.HandGates;
 import org.tfprune.testing.ArrayData;
 import org.tfprune.testing.ForeignModels;
 import org.tfprune.testing.Mnist;
@@ -136,20 +137,11 @@ class ModelImporterTest {
     assertThat(m.check().maxAbsDiff()).isLessThanOrEqualTo(ModelImporter.TOLERANCE);
     assertThat(m.spec().streams()).hasSize(2); // stem + identity block; the projection block
     assertThat(m.notes()).anyMatch(n -> n.contains("stream channels coupled"));
-    Map<String, boolean[]> flags = new java.util.LinkedHashMap<>();
-    ParameterSet params = m.parameters();
-    for (GateGroup g : m.spec().gateGroups()) {
-      boolean[] k = new boolean[g.size()];
-      float[] theta = new float[g.size()];
-      for (int i = 0; i < k.length; i++) {
-        // every stream drops every third channel; the other groups keep everything
-        k[i] = !m.spec().streams().stream().anyMatch(s -> s.name().equals(g.name())) || i % 3 != 0;
-        theta[i] = k[i] ? 1f : 0f;
-      }
-      flags.put(g.name(), k);
-      params = params.with(ParameterSet.key(g.name(), ParameterSet.THETA),
-          new HostTensor(new long[] {k.length}, theta));
-    }
+    // every stream drops every third channel; the other groups keep everything
+    HandGates gates = HandGates.of(m.spec(), m.parameters(), (g, i) -> i % 3 != 0
+        || m.spec().streams().stream().noneMatch(s -> s.name().equals(g.name())));
+    Map<String, boolean[]> flags = gates.flags();
+    ParameterSet params = gates.parameters();
     float[] x = test.features(200);
     try (CompactExporter.VerifiedModel v = CompactExporter.compact(m.spec(), params,
         KeepMask.of(flags), x, 200, CompactExporter.DEFAULT_TOLERANCE, m.signature())) {

@@ -29,8 +29,7 @@ import org.tfprune.export.CompactExporter;
 import org.tfprune.export.ExportSettings;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
-import org.tfprune.spec.GateGroup;
-import org.tfprune.spec.KeepMask;
+import org.tfprune.testing.HandGates;
 import org.tfprune.testing.ContractModels;
 import org.tfprune.testing.Mnist;
 import org.tfprune.testing.tf2.Tf2Fixtures;
@@ -201,23 +200,12 @@ class MultiInputImportTest {
 
   /** Prunes every third unit of every gate group (theta 0 / 1) and exports. */
   private Path closeEveryThirdAndSave(ImportedModel m, float[] x, Map<String, float[]> gated) {
-    Map<String, boolean[]> flags = new LinkedHashMap<>();
-    ParameterSet params = m.parameters();
-    for (GateGroup g : m.spec().gateGroups()) {
-      boolean[] k = new boolean[g.size()];
-      float[] theta = new float[g.size()];
-      for (int i = 0; i < k.length; i++) {
-        k[i] = i % 3 != 0;
-        theta[i] = k[i] ? 1f : 0f;
-      }
-      flags.put(g.name(), k);
-      params = params.with(ParameterSet.key(g.name(), ParameterSet.THETA),
-          new HostTensor(new long[] {k.length}, theta));
-    }
+    HandGates gates = HandGates.everyThirdClosed(m.spec(), m.parameters());
+    ParameterSet params = gates.parameters();
     gated.put("logits", CompactExporter.gatedLogits(m.spec(), params, x, COUNT).values());
     Path dir = tmp.resolve("pruned-" + System.nanoTime());
     try (CompactExporter.VerifiedModel v = CompactExporter.compact(m.spec(), params,
-        KeepMask.of(flags), x, COUNT, m.signature(), ExportSettings.DEFAULT)) {
+        gates.keep(), x, COUNT, m.signature(), ExportSettings.DEFAULT)) {
       assertThat(v.model().spec().widthString()).isNotEqualTo(m.spec().widthString());
       v.model().save(dir, false, Map.of());
     }

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
-import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.NdArrays;
 import org.tensorflow.ndarray.Shape;
@@ -24,8 +23,7 @@ import org.tfprune.export.CompactExporter;
 import org.tfprune.export.ServingSignature;
 import org.tfprune.slice.HostTensor;
 import org.tfprune.slice.ParameterSet;
-import org.tfprune.spec.GateGroup;
-import org.tfprune.spec.KeepMask;
+import org.tfprune.testing.HandGates;
 import org.tfprune.testing.ArrayData;
 import org.tfprune.testing.ContractModels;
 import org.tfprune.testing.Mnist;
@@ -43,24 +41,13 @@ class ServingContractTest {
   /** Prunes every third unit of every gate group (gates as theta 0 / 1) and exports. */
   private Path pruneAndSave(ImportedModel m, float[] networkInput, String name,
       Map<String, float[]> gatedLogitsOut) {
-    Map<String, boolean[]> flags = new LinkedHashMap<>();
-    ParameterSet params = m.parameters();
-    for (GateGroup g : m.spec().gateGroups()) {
-      boolean[] k = new boolean[g.size()];
-      float[] theta = new float[g.size()];
-      for (int i = 0; i < k.length; i++) {
-        k[i] = i % 3 != 0;
-        theta[i] = k[i] ? 1f : 0f;
-      }
-      flags.put(g.name(), k);
-      params = params.with(ParameterSet.key(g.name(), ParameterSet.THETA),
-          new HostTensor(new long[] {k.length}, theta));
-    }
+    HandGates gates = HandGates.everyThirdClosed(m.spec(), m.parameters());
+    ParameterSet params = gates.parameters();
     gatedLogitsOut.put("logits", CompactExporter.gatedLogits(m.spec(), params, networkInput,
         COUNT).values());
     Path dir = tmp.resolve(name);
     try (CompactExporter.VerifiedModel v = CompactExporter.compact(m.spec(), params,
-        KeepMask.of(flags), networkInput, COUNT, m.signature(),
+        gates.keep(), networkInput, COUNT, m.signature(),
         org.tfprune.export.ExportSettings.DEFAULT)) {
       assertThat(v.model().spec().widthString()).isNotEqualTo(m.spec().widthString());
       v.model().save(dir, false, Map.of());
