@@ -17,7 +17,10 @@ import org.tfprune.spec.ArchitectureSpec;
  * @param finetuneEpochs the last epochs run with deterministic (rounded) gates and only the
  *     weights trained; 0 disables the phase
  * @param finetuneLearningRate the weight learning rate at the start of the fine-tuning phase,
- *     from where it decays again (cosine) to the final one; 0 continues the main schedule
+ *     from where it decays again (cosine) to the final one; 0 continues the main schedule. The
+ *     default rewinds to the optimizer's initial learning rate: the structure has just changed
+ *     (theta rounded, dead structures removed), and a network retrained from a high rate recovers
+ *     more of the accuracy than one fine-tuned at the small rate the main schedule has reached
  * @param thetaOptimizer {@link ThetaOptimizer#AUTO} (the default: chosen from the network's cost
  *     structure, {@link #resolvedThetaOptimizer}), projected SGD (calibrated on LeNet-300-100) or
  *     Adam followed by the projection (steps of about the learning rate whatever the gradient's
@@ -218,7 +221,7 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     private double thetaLearningRate = 0;
     private float thetaInit = 1.0f;
     private int finetuneEpochs = 0;
-    private double finetuneLearningRate = 0;
+    private Double finetuneLearningRate = null; // null: rewind to the optimizer's rate
     private PruningCondition pruningCondition = PruningCondition.defaults();
     private int pruneCheckEvery = 100;
     private int normRefreshEvery = 10;
@@ -297,6 +300,7 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
       return this;
     }
 
+    /** The fine-tuning phase's initial learning rate (default: the optimizer's; 0 = no rewind). */
     public Builder finetuneLearningRate(double v) {
       finetuneLearningRate = v;
       return this;
@@ -340,7 +344,9 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     public TrainerConfig build() {
       return new TrainerConfig(knobs, epochs, batchSize, optimizer, thetaOptimizer,
           thetaLearningRate, thetaInit,
-          finetuneEpochs, finetuneLearningRate, pruningCondition, pruneCheckEvery, normRefreshEvery, seed, gated,
+          finetuneEpochs,
+          finetuneLearningRate != null ? finetuneLearningRate : optimizer.learningRate(),
+          pruningCondition, pruneCheckEvery, normRefreshEvery, seed, gated,
           evalBatchSize, threads, rebuildThreshold, checkpoint, warmupEpochs, budget,
           batchNormStatistics);
     }

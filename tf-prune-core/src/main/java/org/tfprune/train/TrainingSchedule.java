@@ -388,6 +388,15 @@ final class TrainingSchedule {
   }
 
   private double learningRate(boolean finetune, long step, long totalSteps, int stepsPerEpoch) {
+    return learningRate(config, finetune, step, totalSteps, stepsPerEpoch);
+  }
+
+  /**
+   * The weight learning rate at {@code step}: the main schedule, or in the fine-tuning phase a
+   * cosine from {@link TrainerConfig#finetuneLearningRate} (unless 0) down to the final rate.
+   */
+  static double learningRate(TrainerConfig config, boolean finetune, long step, long totalSteps,
+      int stepsPerEpoch) {
     if (!finetune || config.finetuneLearningRate() == 0) {
       return config.optimizer().learningRateAt(step, totalSteps);
     }

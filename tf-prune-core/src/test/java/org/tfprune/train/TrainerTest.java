@@ -138,6 +138,30 @@ class TrainerTest {
   }
 
   @Test
+  void fineTuningRewindsTheLearningRateUnlessTold0() {
+    TrainerConfig rewound = TrainerConfig.builder().epochs(4).finetuneEpochs(1)
+        .optimizer(OptimizerSpec.adam(2e-3, 1e-5)).build();
+    TrainerConfig continued = TrainerConfig.builder().epochs(4).finetuneEpochs(1)
+        .optimizer(OptimizerSpec.adam(2e-3, 1e-5)).finetuneLearningRate(0).build();
+    int perEpoch = 100;
+    long total = 4L * perEpoch;
+    long begin = 3L * perEpoch;
+    assertThat(rewound.finetuneLearningRate()).isEqualTo(2e-3);
+    // the main schedule is a cosine over steps 0..399: at step 300 it has reached
+    // 1e-5 + (2e-3 - 1e-5) (1 + cos(300 pi / 399)) / 2, about 3e-4
+    double main = 1e-5 + (2e-3 - 1e-5) * (1 + Math.cos(300 * Math.PI / 399)) / 2;
+    assertThat(TrainingSchedule.learningRate(continued, true, begin, total, perEpoch))
+        .isCloseTo(main, within(1e-12));
+    assertThat(TrainingSchedule.learningRate(rewound, false, begin - 1, total, perEpoch))
+        .isCloseTo(TrainingSchedule.learningRate(continued, false, begin - 1, total, perEpoch),
+            within(1e-15));
+    assertThat(TrainingSchedule.learningRate(rewound, true, begin, total, perEpoch))
+        .isCloseTo(2e-3, within(1e-12));
+    assertThat(TrainingSchedule.learningRate(rewound, true, total - 1, total, perEpoch))
+        .isCloseTo(1e-5, within(1e-12));
+  }
+
+  @Test
   void strengthZeroKeepsEveryStructure() {
     TrainingResult r = run(0, 1);
     r.parameters().thetas().forEach((g, t) -> {

@@ -28,10 +28,11 @@ final class TrainingOptions {
           + "network). Default: ${DEFAULT-VALUE}.")
   String batchNormStatistics;
 
-  @Option(names = "--finetune-lr", defaultValue = "0",
+  @Option(names = "--finetune-lr",
       description = "Weight learning rate at the start of fine-tuning, decayed again to "
-          + "--final-lr (0 = continue the main schedule). Default: ${DEFAULT-VALUE}.")
-  double finetuneLr;
+          + "--final-lr (0 = continue the main schedule). Default: --lr (the rate is rewound "
+          + "once the structure is fixed).")
+  Double finetuneLr;
 
   @Option(names = "--batch-size", defaultValue = "128", description = "Default: ${DEFAULT-VALUE}.")
   int batchSize;
@@ -106,8 +107,12 @@ final class TrainingOptions {
           + batchNormStatistics + "': use batch or frozen-after-warmup");
     };
     try {
-      return TrainerConfig.builder().knobs(knobs).epochs(epochs).finetuneEpochs(finetune)
-          .finetuneLearningRate(finetuneLr).batchSize(batchSize).optimizer(opt)
+      TrainerConfig.Builder b = TrainerConfig.builder();
+      if (finetuneLr != null) {
+        b.finetuneLearningRate(finetuneLr);
+      }
+      return b.knobs(knobs).epochs(epochs).finetuneEpochs(finetune)
+          .batchSize(batchSize).optimizer(opt)
           .thetaOptimizer(thetaOpt)
           .thetaLearningRate(thetaLr != null ? thetaLr : 0)
           .seed(seed).threads(threads).rebuildThreshold(rebuildThreshold)
