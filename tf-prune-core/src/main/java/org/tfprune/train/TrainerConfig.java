@@ -206,6 +206,20 @@ public record TrainerConfig(PruningKnobs knobs, int epochs, int batchSize,
     return SGD_THETA_LEARNING_RATE * ComplexityAwareLoss.COMPLEXITY_WEIGHT / c.complexityWeight();
   }
 
+  /**
+   * The weight learning rate at {@code step} of {@code totalSteps}: the optimizer's cosine
+   * schedule, or in the fine-tuning phase ({@code finetune}) a cosine from
+   * {@link #finetuneLearningRate} (unless 0) down to the final rate.
+   */
+  public double learningRateAt(boolean finetune, long step, long totalSteps, int stepsPerEpoch) {
+    if (!finetune || finetuneLearningRate == 0) {
+      return optimizer.learningRateAt(step, totalSteps);
+    }
+    long begin = (long) pruningEpochs() * stepsPerEpoch;
+    return OptimizerSpec.cosine(finetuneLearningRate, optimizer.finalLearningRate(), step - begin,
+        totalSteps - begin);
+  }
+
   /** Number of epochs in which gates are sampled and theta is learned. */
   public int pruningEpochs() {
     return gated ? epochs - finetuneEpochs : 0;

@@ -229,7 +229,8 @@ final class TrainingSchedule {
         }
         System.arraycopy(order, s * b, idx, 0, b);
         graph.input().fill(train, idx, x, y);
-        float lr = (float) learningRate(finetunePhase, globalStep, totalSteps, stepsPerEpoch);
+        float lr = (float) config.learningRateAt(finetunePhase, globalStep, totalSteps,
+            stepsPerEpoch);
         // the full objective is only a report: fetch it every OBJECTIVE_EVERY steps, so the
         // other steps skip the ops that only compute its value
         boolean withObjective = (s + 1) % OBJECTIVE_EVERY == 0 || s + 1 == stepsPerEpoch;
@@ -385,23 +386,5 @@ final class TrainingSchedule {
         return values;
       }
     }
-  }
-
-  private double learningRate(boolean finetune, long step, long totalSteps, int stepsPerEpoch) {
-    return learningRate(config, finetune, step, totalSteps, stepsPerEpoch);
-  }
-
-  /**
-   * The weight learning rate at {@code step}: the main schedule, or in the fine-tuning phase a
-   * cosine from {@link TrainerConfig#finetuneLearningRate} (unless 0) down to the final rate.
-   */
-  static double learningRate(TrainerConfig config, boolean finetune, long step, long totalSteps,
-      int stepsPerEpoch) {
-    if (!finetune || config.finetuneLearningRate() == 0) {
-      return config.optimizer().learningRateAt(step, totalSteps);
-    }
-    long begin = (long) config.pruningEpochs() * stepsPerEpoch;
-    return OptimizerSpec.cosine(config.finetuneLearningRate(),
-        config.optimizer().finalLearningRate(), step - begin, totalSteps - begin);
   }
 }

@@ -150,14 +150,14 @@ class TrainerTest {
     // the main schedule is a cosine over steps 0..399: at step 300 it has reached
     // 1e-5 + (2e-3 - 1e-5) (1 + cos(300 pi / 399)) / 2, about 3e-4
     double main = 1e-5 + (2e-3 - 1e-5) * (1 + Math.cos(300 * Math.PI / 399)) / 2;
-    assertThat(TrainingSchedule.learningRate(continued, true, begin, total, perEpoch))
+    assertThat(continued.learningRateAt(true, begin, total, perEpoch))
         .isCloseTo(main, within(1e-12));
-    assertThat(TrainingSchedule.learningRate(rewound, false, begin - 1, total, perEpoch))
-        .isCloseTo(TrainingSchedule.learningRate(continued, false, begin - 1, total, perEpoch),
+    assertThat(rewound.learningRateAt(false, begin - 1, total, perEpoch))
+        .isCloseTo(continued.learningRateAt(false, begin - 1, total, perEpoch),
             within(1e-15));
-    assertThat(TrainingSchedule.learningRate(rewound, true, begin, total, perEpoch))
+    assertThat(rewound.learningRateAt(true, begin, total, perEpoch))
         .isCloseTo(2e-3, within(1e-12));
-    assertThat(TrainingSchedule.learningRate(rewound, true, total - 1, total, perEpoch))
+    assertThat(rewound.learningRateAt(true, total - 1, total, perEpoch))
         .isCloseTo(1e-5, within(1e-12));
   }
 
